@@ -1,0 +1,114 @@
+"""Poll cost: CPU per poll (fetch + parse + diff) against the local X stand-in, next to a
+headless-Chromium load of an equivalent page.
+
+fakex runs in its own process with a user holding a 20-tweet timeline. The poller runs in
+this process: ``time.process_time()`` around each ``Poller.poll`` of one tweet stream (after
+the baseline poll) counts this process's CPU only, so fakex's work is left out. See
+``bench.browser`` for how the browser side is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+
+from bench.browser import chromium_path, page_loads
+from bench.common import Options, delete_prefix, median, progress, record
+from bench.procs import Children, free_port, pinned, python_module, wait_http
+from herald.config import Settings
+from herald.service import Herald
+
+NAME = "pollcost"
+USER = "benchpoll"
+COOKIE = "bench-session"
+GOAL_MS = 5.0
+GOAL_RATIO = 100.0
+
+
+async def _seed(base: str) -> str:
+    """A user with 20 tweets; returns the raw UserTweets JSON a poll fetches."""
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        user = (await client.post("/_fakex/users", json={"username": USER})).json()
+        for i in range(20):
+            text = f"Tweet {i + 1} from @{USER}: a realistic line of text with a link https://t.co/x{i}"
+            (
+                await client.post(f"/_fakex/users/{USER}/tweets", json={"text": text})
+            ).raise_for_status()
+        ct0 = "c0ffee" * 8
+        client.cookies.update({"auth_token": COOKIE, "ct0": ct0})
+        user_id = user["id"]
+        params = {"variables": json.dumps({"userId": user_id, "count": 20}), "features": "{}"}
+        raw = await client.get(
+            "/i/api/graphql/bench/UserTweets", params=params, headers={"x-csrf-token": ct0}
+        )
+        raw.raise_for_status()
+        return raw.text
+
+
+async def _polls(opts: Options, base: str, count: int) -> dict[str, Any]:
+    prefix = opts.prefix(NAME)
+    settings = Settings(
+        redis_url=opts.redis_url,
+        redis_prefix=prefix,
+        x_base_url=base,
+        x_transaction_id=False,
+        session_cookie=COOKIE,
+        secret_key="bench secret key",
+    )
+    cpu: list[float] = []
+    wall: list[float] = []
+    try:
+        async with Herald(settings, worker=False, delivery=False) as herald:
+            stream = await herald.manager.create("tweet", USER, 60)
+            first = await herald.poller.poll(stream["id"])
+            if first.outcome != "baseline":
+                raise RuntimeError(f"baseline poll failed: {first.outcome} {first.error}")
+            for _ in range(count):
+                c, w = time.process_time(), time.perf_counter()
+                outcome = await herald.poller.poll(stream["id"])
+                cpu.append(time.process_time() - c)
+                wall.append(time.perf_counter() - w)
+                if outcome.outcome != "ok":
+                    raise RuntimeError(f"poll failed: {outcome.outcome} {outcome.error}")
+    finally:
+        await delete_prefix(opts.redis_url, prefix)
+    return {
+        "polls": count,
+        "cpu_ms_median": round((median(cpu) or 0) * 1000, 3),
+        "wall_ms_median": round((median(wall) or 0) * 1000, 3),
+    }
+
+
+async def run(opts: Options) -> dict[str, Any]:
+    polls, loads = (30, 5) if opts.quick else (200, 20)
+    results: dict[str, Any] = {"goal": {"cpu_ms": GOAL_MS, "ratio": GOAL_RATIO}}
+    async with Children() as children:
+        port = free_port()
+        progress(NAME, "starting the X stand-in (fakex) and posting 20 tweets")
+        argv = pinned("1", python_module("herald.testing.fakex", "--port", str(port)))
+        fakex = await children.start("fakex", argv)
+        base = f"http://127.0.0.1:{port}"
+        await wait_http(base + "/_fakex/requests", 30, fakex)
+        raw = await _seed(base)
+        progress(NAME, f"{polls} polls of a 20-tweet timeline")
+        results["herald"] = await _polls(opts, base, polls)
+        progress(NAME, f"herald: {results['herald']['cpu_ms_median']} ms CPU per poll")
+    if chromium_path() is None:
+        results["skipped"] = {"browser": "chromium not found (install Debian's chromium)"}
+        progress(NAME, "browser comparison SKIPPED: chromium not found")
+    else:
+        try:
+            progress(NAME, f"{loads} headless-Chromium page loads of the same 20 tweets")
+            results["browser"] = await page_loads(raw, USER, loads)
+        except Exception as exc:  # a missing or broken browser is a skip, not a crash
+            results["skipped"] = {"browser": f"browser run failed: {exc}"}
+            progress(NAME, f"browser comparison SKIPPED: {exc}")
+    if "browser" in results and results["herald"]["cpu_ms_median"]:
+        b, h = results["browser"], results["herald"]
+        results["ratio_cpu"] = round(b["cpu_ms_per_load"] / h["cpu_ms_median"], 1)
+        results["ratio_wall"] = round(b["wall_ms_median"] / h["wall_ms_median"], 1)
+    record(opts, NAME, results)
+    return results

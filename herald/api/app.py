@@ -1,0 +1,85 @@
+"""The ASGI application: REST, real-time transports, metrics and the dashboard on one port.
+
+The app is built around a started :class:`~herald.service.Herald` (``herald serve`` starts
+it, then runs uvicorn), so every route can rely on Redis and the engine being there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
+
+from herald import __version__
+from herald.api import events, streams, system
+from herald.api.errors import error_response, install_error_handlers
+from herald.auth import Authenticator, token_from_headers_and_query
+from herald.errors import AuthError
+from herald.mcp import mount_mcp
+from herald.ratelimit import TokenBucket
+from herald.service import Herald
+
+DASHBOARD_DIR = Path(__file__).resolve().parents[1] / "dashboard"
+OPEN_PATHS = ("/docs", "/openapi.json", "/redoc")
+WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+
+
+class _Guard(BaseHTTPMiddleware):
+    """Authenticates REST calls when keys are configured, and rate-limits writes per client."""
+
+    def __init__(self, app: ASGIApp, auth: Authenticator, writes: TokenBucket) -> None:
+        super().__init__(app)
+        self._auth = auth
+        self._writes = writes
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        path = request.url.path
+        guarded = path.startswith("/api/") or path == "/metrics"
+        if not guarded or path.startswith(OPEN_PATHS):
+            return await call_next(request)
+        client = request.client.host if request.client else "unknown"
+        if self._auth.enabled:
+            token = token_from_headers_and_query(request.headers, request.query_params)
+            try:
+                principal = self._auth.authenticate(token)
+            except AuthError as exc:
+                return error_response(401, exc.code, exc.detail)
+            client = principal.subject
+        if request.method in WRITE_METHODS and not self._writes.allow(client):
+            wait = self._writes.retry_after(client)
+            response = error_response(
+                429, "rate_limited", f"too many write requests; retry in {wait:.1f}s"
+            )
+            response.headers["Retry-After"] = str(max(int(wait + 0.999), 1))
+            return response
+        return await call_next(request)
+
+
+def create_app(herald: Herald, *, write_rate: float = 20.0, write_burst: float = 100.0) -> ASGIApp:
+    app = FastAPI(
+        title="herald",
+        version=__version__,
+        description="Real-time social monitoring: streams, events, delivery.",
+        docs_url="/docs",
+    )
+    app.state.herald = herald
+    install_error_handlers(app)
+    auth = Authenticator.from_settings(herald.settings)
+    app.add_middleware(_Guard, auth=auth, writes=TokenBucket(write_rate, write_burst))
+    app.include_router(streams.build_router(herald))
+    app.include_router(system.build_router(herald))
+    # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.
+    app.include_router(events.build_router(herald))
+    mount_mcp(app, herald)  # app.state.mcp: `await app.state.mcp.aclose()` on shutdown
+    asgi: ASGIApp = app
+    if herald.delivery is not None:
+        herald.delivery.install(app)
+        asgi = herald.delivery.wrap(app)
+    if (DASHBOARD_DIR / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
+    return asgi

@@ -1,0 +1,100 @@
+"""Who is calling: API keys and HS256 JWTs, shared by REST and every real-time transport.
+
+Auth is on when ``HERALD_API_KEYS`` or ``HERALD_JWT_SECRET`` is set. A token is first
+compared with every API key (constant time, all keys, so timing says nothing about which
+one nearly matched), then, if a JWT secret is set, verified as a JWT. A JWT's optional
+``streams`` claim limits which streams its bearer may receive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import jwt
+
+from herald.config import Settings
+from herald.errors import AuthError
+
+_MAX_TOKEN = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller. ``streams`` is ``None`` when it may see every stream."""
+
+    subject: str
+    streams: frozenset[str] | None = None
+
+
+ANONYMOUS = Principal("anonymous")
+
+
+class Authenticator:
+    def __init__(self, api_keys: list[str], jwt_secret: str | None) -> None:
+        self._keys = [k.encode() for k in api_keys if k]
+        self._secret = jwt_secret or None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Authenticator:
+        return cls(list(settings.api_keys), settings.jwt_secret)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._keys) or self._secret is not None
+
+    def authenticate(self, token: str | None) -> Principal:
+        """The caller behind ``token``; raises :class:`AuthError` with the reason."""
+        if not self.enabled:
+            return ANONYMOUS
+        if not token:
+            raise AuthError("missing token: send Authorization: Bearer <token> or ?token=")
+        if len(token) > _MAX_TOKEN:
+            raise AuthError("token too long")
+        raw = token.encode()
+        matched = False
+        for key in self._keys:
+            matched |= hmac.compare_digest(raw, key)
+        if matched:
+            return Principal("key:" + hashlib.sha256(raw).hexdigest()[:12])
+        if self._secret is not None and token.count(".") == 2:
+            return self._decode_jwt(token)
+        raise AuthError("invalid token")
+
+    def _decode_jwt(self, token: str) -> Principal:
+        assert self._secret is not None
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                options={"require": ["sub", "exp"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"invalid token: {exc}") from exc
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            raise AuthError("invalid token: sub must be a non-empty string")
+        streams = claims.get("streams")
+        if streams is None:
+            return Principal(subject)
+        if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
+            raise AuthError("invalid token: streams must be a list of stream ids")
+        return Principal(subject, frozenset(streams))
+
+
+def token_from_headers_and_query(
+    headers: Mapping[str, str], query_params: Mapping[str, str]
+) -> str | None:
+    """``Authorization: Bearer <token>`` first, then ``?token=``."""
+    value = headers.get("authorization") or headers.get("Authorization")
+    if value:
+        scheme, _, credentials = value.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return credentials.strip()
+    token = query_params.get("token")
+    return token or None

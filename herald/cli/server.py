@@ -1,0 +1,166 @@
+"""``herald serve``, ``herald worker`` and ``herald fakex``: the processes herald runs as."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from herald.config import Settings
+from herald.errors import HeraldError
+
+err = Console(stderr=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    logging.getLogger("saq").setLevel(logging.ERROR)
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _is_loopback(host: str) -> bool:
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings, host: str, insecure: bool) -> None:
+    """Refuse to expose an unauthenticated server beyond this machine."""
+    auth_on = bool(settings.api_keys or settings.jwt_secret)
+    if not auth_on and not _is_loopback(host) and not insecure:
+        raise HeraldError(
+            f"refusing to listen on {host} without authentication: set HERALD_API_KEYS or "
+            "HERALD_JWT_SECRET, or pass --insecure if this network is trusted"
+        )
+
+
+async def _serve(
+    settings: Settings, host: str, port: int, worker: bool, concurrency: int | None
+) -> None:
+    from herald.api.app import create_app
+    from herald.mcp import mcp_mount_of
+    from herald.service import Herald
+
+    async with Herald(settings, worker=worker, worker_concurrency=concurrency) as herald:
+        app = create_app(herald)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,  # compressing each client's copy costs more than it saves
+        )
+        server = uvicorn.Server(config)
+        err.print(
+            f"[bold green]herald[/] serving on http://{host}:{port}  "
+            f"(dashboard /, API /docs, Socket.IO /socket.io)  storage: {herald.redis_display_url}"
+        )
+        try:
+            await server.serve()
+        finally:
+            mount = mcp_mount_of(app)
+            if mount is not None:  # end MCP sessions before Herald stops under them
+                await mount.aclose()
+
+
+async def _work(settings: Settings, concurrency: int | None) -> None:
+    from herald.service import Herald
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with Herald(settings, delivery=False, worker_concurrency=concurrency) as herald:
+        err.print(f"[bold green]herald worker[/] polling for {herald.redis_display_url}")
+        await stop.wait()
+        err.print("stopping: letting in-flight polls finish")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: Annotated[
+            str, typer.Option(help="Address to listen on.", envvar="HERALD_HOST")
+        ] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.", envvar="HERALD_PORT")] = 3001,
+        workers: Annotated[
+            int | None, typer.Option("--workers", help="Concurrent polls in the in-process worker.")
+        ] = None,
+        no_worker: Annotated[
+            bool,
+            typer.Option(
+                "--no-worker", help="API and delivery only; polls run in `herald worker`."
+            ),
+        ] = False,
+        insecure: Annotated[
+            bool, typer.Option("--insecure", help="Allow a non-loopback address without auth.")
+        ] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Run the API, real-time delivery, dashboard and one worker on http://127.0.0.1:3001."""
+        _setup_logging(verbose)
+        settings = Settings()
+        try:
+            check_bind(settings, host, insecure)
+            asyncio.run(_serve(settings, host, port, not no_worker, workers))
+        except HeraldError as exc:
+            err.print(f"[red]error:[/] {exc.detail}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            pass
+
+    @app.command()
+    def worker(
+        concurrency: Annotated[
+            int | None, typer.Option("--concurrency", "-c", help="Concurrent polls.")
+        ] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Run extra pollers against a shared external Redis (REDIS_URL or REDIS_HOST)."""
+        _setup_logging(verbose)
+        settings = Settings()
+        if settings.uses_embedded_redis:
+            err.print(
+                "[red]error:[/] herald worker needs a shared Redis: set REDIS_URL (or REDIS_HOST). "
+                "The embedded server belongs to one `herald serve` process."
+            )
+            raise typer.Exit(2)
+        try:
+            asyncio.run(_work(settings, concurrency))
+        except HeraldError as exc:
+            err.print(f"[red]error:[/] {exc.detail}")
+            raise typer.Exit(1) from None
+
+    @app.command()
+    def fakex(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+        fixtures: Annotated[
+            Path | None,
+            typer.Option(
+                help="Serve recorded X responses from this folder.", exists=True, file_okay=False
+            ),
+        ] = None,
+    ) -> None:
+        """Run the local X stand-in (for tests, benchmarks and trying herald without X)."""
+        from herald.testing.fakex import run
+
+        err.print(f"[bold green]fakex[/] on http://{host}:{port}  (control API under /_fakex)")
+        run(host=host, port=port, fixtures_dir=fixtures)

@@ -1,0 +1,146 @@
+"""Settings from environment variables and CLI flags.
+
+Every knob herald has lives here, with its environment name beside it, so that
+`docs/configuration.md` and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Field names are the Python names; aliases are the env vars."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        populate_by_name=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # --- storage -----------------------------------------------------------------
+    redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL", "redis_url"))
+    redis_host: str | None = Field(default=None, validation_alias=_env("REDIS_HOST", "redis_host"))
+    redis_port: int = Field(default=6379, validation_alias=_env("REDIS_PORT", "redis_port"))
+    redis_password: str | None = Field(
+        default=None, validation_alias=_env("REDIS_PASSWORD", "redis_password")
+    )
+    data_dir: Path = Field(
+        default=Path(".herald"), validation_alias=_env("HERALD_DATA_DIR", "data_dir")
+    )
+    redis_prefix: str = Field(
+        default="herald", validation_alias=_env("HERALD_REDIS_PREFIX", "redis_prefix")
+    )
+    state_ttl: int = Field(
+        default=7 * 24 * 3600, ge=60, validation_alias=_env("HERALD_STATE_TTL", "state_ttl")
+    )
+    history_size: int = Field(
+        default=1000, ge=1, validation_alias=_env("HERALD_HISTORY_SIZE", "history_size")
+    )
+    log_maxlen: int = Field(
+        default=100_000, ge=100, validation_alias=_env("HERALD_LOG_MAXLEN", "log_maxlen")
+    )
+
+    # --- streams and polling -----------------------------------------------------
+    min_interval: float = Field(
+        default=15, gt=0, validation_alias=_env("HERALD_MIN_INTERVAL", "min_interval")
+    )
+    max_interval: float = Field(
+        default=3600, gt=0, validation_alias=_env("HERALD_MAX_INTERVAL", "max_interval")
+    )
+    default_interval: float = Field(
+        default=60, gt=0, validation_alias=_env("HERALD_DEFAULT_INTERVAL", "default_interval")
+    )
+    poll_timeout: float = Field(
+        default=30, gt=0, validation_alias=_env("HERALD_POLL_TIMEOUT", "poll_timeout")
+    )
+    max_errors: int = Field(
+        default=10, ge=1, validation_alias=_env("HERALD_MAX_ERRORS", "max_errors")
+    )
+    max_backoff: float = Field(
+        default=900, gt=0, validation_alias=_env("HERALD_MAX_BACKOFF", "max_backoff")
+    )
+    jitter: float = Field(
+        default=0.05, ge=0, le=0.5, validation_alias=_env("HERALD_JITTER", "jitter")
+    )
+    seen_limit: int = Field(
+        default=5000, ge=100, validation_alias=_env("HERALD_SEEN_LIMIT", "seen_limit")
+    )
+    follower_snapshot_limit: int = Field(
+        default=1000,
+        ge=0,
+        validation_alias=_env("HERALD_FOLLOWER_SNAPSHOT_LIMIT", "follower_snapshot_limit"),
+    )
+    worker_concurrency: int = Field(
+        default=50, ge=1, validation_alias=_env("HERALD_WORKER_CONCURRENCY", "worker_concurrency")
+    )
+    reconcile_interval: float = Field(
+        default=10, gt=0, validation_alias=_env("HERALD_RECONCILE_INTERVAL", "reconcile_interval")
+    )
+
+    # --- server and delivery -----------------------------------------------------
+    host: str = Field(default="127.0.0.1", validation_alias=_env("HERALD_HOST", "host"))
+    port: int = Field(default=3001, validation_alias=_env("HERALD_PORT", "port"))
+    heartbeat_interval: float = Field(
+        default=15, gt=0, validation_alias=_env("HERALD_HEARTBEAT_INTERVAL", "heartbeat_interval")
+    )
+    idle_timeout: float = Field(
+        default=1800, gt=0, validation_alias=_env("HERALD_IDLE_TIMEOUT", "idle_timeout")
+    )
+    client_queue: int = Field(
+        default=1000, ge=1, validation_alias=_env("HERALD_CLIENT_QUEUE", "client_queue")
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, validation_alias=_env("HERALD_MAX_BODY", "max_body_bytes")
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("HERALD_API_KEYS", "api_keys")
+    )
+    jwt_secret: str | None = Field(
+        default=None, validation_alias=_env("HERALD_JWT_SECRET", "jwt_secret")
+    )
+
+    # --- X source ------------------------------------------------------------------
+    session_cookie: str | None = Field(
+        default=None,
+        validation_alias=_env("HERALD_SESSION_COOKIE", "XACTIONS_SESSION_COOKIE", "session_cookie"),
+    )
+    x_base_url: str = Field(
+        default="https://x.com", validation_alias=_env("HERALD_X_BASE_URL", "x_base_url")
+    )
+    x_transaction_id: bool = Field(
+        default=True, validation_alias=_env("HERALD_X_TRANSACTION_ID", "x_transaction_id")
+    )
+    secret_key: str | None = Field(
+        default=None, validation_alias=_env("HERALD_SECRET_KEY", "secret_key")
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        """No external server named: herald starts its own."""
+        return not self.redis_url and not self.redis_host
+
+    def external_redis_url(self) -> str:
+        """The external server URL, built from the seed's REDIS_HOST/PORT/PASSWORD if needed."""
+        if self.redis_url:
+            return self.redis_url
+        if not self.redis_host:
+            raise ValueError("no external Redis configured (set REDIS_URL or REDIS_HOST)")
+        auth = f":{self.redis_password}@" if self.redis_password else ""
+        return f"redis://{auth}{self.redis_host}:{self.redis_port}/0"

@@ -1,0 +1,212 @@
+"""Content filters of a subscription, compiled once and shared by every client that asks
+for the same thing.
+
+A :class:`Filter` is hashable by its canonical :attr:`Filter.key`, so the hub groups
+clients by filter and evaluates each distinct filter once per event. Filters look at the
+event's item: the ``tweet`` or ``mention`` object (text, author, isRetweet, isReply, lang).
+An event without such an item (follower counts, lifecycle) fails a keyword, regex, author
+allow-list or language filter and passes the exclusion filters.
+
+Regexes are compiled with RE2, which runs in linear time, so a pattern cannot backtrack
+catastrophically; its length is capped as well.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import re2  # type: ignore[import-untyped]
+
+from herald.errors import ValidationError
+
+MAX_TERMS = 100
+MAX_TERM_LEN = 200
+MAX_REGEX_LEN = 512
+_FIELDS = frozenset(
+    {
+        "keywords",
+        "keywordMode",
+        "caseSensitive",
+        "wholeWord",
+        "authors",
+        "excludeAuthors",
+        "excludeRetweets",
+        "excludeReplies",
+        "regex",
+        "languages",
+    }
+)
+
+Predicate = Callable[[dict[str, Any]], bool]
+
+
+def _item(body: dict[str, Any]) -> dict[str, Any] | None:
+    for name in ("tweet", "mention"):
+        item = body.get(name)
+        if isinstance(item, dict):
+            return item
+    return None
+
+
+def _strings(value: Any, name: str, *, lower: bool = False) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValidationError(f"filters.{name} must be a list of non-empty strings")
+    if len(value) > MAX_TERMS:
+        raise ValidationError(f"filters.{name} has more than {MAX_TERMS} entries")
+    if any(len(v) > MAX_TERM_LEN for v in value):
+        raise ValidationError(f"filters.{name} entries must be at most {MAX_TERM_LEN} characters")
+    out = sorted({v.lower() if lower else v for v in value})
+    return tuple(out)
+
+
+def _flag(raw: dict[str, Any], name: str) -> bool:
+    value = raw.get(name, False)
+    if not isinstance(value, bool):
+        raise ValidationError(f"filters.{name} must be true or false")
+    return value
+
+
+def _author(name: str) -> str:
+    return name.lstrip("@").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """A compiled filter; :attr:`key` identifies it across clients."""
+
+    key: str
+    predicates: tuple[Predicate, ...]
+
+    def __call__(self, body: dict[str, Any]) -> bool:
+        return all(p(body) for p in self.predicates)
+
+
+def parse_filter(raw: Any) -> Filter | None:
+    """Validate and compile ``filters``; ``None`` when it asks for nothing."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValidationError("filters must be an object")
+    unknown = sorted(set(raw) - _FIELDS)
+    if unknown:
+        raise ValidationError(f"filters.{unknown[0]} is not a known filter")
+    canon: dict[str, Any] = {}
+    preds: list[Predicate] = []
+    _keywords(raw, canon, preds)
+    _authors(raw, canon, preds)
+    for name, field_name in (("excludeRetweets", "isRetweet"), ("excludeReplies", "isReply")):
+        if _flag(raw, name):
+            canon[name] = True
+            preds.append(_exclude(field_name))
+    if raw.get("regex") is not None:
+        canon["regex"] = raw["regex"]
+        preds.append(_regex(raw["regex"]))
+    if raw.get("languages") is not None:
+        langs = frozenset(_strings(raw["languages"], "languages", lower=True))
+        canon["languages"] = sorted(langs)
+        preds.append(_language(langs))
+    if not preds:
+        return None
+    return Filter(orjson.dumps(canon, option=orjson.OPT_SORT_KEYS).decode(), tuple(preds))
+
+
+def _keywords(raw: dict[str, Any], canon: dict[str, Any], preds: list[Predicate]) -> None:
+    case_sensitive = _flag(raw, "caseSensitive")
+    whole_word = _flag(raw, "wholeWord")
+    mode = raw.get("keywordMode", "any")
+    if mode not in ("any", "all"):
+        raise ValidationError('filters.keywordMode must be "any" or "all"')
+    if raw.get("keywords") is None:
+        return
+    terms = _strings(raw["keywords"], "keywords", lower=not case_sensitive)
+    canon.update(
+        keywords=list(terms), keywordMode=mode, caseSensitive=case_sensitive, wholeWord=whole_word
+    )
+    preds.append(_keyword_predicate(terms, mode == "all", case_sensitive, whole_word))
+
+
+def _keyword_predicate(
+    terms: Sequence[str], require_all: bool, case_sensitive: bool, whole_word: bool
+) -> Predicate:
+    flags = 0 if case_sensitive else re.IGNORECASE
+    # Escaped literals between word boundaries: linear, cannot backtrack badly.
+    patterns = [re.compile(rf"(?<!\w){re.escape(t)}(?!\w)", flags) for t in terms]
+    combine = all if require_all else any
+
+    def match(body: dict[str, Any]) -> bool:
+        item = _item(body)
+        text = item.get("text") if item else None
+        if not isinstance(text, str):
+            return False
+        if whole_word:
+            return combine(p.search(text) is not None for p in patterns)
+        hay = text if case_sensitive else text.lower()
+        return combine(t in hay for t in terms)
+
+    return match
+
+
+def _authors(raw: dict[str, Any], canon: dict[str, Any], preds: list[Predicate]) -> None:
+    if raw.get("authors") is not None:
+        allow = frozenset(_author(a) for a in _strings(raw["authors"], "authors"))
+        canon["authors"] = sorted(allow)
+
+        def allowed(body: dict[str, Any]) -> bool:
+            item = _item(body)
+            author = item.get("author") if item else None
+            return isinstance(author, str) and _author(author) in allow
+
+        preds.append(allowed)
+    if raw.get("excludeAuthors") is not None:
+        deny = frozenset(_author(a) for a in _strings(raw["excludeAuthors"], "excludeAuthors"))
+        canon["excludeAuthors"] = sorted(deny)
+
+        def not_denied(body: dict[str, Any]) -> bool:
+            item = _item(body)
+            author = item.get("author") if item else None
+            return not (isinstance(author, str) and _author(author) in deny)
+
+        preds.append(not_denied)
+
+
+def _exclude(field_name: str) -> Predicate:
+    def keep(body: dict[str, Any]) -> bool:
+        item = _item(body)
+        return not (item and item.get(field_name) is True)
+
+    return keep
+
+
+def _regex(pattern: Any) -> Predicate:
+    if not isinstance(pattern, str) or not pattern:
+        raise ValidationError("filters.regex must be a non-empty string")
+    if len(pattern) > MAX_REGEX_LEN:
+        raise ValidationError(f"filters.regex must be at most {MAX_REGEX_LEN} characters")
+    options = re2.Options()
+    options.log_errors = False
+    options.max_mem = 8 << 20
+    try:
+        compiled = re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ValidationError(f"filters.regex is not a valid RE2 pattern: {reason}") from exc
+
+    def match(body: dict[str, Any]) -> bool:
+        item = _item(body)
+        text = item.get("text") if item else None
+        return isinstance(text, str) and compiled.search(text) is not None
+
+    return match
+
+
+def _language(langs: frozenset[str]) -> Predicate:
+    def match(body: dict[str, Any]) -> bool:
+        item = _item(body)
+        lang = item.get("lang") if item else None
+        return isinstance(lang, str) and lang.lower() in langs
+
+    return match

@@ -1,0 +1,244 @@
+"""Socket.IO at ``/socket.io``: the seed's compat mode plus subscriptions with resume.
+
+A client that never subscribes is in the compat group of its principal and receives every
+event it may see, under the event name ``type``. ``subscribe`` moves it to the group of
+its selector (after replaying from ``since``); ``unsubscribe`` leaves delivery altogether.
+
+Live delivery bypasses python-socketio's per-recipient emit: the Socket.IO packet
+``42["type",{...}]`` is built once per event as an Engine.IO packet (whose encoding is
+cached) and put straight on each recipient's Engine.IO queue. The queue length is the
+client's backlog; past ``client_queue`` the client is cut off with a reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+import engineio.packet
+import socketio
+
+from herald import metrics
+from herald.auth import Principal, token_from_headers_and_query
+from herald.delivery.entry import Entry, OffsetKey, offset_key
+from herald.delivery.hub import ClientGone
+from herald.delivery.replay import catch_up, plan_resume
+from herald.delivery.subscription import compat_selector, parse_subscription
+from herald.delivery.transport import Context
+from herald.errors import HeraldError
+
+log = logging.getLogger(__name__)
+
+TRANSPORT = "socketio"
+#: Sent just before a server-side disconnect, so a client knows why and can resume.
+DISCONNECT_EVENT = "herald:disconnect"
+
+
+def event_packet(entry: Entry) -> engineio.packet.Packet:
+    """The Engine.IO packet carrying ``42["type",body]``, built once per event."""
+    pkt = entry.cache.get(TRANSPORT)
+    if pkt is None:
+        data = '2["' + entry.type.replace("\\", "\\\\").replace('"', '\\"') + '",' + entry.text
+        pkt = engineio.packet.Packet(engineio.packet.MESSAGE, data=data + "]")
+        pkt.encode()  # fills the shared encode cache once
+        entry.cache[TRANSPORT] = pkt
+    return pkt
+
+
+class SioClient:
+    """One connected Socket.IO client as a hub sink."""
+
+    transport = TRANSPORT
+
+    def __init__(self, owner: SocketIOTransport, sid: str, eio_sid: str, principal: Principal):
+        self.owner = owner
+        self.sid = sid
+        self.eio_sid = eio_sid
+        self.principal = principal
+        self.floor: OffsetKey | None = None
+        self.replay: asyncio.Task[None] | None = None
+        self.cut = False
+
+    def _queue(self) -> asyncio.Queue[Any] | None:
+        sock = self.owner.sio.eio.sockets.get(self.eio_sid)
+        if sock is None or sock.closed or sock.closing:
+            return None
+        queue: asyncio.Queue[Any] = sock.queue
+        return queue
+
+    def offer(self, entry: Entry) -> None:
+        queue = self._queue()
+        if queue is None:
+            return
+        if queue.qsize() >= self.owner.limit:
+            self.owner.cut_off(self, "slow_consumer")
+            return
+        queue.put_nowait(event_packet(entry))
+
+    async def put(self, entry: Entry) -> None:
+        """Replay path: wait for room instead of cutting the client off."""
+        while True:
+            queue = self._queue()
+            if queue is None:
+                raise ClientGone(self.sid)
+            if queue.qsize() < self.owner.limit // 2 + 1:
+                queue.put_nowait(event_packet(entry))
+                return
+            await asyncio.sleep(0.01)
+
+
+def _handshake_token(environ: Mapping[str, Any], auth: Any) -> str | None:
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return str(auth["token"])
+    headers = {"authorization": str(environ.get("HTTP_AUTHORIZATION", ""))}
+    query = dict(parse_qsl(str(environ.get("QUERY_STRING", ""))))
+    return token_from_headers_and_query(headers, query)
+
+
+class SocketIOTransport:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.redis = ctx.redis
+        self.log_key = ctx.log_key
+        self.hub = ctx.hub
+        self.tail = ctx.tail
+        self.auth = ctx.auth
+        self.limiter = ctx.limiter
+        self.limit = ctx.settings.client_queue
+        self.clients: dict[str, SioClient] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi", cors_allowed_origins="*", transports=["polling", "websocket"]
+        )
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("subscribe", self._on_subscribe)
+        self.sio.on("unsubscribe", self._on_unsubscribe)
+
+    async def stop(self) -> None:
+        for client in list(self.clients.values()):
+            self._forget(client)
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        try:
+            principal = self.auth.authenticate(_handshake_token(environ, auth))
+        except HeraldError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.detail, {"error": exc.code, "detail": exc.detail}
+            ) from exc
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        client = SioClient(self, sid, eio_sid, principal)
+        self.clients[sid] = client
+        self.hub.join(client, compat_selector(principal))
+        metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
+
+    def _forget(self, client: SioClient) -> None:
+        if self.clients.pop(client.sid, None) is None:
+            return
+        self.hub.leave(client)
+        if client.replay is not None:
+            client.replay.cancel()
+        self.limiter.forget(client.sid)
+        metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        client = self.clients.get(sid)
+        if client is not None:
+            self._forget(client)
+
+    async def _on_subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
+        client = self.clients.get(sid)
+        if client is None:
+            return {"error": "not_connected", "detail": "connect first"}
+        if not self.limiter.allow(sid):
+            retry = round(self.limiter.retry_after(sid), 3)
+            return {
+                "error": "rate_limited",
+                "detail": "too many subscribe requests",
+                "retryAfter": retry,
+            }
+        try:
+            sub = parse_subscription(data, client.principal)
+        except HeraldError as exc:
+            return {"error": exc.code, "detail": exc.detail}
+        if client.replay is not None:
+            client.replay.cancel()
+        self.hub.leave(client)
+        resume = await plan_resume(self.redis, self.log_key, sub.since, self.tail)
+        if sid not in self.clients:
+            return {"error": "not_connected", "detail": "disconnected"}
+
+        def go_live(last: str) -> None:
+            if sid in self.clients and not client.cut:
+                self.hub.join(client, sub.selector, floor=offset_key(last))
+
+        if resume.after is None and not resume.from_oldest:
+            go_live(self.tail.offset)
+        else:
+            replay = catch_up(
+                self.redis, self.log_key, resume, sub.selector, self.tail, client.put, go_live
+            )
+            client.replay = self._spawn(self._replay(client, replay))
+        return {"recovered": resume.recovered, "offset": resume.offset}
+
+    async def _replay(self, client: SioClient, replay: Coroutine[Any, Any, None]) -> None:
+        try:
+            await replay
+        except ClientGone:
+            pass
+        except Exception:
+            log.exception("replay for %s failed", client.sid)
+            self.cut_off(client, "replay_failed")
+
+    async def _on_unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
+        client = self.clients.get(sid)
+        if client is None:
+            return {"error": "not_connected", "detail": "connect first"}
+        if client.replay is not None:
+            client.replay.cancel()
+        self.hub.leave(client)
+        return {"success": True, "offset": self.tail.offset}
+
+    def cut_off(self, client: SioClient, reason: str) -> None:
+        """Stop delivery now (synchronously) and disconnect the client in the background."""
+        if client.cut:
+            return
+        client.cut = True
+        self.hub.leave(client)
+        if reason == "slow_consumer":
+            metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
+        self._spawn(self._disconnect(client, reason))
+
+    async def _disconnect(self, client: SioClient, reason: str) -> None:
+        queue = client._queue()
+        if queue is not None:
+            # Drop the backlog: memory is freed now and the client resumes from its offset.
+            while not queue.empty():
+                queue.get_nowait()
+                queue.task_done()
+        detail = (
+            f"more than {self.limit} events behind; reconnect and resume from your offset"
+            if reason == "slow_consumer"
+            else "delivery failed; reconnect and resume from your offset"
+        )
+        try:
+            await self.sio.emit(
+                DISCONNECT_EVENT, {"reason": reason, "detail": detail}, to=client.sid
+            )
+            await self.sio.disconnect(client.sid)
+        except Exception:  # the client may already be gone
+            log.debug("disconnecting %s failed", client.sid, exc_info=True)
+        self._forget(client)

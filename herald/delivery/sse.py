@@ -1,0 +1,179 @@
+"""Server-sent events: ``GET /api/events`` and ``GET /api/streams/{id}/events``.
+
+Each event is ``id: <offset>``, ``event: <type>``, ``data: <body>``; a reconnecting
+``EventSource`` sends ``Last-Event-ID`` and resumes after it (``?since=`` does the same by
+hand). The stream opens with an ``event: subscribed`` carrying ``{recovered, offset}``,
+sends a ``: heartbeat`` comment every ``heartbeat_interval`` (which is also how a dead
+client is noticed: the write fails), and ends with ``event: error`` when the client falls
+more than ``client_queue`` events behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from herald import metrics
+from herald.auth import token_from_headers_and_query
+from herald.delivery.entry import Entry, OffsetKey, offset_key
+from herald.delivery.hub import ClientGone
+from herald.delivery.outbox import Outbox
+from herald.delivery.replay import Resume, catch_up, plan_resume
+from herald.delivery.subscription import Subscription, parse_subscription
+from herald.delivery.transport import Context
+from herald.errors import HeraldError
+
+log = logging.getLogger(__name__)
+
+TRANSPORT = "sse"
+HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+
+
+def _sse_frame(entry: Entry) -> str:
+    frame = entry.cache.get(TRANSPORT)
+    if frame is None:
+        frame = entry.cache[TRANSPORT] = (
+            f"id: {entry.offset}\nevent: {entry.type}\ndata: {entry.text}\n\n"
+        )
+    return str(frame)
+
+
+def _error(exc: HeraldError) -> JSONResponse:
+    return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status)
+
+
+class SseStream:
+    """One SSE response as a hub sink."""
+
+    transport = TRANSPORT
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.outbox = Outbox(ctx.settings.client_queue)
+        self.floor: OffsetKey | None = None
+        self.ended: str | None = None
+
+    def offer(self, entry: Entry) -> None:
+        if not self.outbox.push(_sse_frame(entry)):
+            self.end(
+                f"too slow: more than {self.outbox.limit} events behind; resume from your offset"
+            )
+            metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
+
+    async def put(self, entry: Entry) -> None:
+        await self.outbox.put(_sse_frame(entry))
+
+    def end(self, reason: str) -> None:
+        """Stop delivery now; the response ends with an ``error`` event naming ``reason``."""
+        if self.ended is None:
+            self.ended = reason
+            self.ctx.hub.leave(self)
+            self.outbox.close()
+
+    async def body(self, sub: Subscription, resume: Resume) -> AsyncIterator[str]:
+        ack = {"recovered": resume.recovered, "offset": resume.offset}
+        yield f"retry: 2000\nevent: subscribed\ndata: {orjson.dumps(ack).decode()}\n\n"
+
+        def go_live(last: str) -> None:
+            if self.ended is None:
+                self.ctx.hub.join(self, sub.selector, floor=offset_key(last))
+
+        replay = asyncio.create_task(
+            catch_up(
+                self.ctx.redis,
+                self.ctx.log_key,
+                resume,
+                sub.selector,
+                self.ctx.tail,
+                self.put,
+                go_live,
+            )
+        )
+        heartbeat = self.ctx.settings.heartbeat_interval
+        try:
+            while True:
+                try:
+                    frames = await asyncio.wait_for(self.outbox.get(), heartbeat)
+                except TimeoutError:
+                    yield ": heartbeat\n\n"
+                    continue
+                except ClientGone:
+                    break
+                yield "".join(frames)
+            detail = orjson.dumps({"error": "slow_consumer", "detail": self.ended}).decode()
+            yield f"event: error\ndata: {detail}\n\n"
+        finally:
+            self.end("closed")
+            replay.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await replay
+
+
+async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response:
+    try:
+        principal = ctx.auth.authenticate(
+            token_from_headers_and_query(request.headers, request.query_params)
+        )
+        client = request.client.host if request.client else "unknown"
+        if not ctx.limiter.allow(f"sse:{client}"):
+            return JSONResponse(
+                {"error": "rate_limited", "detail": "too many subscribe requests"},
+                status_code=429,
+                headers={"Retry-After": str(int(ctx.limiter.retry_after(f"sse:{client}")) + 1)},
+            )
+        sub = parse_subscription(raw, principal)
+        resume = await plan_resume(ctx.redis, ctx.log_key, sub.since, ctx.tail)
+    except HeraldError as exc:
+        return _error(exc)
+    stream = SseStream(ctx)
+    ctx.sse_streams.add(stream)
+    metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
+
+    async def body() -> AsyncIterator[str]:
+        try:
+            async for chunk in stream.body(sub, resume):
+                yield chunk
+        finally:
+            ctx.sse_streams.discard(stream)
+            metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
+
+    return StreamingResponse(body(), media_type="text/event-stream", headers=HEADERS)
+
+
+def _query(request: Request, stream_id: str | None) -> dict[str, Any]:
+    q = request.query_params
+    raw: dict[str, Any] = {}
+    for name in ("streamIds", "types"):
+        values = [v for item in q.getlist(name) for v in item.split(",") if v]
+        if values:
+            raw[name] = values
+    if stream_id is not None:
+        raw["streamIds"] = [stream_id]
+    since = request.headers.get("last-event-id") or q.get("since")
+    if since:
+        raw["since"] = since
+    if q.get("filters"):
+        try:
+            raw["filters"] = orjson.loads(q["filters"])
+        except orjson.JSONDecodeError:
+            raw["filters"] = "not JSON"
+    return raw
+
+
+def install(app: FastAPI, ctx: Context) -> None:
+    @app.get("/api/events", tags=["events"], summary="Server-sent events: every stream")
+    async def events(request: Request) -> Response:
+        return await _open(ctx, request, _query(request, None))
+
+    @app.get(
+        "/api/streams/{stream_id}/events", tags=["events"], summary="Server-sent events: one stream"
+    )
+    async def stream_events(stream_id: str, request: Request) -> Response:
+        return await _open(ctx, request, _query(request, stream_id))

@@ -1,0 +1,123 @@
+"""``herald tail``: print events live in a terminal, resuming after a dropped connection.
+
+It speaks the ``/ws`` protocol. Every event's offset is remembered, and a reconnect asks
+for ``since`` = the last one, so a dropped connection or a restarted server loses nothing
+the log still holds; when the gap is older than the log's retention it says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import orjson
+import websockets
+from rich.console import Console
+from rich.markup import escape
+
+from herald.errors import AuthError, ValidationError
+
+REQUESTED = "events:stream:v1:requested"
+_STYLE = {"new": "green", "lost": "red", "error": "bold red", "count": "cyan"}
+
+
+def ws_url(base_url: str, token: str | None) -> str:
+    parts = urlsplit(base_url)
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    query = f"token={quote(token)}" if token else ""
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/ws", query, ""))
+
+
+def summary(event: dict[str, Any]) -> str:
+    """One human line for an event: the item's text, the follower, or the counts."""
+    for key in ("tweet", "mention"):
+        item = event.get(key)
+        if isinstance(item, dict):
+            return f"@{item.get('author', '?')}: {item.get('text', '')}"
+    for key in ("follower", "unfollower"):
+        item = event.get(key)
+        if isinstance(item, dict):
+            return f"@{item.get('username', '?')}"
+    if "followersCount" in event:
+        return f"{event['followersCount']} followers ({event.get('delta', 0):+})"
+    if "error" in event:
+        return str(event["error"])
+    return ""
+
+
+def render(console: Console, event: dict[str, Any]) -> None:
+    etype = str(event.get("type", "?"))
+    style = _STYLE.get(etype.rsplit(":", 1)[-1], "white")
+    when = str(event.get("detectedAt", ""))[11:19]
+    console.print(
+        f"[dim]{when}[/] [{style}]{escape(etype)}[/] "
+        f"[bold]{escape(str(event.get('streamId', '')))}[/] {escape(summary(event))}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+async def tail(
+    base_url: str,
+    *,
+    token: str | None,
+    stream_ids: list[str],
+    types: list[str],
+    since: str | None,
+    console: Console,
+    json_output: bool = False,
+) -> None:
+    """Print events until cancelled; reconnect with backoff, resuming from the last offset."""
+    url = ws_url(base_url, token)
+    last = since
+    backoff = 0.5
+    while True:
+        try:
+            async with websockets.connect(url, max_size=None) as ws:
+                payload: dict[str, Any] = {}
+                if stream_ids:
+                    payload["streamIds"] = stream_ids
+                if types:
+                    payload["types"] = types
+                if last:
+                    payload["since"] = last
+                await ws.send(orjson.dumps({"type": REQUESTED, "id": "tail", "payload": payload}))
+                async for raw in ws:
+                    msg = orjson.loads(raw)
+                    last = _handle(console, msg, json_output) or last
+                    backoff = 0.5
+        except websockets.ConnectionClosed as exc:
+            code = exc.rcvd.code if exc.rcvd is not None else None
+            reason = exc.rcvd.reason if exc.rcvd is not None else ""
+            if code == 4401:
+                raise AuthError(reason or "refused") from exc
+            console.print(f"[yellow]connection closed ({code} {escape(reason)}); resuming[/]")
+        except (OSError, websockets.InvalidHandshake, TimeoutError) as exc:
+            console.print(f"[yellow]cannot reach {escape(base_url)}: {escape(str(exc))}[/]")
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, 10.0)
+
+
+def _handle(console: Console, msg: dict[str, Any], json_output: bool) -> str | None:
+    """Show one server message; the offset of the event it carried, if any."""
+    kind = msg.get("type")
+    payload = msg.get("payload") or {}
+    if kind == "events:stream:v1:stream":
+        if json_output:
+            console.out(orjson.dumps(payload).decode(), highlight=False)
+        else:
+            render(console, payload)
+        offset = payload.get("offset")
+        return offset if isinstance(offset, str) else None
+    if kind == "events:stream:v1:started" and not payload.get("recovered", True):
+        console.print(
+            "[bold yellow]some events are older than the log keeps; "
+            f"resuming from {escape(str(payload.get('offset')))}[/]"
+        )
+    elif kind == "events:stream:v1:error":
+        detail = str(payload.get("detail") or payload.get("error"))
+        if payload.get("error") == "unauthorized":
+            raise AuthError(detail)
+        raise ValidationError(detail)
+    return None

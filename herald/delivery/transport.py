@@ -1,0 +1,28 @@
+"""What every transport shares: settings, Redis, the hub, the tail, auth and the limiter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+
+from herald.auth import Authenticator
+from herald.config import Settings
+from herald.delivery.hub import Hub
+from herald.delivery.tail import LogTail
+from herald.ratelimit import TokenBucket
+
+
+@dataclass(eq=False)
+class Context:
+    settings: Settings
+    redis: Redis
+    log_key: str
+    hub: Hub
+    tail: LogTail
+    auth: Authenticator
+    limiter: TokenBucket
+    #: Open WebSocket connections and SSE responses, for counting and shutdown.
+    ws_connections: set[Any] = field(default_factory=set)
+    sse_streams: set[Any] = field(default_factory=set)

@@ -1,0 +1,277 @@
+"""WebSocket ``/ws`` with the seed's lifecycle messages.
+
+Client → server::
+
+    {"type": "events:stream:v1:requested", "id": "a",
+     "payload": {streamIds?, types?, filters?, since?}}
+    {"type": "events:stream:v1:unsubscribe", "id": "a"}
+
+Server → client: ``events:stream:v1:started`` (``payload: {recovered, offset}``), one
+``events:stream:v1:stream`` per event (``payload`` = the event body), ``…:heartbeat`` every
+``heartbeat_interval``, ``…:success`` when a subscription ends, ``…:error`` (``payload:
+{error, detail}``) for every bad request; the connection survives bad requests.
+
+Close codes: 4401 refused credentials, 4008 too slow (more than ``client_queue`` behind),
+4408 idle (no subscription and no message for ``idle_timeout``), 1001 server shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from herald import metrics
+from herald.auth import Principal, token_from_headers_and_query
+from herald.delivery.entry import Entry, OffsetKey, offset_key
+from herald.delivery.hub import ClientGone
+from herald.delivery.outbox import Outbox
+from herald.delivery.replay import catch_up, plan_resume
+from herald.delivery.subscription import parse_subscription
+from herald.delivery.transport import Context
+from herald.errors import HeraldError
+
+log = logging.getLogger(__name__)
+
+TRANSPORT = "ws"
+PREFIX = "events:stream:v1:"
+REQUESTED, UNSUBSCRIBE = PREFIX + "requested", PREFIX + "unsubscribe"
+STARTED, STREAM, HEARTBEAT = PREFIX + "started", PREFIX + "stream", PREFIX + "heartbeat"
+SUCCESS, ERROR = PREFIX + "success", PREFIX + "error"
+CLOSE_UNAUTHORIZED, CLOSE_TOO_SLOW, CLOSE_IDLE = 4401, 4008, 4408
+MAX_SUBSCRIPTIONS = 100
+
+
+def _frame(msg_type: str, sub_id: Any = None, payload: Any = None) -> str:
+    msg: dict[str, Any] = {"type": msg_type}
+    if sub_id is not None:
+        msg["id"] = sub_id
+    if payload is not None:
+        msg["payload"] = payload
+    return orjson.dumps(msg).decode()
+
+
+class BadRequest(Exception):
+    def __init__(self, error: str, detail: str, sub_id: Any = None) -> None:
+        super().__init__(detail)
+        self.error, self.detail, self.sub_id = error, detail, sub_id
+
+
+class WsSubscription:
+    """One subscription of a connection, as a hub sink."""
+
+    transport = TRANSPORT
+
+    def __init__(self, conn: WsConnection, sub_id: str | int) -> None:
+        self.conn = conn
+        self.id = sub_id
+        self.floor: OffsetKey | None = None
+        self.replay: asyncio.Task[None] | None = None
+        self._head = (
+            '{"type":"' + STREAM + '","id":' + orjson.dumps(sub_id).decode() + ',"payload":'
+        )
+
+    def frame(self, entry: Entry) -> str:
+        return self._head + entry.text + "}"
+
+    def offer(self, entry: Entry) -> None:
+        self.conn.push(self.frame(entry))
+
+    async def put(self, entry: Entry) -> None:
+        await self.conn.outbox.put(self.frame(entry))
+
+
+class WsConnection:
+    def __init__(self, ctx: Context, ws: WebSocket, principal: Principal, client_id: str) -> None:
+        self.ctx = ctx
+        self.ws = ws
+        self.principal = principal
+        self.client_id = client_id
+        self.outbox = Outbox(ctx.settings.client_queue)
+        self.subs: dict[str | int, WsSubscription] = {}
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self._closed = asyncio.Event()
+
+    def push(self, frame: str) -> None:
+        if not self.outbox.push(frame):
+            self.cut(CLOSE_TOO_SLOW, f"too slow: more than {self.outbox.limit} events behind")
+
+    def cut(self, code: int, reason: str) -> None:
+        """Stop all delivery now; the connection closes with ``code`` and ``reason``."""
+        if self.close_code is not None:
+            return
+        self.close_code, self.close_reason = code, reason[:120]
+        if code == CLOSE_TOO_SLOW:
+            metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
+        self.drop_all()
+        self.outbox.close()
+        self._closed.set()
+
+    def drop_all(self) -> None:
+        for sub in list(self.subs.values()):
+            self._drop(sub)
+
+    def _drop(self, sub: WsSubscription) -> None:
+        self.subs.pop(sub.id, None)
+        self.ctx.hub.leave(sub)
+        if sub.replay is not None:
+            sub.replay.cancel()
+
+    async def run(self) -> None:
+        tasks = [
+            asyncio.create_task(self._send_loop()),
+            asyncio.create_task(self._heartbeat_loop()),
+            asyncio.create_task(self._receive_loop()),
+        ]
+        try:
+            await self._closed.wait()
+        finally:
+            self.drop_all()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self.close_code is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.ws.close(self.close_code, self.close_reason), 2)
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                for frame in await self.outbox.get():
+                    await self.ws.send_text(frame)
+        except (ClientGone, WebSocketDisconnect, RuntimeError, OSError):
+            self._closed.set()
+
+    async def _heartbeat_loop(self) -> None:
+        interval = self.ctx.settings.heartbeat_interval
+        while True:
+            await asyncio.sleep(interval)
+            self.push(_frame(HEARTBEAT, payload={"offset": self.ctx.tail.offset}))
+
+    async def _receive_loop(self) -> None:
+        try:
+            while True:
+                timeout = None if self.subs else self.ctx.settings.idle_timeout
+                try:
+                    message = await asyncio.wait_for(self.ws.receive(), timeout)
+                except TimeoutError:
+                    self.cut(CLOSE_IDLE, "idle timeout: no subscription and no message")
+                    return
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text") or message.get("bytes") or ""
+                try:
+                    await self._handle(raw)
+                except BadRequest as exc:
+                    self.push(_frame(ERROR, exc.sub_id, {"error": exc.error, "detail": exc.detail}))
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+        self._closed.set()
+
+    async def _handle(self, raw: str | bytes) -> None:
+        if len(raw) > self.ctx.settings.max_body_bytes:
+            raise BadRequest(
+                "too_large", f"message larger than {self.ctx.settings.max_body_bytes} bytes"
+            )
+        try:
+            msg = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest("invalid_json", f"message is not JSON: {exc}") from exc
+        if not isinstance(msg, dict):
+            raise BadRequest("invalid_message", "message must be a JSON object with a type")
+        sub_id = msg.get("id")
+        msg_type = msg.get("type")
+        if not isinstance(msg_type, str):
+            raise BadRequest("invalid_message", "type must be a string", sub_id)
+        if msg_type not in (REQUESTED, UNSUBSCRIBE):
+            known = f"{REQUESTED} or {UNSUBSCRIBE}"
+            raise BadRequest(
+                "unknown_type", f"unknown type {msg_type[:64]!r}; expected {known}", sub_id
+            )
+        if (
+            isinstance(sub_id, bool)
+            or not isinstance(sub_id, (str, int))
+            or not (isinstance(sub_id, int) or 0 < len(sub_id) <= 128)
+        ):
+            raise BadRequest("invalid_id", "id must be a string of 1-128 characters or an integer")
+        if msg_type == UNSUBSCRIBE:
+            self._unsubscribe(sub_id)
+        else:
+            await self._subscribe(sub_id, msg.get("payload"))
+
+    def _unsubscribe(self, sub_id: str | int) -> None:
+        sub = self.subs.get(sub_id)
+        if sub is None:
+            raise BadRequest("unknown_id", f"no subscription with id {sub_id!r}", sub_id)
+        self._drop(sub)
+        self.push(
+            _frame(SUCCESS, sub_id, {"reason": "unsubscribed", "offset": self.ctx.tail.offset})
+        )
+
+    async def _subscribe(self, sub_id: str | int, payload: Any) -> None:
+        if sub_id in self.subs:
+            raise BadRequest("duplicate_id", f"subscription {sub_id!r} is already active", sub_id)
+        if len(self.subs) >= MAX_SUBSCRIPTIONS:
+            raise BadRequest("too_many", f"at most {MAX_SUBSCRIPTIONS} subscriptions", sub_id)
+        if not self.ctx.limiter.allow(self.client_id):
+            retry = self.ctx.limiter.retry_after(self.client_id)
+            raise BadRequest("rate_limited", f"too many requests; retry in {retry:.2f}s", sub_id)
+        try:
+            spec = parse_subscription(payload, self.principal)
+        except HeraldError as exc:
+            raise BadRequest(exc.code, exc.detail, sub_id) from exc
+        sub = WsSubscription(self, sub_id)
+        self.subs[sub_id] = sub
+        resume = await plan_resume(self.ctx.redis, self.ctx.log_key, spec.since, self.ctx.tail)
+        if self.subs.get(sub_id) is not sub:
+            return
+        self.push(_frame(STARTED, sub_id, {"recovered": resume.recovered, "offset": resume.offset}))
+
+        def go_live(last: str) -> None:
+            if self.subs.get(sub_id) is sub:
+                self.ctx.hub.join(sub, spec.selector, floor=offset_key(last))
+
+        replay = catch_up(
+            self.ctx.redis, self.ctx.log_key, resume, spec.selector, self.ctx.tail, sub.put, go_live
+        )
+        sub.replay = asyncio.create_task(self._replay(sub, replay))
+
+    async def _replay(self, sub: WsSubscription, replay: Any) -> None:
+        try:
+            await replay
+        except ClientGone:
+            pass
+        except Exception:
+            log.exception("replay of subscription %r failed", sub.id)
+            if self.subs.get(sub.id) is sub:
+                self._drop(sub)
+                self.push(
+                    _frame(ERROR, sub.id, {"error": "replay_failed", "detail": "resubscribe"})
+                )
+
+
+async def endpoint(ctx: Context, ws: WebSocket) -> None:
+    """The ``/ws`` route: authenticate, then serve the connection until it ends."""
+    token = token_from_headers_and_query(ws.headers, ws.query_params)
+    await ws.accept()
+    try:
+        principal = ctx.auth.authenticate(token)
+    except HeraldError as exc:
+        await ws.close(CLOSE_UNAUTHORIZED, exc.detail[:120])
+        return
+    client = ws.client
+    client_id = f"ws:{client.host}:{client.port}" if client else f"ws:{id(ws)}"
+    conn = WsConnection(ctx, ws, principal, client_id)
+    ctx.ws_connections.add(conn)
+    metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
+    try:
+        await conn.run()
+    finally:
+        ctx.ws_connections.discard(conn)
+        ctx.limiter.forget(client_id)
+        metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()

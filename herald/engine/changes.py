@@ -1,0 +1,105 @@
+"""Turn a diff into events, with object ids that stay the same if the poll is retried."""
+
+from __future__ import annotations
+
+from herald.engine.diff import FollowerDiff, PostDiff
+from herald.events import Event, EventType
+from herald.store.streams import StreamRecord
+
+
+def post_events(record: StreamRecord, diff: PostDiff) -> list[Event]:
+    if record.type == "mention":
+        return [
+            Event(
+                EventType.MENTION_NEW,
+                record.id,
+                record.username,
+                post.id,
+                {"mention": post.mention_payload()},
+            )
+            for post in diff.new
+        ]
+    return [
+        Event(
+            EventType.TWEET_NEW,
+            record.id,
+            record.username,
+            post.id,
+            {"tweet": post.tweet_payload()},
+        )
+        for post in diff.new
+    ]
+
+
+def follower_events(record: StreamRecord, diff: FollowerDiff) -> list[Event]:
+    """Follower changes carry the poll sequence number: one account may follow, leave and
+    follow again, and each of those is its own event."""
+    seq = record.seq + 1
+    events: list[Event] = []
+    if diff.count_changed and diff.previous is not None:
+        events.append(
+            Event(
+                EventType.FOLLOWER_COUNT,
+                record.id,
+                record.username,
+                f"{diff.count}#{seq}",
+                {
+                    "followersCount": diff.count,
+                    "previous": diff.previous,
+                    "delta": diff.count - diff.previous,
+                },
+            )
+        )
+    events.extend(
+        Event(
+            EventType.FOLLOWER_NEW,
+            record.id,
+            record.username,
+            f"{user.id}#{seq}",
+            {"follower": user.follower_payload()},
+        )
+        for user in diff.new
+    )
+    events.extend(
+        Event(
+            EventType.FOLLOWER_LOST,
+            record.id,
+            record.username,
+            f"{user.id}#{seq}",
+            {"unfollower": user.unfollower_payload()},
+        )
+        for user in diff.lost
+    )
+    return events
+
+
+def error_event(
+    record: StreamRecord, *, kind: str, message: str, consecutive: int, retry_at: str | None
+) -> Event:
+    payload: dict[str, object] = {
+        "error": message,
+        "kind": kind,
+        "consecutiveErrors": consecutive,
+    }
+    if retry_at:
+        payload["retryAt"] = retry_at
+    return Event(
+        EventType.ERROR,
+        record.id,
+        record.username,
+        f"{record.seq}.{record.polls}.{consecutive}.{kind}",
+        payload,
+    )
+
+
+def lifecycle_event(
+    record: StreamRecord, event_type: EventType, marker: str, **extra: object
+) -> Event:
+    """Lifecycle payloads say ``streamType``: ``type`` is the event name on the wire."""
+    payload: dict[str, object] = {
+        "streamType": record.type,
+        "status": record.status,
+        "interval": int(record.interval * 1000),
+        **extra,
+    }
+    return Event(event_type, record.id, record.username, marker, payload)

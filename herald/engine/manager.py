@@ -1,0 +1,298 @@
+"""The stream lifecycle: create, stop, pause, resume, update, poll now, and read-outs.
+
+Every entry point validates first and stores nothing on bad input. Lifecycle changes are
+events too (``stream:started``, ``stream:paused``...), appended to the same log as
+detected changes so every transport sees them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from herald.config import Settings
+from herald.engine import changes, validation
+from herald.engine.poller import Poller
+from herald.engine.scheduler import Scheduler
+from herald.errors import HeraldError, StreamExists, StreamNotFound, ValidationError
+from herald.events import EventType
+from herald.store.eventlog import EventLog
+from herald.store.streams import (
+    ACTIVE,
+    ERROR,
+    PAUSED,
+    STOPPED,
+    StreamRecord,
+    StreamStore,
+    iso,
+)
+
+TokenRegistrar = Callable[[str], Awaitable[str]]
+"""Stores a session token safely and returns the account id that stands for it."""
+
+STREAM_TYPES: tuple[str, ...] = ("tweet", "follower", "mention")
+
+
+class StreamManager:
+    def __init__(
+        self,
+        settings: Settings,
+        store: StreamStore,
+        log: EventLog,
+        scheduler: Scheduler,
+        poller: Poller,
+        *,
+        stream_types: tuple[str, ...] = STREAM_TYPES,
+        register_token: TokenRegistrar | None = None,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._log = log
+        self._scheduler = scheduler
+        self._poller = poller
+        self._types = stream_types
+        self._register_token = register_token
+
+    # --- lifecycle ---------------------------------------------------------------
+    async def create(
+        self,
+        type: str,
+        username: str,
+        interval: float | None = None,
+        auth_token: str | None = None,
+        user_id: str | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        s = self._settings
+        stream_type = validation.stream_type(type, self._types)
+        name = validation.username(username)
+        seconds = validation.interval(
+            interval, minimum=s.min_interval, maximum=s.max_interval, default=s.default_interval
+        )
+        opts = validation.options(options)
+        token = validation.auth_token(auth_token)
+        if user_id is not None and (not isinstance(user_id, str) or len(user_id) > 200):
+            raise ValidationError("userId: must be a string of at most 200 characters")
+        account_id = await self._account_for(token)
+        stream_id = secrets.token_hex(6)
+        holder = await self._store.claim(stream_type, name, account_id, stream_id)
+        if holder != stream_id:
+            raise StreamExists(
+                f"a {stream_type} stream for @{name} with this account already exists: {holder}",
+                holder,
+            )
+        now = time.time()
+        record = StreamRecord(
+            id=stream_id,
+            type=stream_type,
+            username=name,
+            interval=seconds,
+            created_at=now,
+            account_id=account_id,
+            user_id=user_id,
+            options=opts,
+            next_poll=now,
+        )
+        try:
+            await self._store.create(record)
+            await self._scheduler.schedule(stream_id, now)
+        except BaseException:
+            await self._store.release_claim(stream_type, name, account_id, stream_id)
+            raise
+        await self._log.append(
+            stream_id, [changes.lifecycle_event(record, EventType.STARTED, f"{now:.6f}")]
+        )
+        return record.public()
+
+    async def _account_for(self, token: str | None) -> str | None:
+        if token is None:
+            return None
+        if self._register_token is None:
+            raise ValidationError("authToken: this herald has no account store for tokens")
+        return await self._register_token(token)
+
+    async def stop(self, stream_id: str) -> dict[str, Any]:
+        record = await self._get(stream_id)
+        await self._scheduler.cancel(stream_id)
+        await self._store.set_state(stream_id, {"status": STOPPED})
+        record.status = STOPPED
+        event = changes.lifecycle_event(
+            record, EventType.STOPPED, f"{time.time():.6f}", reason="stopped by request"
+        )
+        await self._log.append(stream_id, [event])
+        await self._store.delete(record)
+        return {"success": True, "streamId": stream_id}
+
+    async def stop_all(self, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+        ids = await self._store.ids()
+        stopped = failed = 0
+        semaphore = asyncio.Semaphore(16)
+
+        async def one(sid: str) -> bool:
+            async with semaphore:
+                try:
+                    await self.stop(sid)
+                    return True
+                except HeraldError:
+                    return False
+
+        for ok in asyncio.as_completed([one(sid) for sid in ids]):
+            if await ok:
+                stopped += 1
+            else:
+                failed += 1
+            if progress is not None:
+                progress(stopped + failed, len(ids))
+        return {"stopped": stopped, "failed": failed, "total": len(ids)}
+
+    async def pause(self, stream_id: str) -> dict[str, Any]:
+        record = await self._get(stream_id)
+        if record.status == PAUSED:
+            return record.public()
+        await self._store.set_state(stream_id, {"status": PAUSED})
+        await self._scheduler.cancel(stream_id)
+        record.status = PAUSED
+        await self._log.append(
+            stream_id, [changes.lifecycle_event(record, EventType.PAUSED, f"{time.time():.6f}")]
+        )
+        return record.public()
+
+    async def resume(self, stream_id: str) -> dict[str, Any]:
+        """Resume a paused stream, or restart one stopped by errors. No new baseline."""
+        record = await self._get(stream_id)
+        if record.status == ACTIVE:
+            return record.public()
+        now = time.time()
+        fields: dict[str, Any] = {"status": ACTIVE, "nextPoll": repr(now)}
+        if record.status == ERROR:
+            fields.update(consecutiveErrors=0, stopReason="")
+        await self._store.set_state(stream_id, fields)
+        await self._scheduler.schedule(stream_id, now)
+        record.status, record.next_poll = ACTIVE, now
+        await self._log.append(
+            stream_id, [changes.lifecycle_event(record, EventType.RESUMED, f"{now:.6f}")]
+        )
+        return (await self._get(stream_id)).public()
+
+    async def update(self, stream_id: str, **updates: Any) -> dict[str, Any]:
+        """Change interval, auth token or options; effective from the very next schedule."""
+        record = await self._get(stream_id)
+        allowed = {"interval", "auth_token", "authToken", "options"}
+        unknown = set(updates) - allowed
+        if unknown:
+            raise ValidationError(
+                f"{sorted(unknown)[0]}: cannot be updated (allowed: interval, authToken, options)"
+            )
+        if not updates:
+            raise ValidationError("body: nothing to update (allowed: interval, authToken, options)")
+        s = self._settings
+        meta: dict[str, Any] = {}
+        changed: list[str] = []
+        if "interval" in updates:
+            record.interval = validation.interval(
+                updates["interval"],
+                minimum=s.min_interval,
+                maximum=s.max_interval,
+                default=record.interval,
+            )
+            meta["interval"] = repr(record.interval)
+            changed.append("interval")
+        if "options" in updates:
+            record.options = {**record.options, **validation.options(updates["options"])}
+            meta["options"] = orjson.dumps(record.options)
+            changed.append("options")
+        token_value = updates.get("authToken", updates.get("auth_token"))
+        if "authToken" in updates or "auth_token" in updates:
+            token = validation.auth_token(token_value)
+            record.account_id = await self._account_for(token)
+            meta["accountId"] = record.account_id or ""
+            changed.append("authToken")
+        await self._store.update_meta(stream_id, meta)
+        if "interval" in changed and record.status == ACTIVE:
+            base = record.last_poll or time.time()
+            record.next_poll = max(base + record.interval, time.time())
+            await self._store.set_state(stream_id, {"nextPoll": repr(record.next_poll)})
+            await self._scheduler.reschedule(stream_id, record.next_poll)
+        await self._log.append(
+            stream_id,
+            [
+                changes.lifecycle_event(
+                    record, EventType.UPDATED, f"{time.time():.6f}", changed=changed
+                )
+            ],
+        )
+        return (await self._get(stream_id)).public()
+
+    async def poll_now(self, stream_id: str) -> dict[str, Any]:
+        record = await self._get(stream_id)
+        if record.status != ACTIVE:
+            raise ValidationError(f"status: stream {stream_id} is {record.status}; resume it first")
+        outcome = await self._poller.poll(stream_id)
+        if outcome.next_poll is not None and outcome.outcome != "busy":
+            await self._scheduler.reschedule(stream_id, outcome.next_poll)
+        return {
+            "streamId": stream_id,
+            "outcome": outcome.outcome,
+            "events": outcome.events,
+            "error": outcome.error,
+            "nextPoll": iso(outcome.next_poll),
+        }
+
+    # --- read-outs ---------------------------------------------------------------
+    async def list_streams(self) -> list[dict[str, Any]]:
+        return [record.public() for record in await self._store.all()]
+
+    async def status(self, stream_id: str) -> dict[str, Any]:
+        record = await self._get(stream_id)
+        body = record.public()
+        body["scheduledFor"] = iso(await self._scheduler.planned_at(stream_id))
+        return body
+
+    async def history(self, stream_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        await self._get(stream_id)
+        count = validation.history_limit(limit, maximum=self._settings.history_size)
+        return await self._log.history(stream_id, count)
+
+    async def stats(self) -> dict[str, Any]:
+        records = await self._store.all()
+        statuses = Counter(r.status for r in records)
+        events: Counter[str] = Counter()
+        for record in records:
+            events.update(record.counts)
+        totals = await self._store.totals()
+        errors = {k.split(":", 1)[1]: v for k, v in totals.items() if k.startswith("errors:")}
+        return {
+            "total": len(records),
+            "active": statuses.get(ACTIVE, 0),
+            "paused": statuses.get(PAUSED, 0),
+            "error": statuses.get(ERROR, 0),
+            "byType": dict(Counter(r.type for r in records)),
+            "eventsByType": dict(events),
+            "eventsTotal": sum(events.values()),
+            "polls": totals.get("polls", 0),
+            "errors": sum(errors.values()),
+            "errorsByKind": errors,
+        }
+
+    async def overdue(self, grace: float) -> list[str]:
+        """Active streams whose next poll is more than ``grace`` seconds late."""
+        now = time.time()
+        return [
+            r.id
+            for r in await self._store.all()
+            if r.status == ACTIVE and r.next_poll is not None and r.next_poll < now - grace
+        ]
+
+    async def _get(self, stream_id: str) -> StreamRecord:
+        if not isinstance(stream_id, str) or not stream_id:
+            raise ValidationError("streamId: must be a non-empty string")
+        record = await self._store.get(stream_id)
+        if record is None:
+            raise StreamNotFound(f"no stream with id {stream_id!r}")
+        return record

@@ -1,0 +1,302 @@
+"""One poll of one stream: lock, fetch, diff, record, schedule the next.
+
+The poller owns the rules of DESIGN §1.2: a per-stream lock with an owner token (so at
+most one poll of a stream is in flight, whichever worker runs it), consecutive-error
+counting with exponential backoff, "retry after" from rate limits, and the auto-stop
+after ``max_errors`` failures. It returns when the next poll should run, or None when
+the stream should not be polled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import orjson
+from redis.asyncio import Redis
+
+from herald import metrics
+from herald.config import Settings
+from herald.engine import changes
+from herald.engine.diff import FollowerDiff, diff_followers, diff_posts
+from herald.errors import FetchTimeout, SourceError
+from herald.events import Event, EventType
+from herald.sources.base import FetchResult, PollContext
+from herald.sources.models import Tweet
+from herald.sources.registry import SourceRegistry
+from herald.store.codec import fields, text
+from herald.store.eventlog import EventLog, StreamInactive
+from herald.store.keys import Keys
+from herald.store.streams import ACTIVE, ERROR, StreamRecord, StreamStore, iso
+
+log = logging.getLogger("herald.poller")
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PollOutcome:
+    outcome: str
+    """ok | baseline | error | rate_limited | skipped | busy | stopped"""
+    events: int = 0
+    next_poll: float | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class _Found:
+    """What one poll found: events to append, and what to remember for the next poll."""
+
+    events: list[Event]
+    remember: list[Tweet] = field(default_factory=list)
+    snapshot: FollowerDiff | None = None
+    state: dict[str, str] = field(default_factory=dict)
+
+
+class Poller:
+    def __init__(
+        self,
+        settings: Settings,
+        redis: Redis,
+        keys: Keys,
+        store: StreamStore,
+        log_: EventLog,
+        sources: SourceRegistry,
+    ) -> None:
+        self._settings = settings
+        self._redis = redis
+        self._keys = keys
+        self._store = store
+        self._log = log_
+        self._sources = sources
+        self._release = redis.register_script(_RELEASE)
+
+    @property
+    def lease_ms(self) -> int:
+        """Longer than the poll timeout, so a live poll never loses its lock."""
+        return int((self._settings.poll_timeout * 1.5 + 1) * 1000)
+
+    async def poll(self, stream_id: str) -> PollOutcome:
+        token = secrets.token_hex(8)
+        lock = self._keys.lock(stream_id)
+        if not await self._redis.set(lock, token, nx=True, px=self.lease_ms):
+            record = await self._store.get(stream_id)
+            if record is None or record.status != ACTIVE:
+                return PollOutcome("stopped")
+            return PollOutcome("busy", next_poll=time.time() + min(record.interval, 2.0))
+        try:
+            record = await self._store.get(stream_id)
+            if record is None or record.status != ACTIVE:
+                return PollOutcome("stopped")
+            return await self._poll_locked(record)
+        finally:
+            await self._release(keys=[lock], args=[token])
+
+    async def _poll_locked(self, record: StreamRecord) -> PollOutcome:
+        started = time.perf_counter()
+        try:
+            result = await asyncio.wait_for(self._fetch(record), self._settings.poll_timeout)
+        except TimeoutError:
+            error: SourceError = FetchTimeout(
+                f"the fetch took longer than {self._settings.poll_timeout:g}s and was abandoned"
+            )
+            return await self._failed(record, error)
+        except SourceError as exc:
+            return await self._failed(record, exc)
+        finally:
+            metrics.POLL_DURATION.labels(record.type).observe(time.perf_counter() - started)
+        try:
+            return await self._record(record, result)
+        except StreamInactive:
+            return PollOutcome("stopped")
+
+    async def _fetch(self, record: StreamRecord) -> FetchResult:
+        source = self._sources.for_type(record.type)
+        ctx = PollContext(
+            stream_id=record.id,
+            type=record.type,
+            username=record.username,
+            account_id=record.account_id,
+            options=record.options,
+            cursor=record.cursor,
+            previous_count=record.previous_count,
+            baseline=not record.baselined,
+        )
+        return await source.fetch(ctx)
+
+    def _next_at(self, delay: float) -> float:
+        spread = delay * self._settings.jitter
+        return time.time() + delay + random.uniform(-spread, spread)
+
+    async def _record(self, record: StreamRecord, result: FetchResult) -> PollOutcome:
+        baseline = not record.baselined
+        if record.type == "follower":
+            found = await self._follower_changes(record, result, baseline)
+        else:
+            found = await self._post_changes(record, result, baseline)
+        appended = await self._log.append(record.id, found.events, require_active=True)
+        await self._remember(record, found)
+        next_poll = self._next_at(record.interval)
+        state: dict[str, object] = {
+            **found.state,
+            "lastPoll": repr(time.time()),
+            "nextPoll": repr(next_poll),
+            "consecutiveErrors": 0,
+            "lastError": "",
+            "lastErrorKind": "",
+            "baselined": "1",
+            "seq": record.seq + 1,
+            "cursor": orjson.dumps(dict(result.cursor)),
+        }
+        if not await self._store.commit_poll(record.id, state):
+            return PollOutcome("stopped")
+        outcome = "baseline" if baseline else "ok"
+        metrics.POLLS.labels(record.type, outcome).inc()
+        for event in found.events:
+            metrics.EVENTS.labels(event.type.value).inc()
+        return PollOutcome(outcome, events=len(appended), next_poll=next_poll)
+
+    async def _post_changes(
+        self, record: StreamRecord, result: FetchResult, baseline: bool
+    ) -> _Found:
+        seen_key = self._keys.seen(record.id)
+        ids = [item.id for item in result.items]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if ids:
+                pipe.zmscore(seen_key, ids)
+            pipe.zrange(seen_key, 0, 0, withscores=True)
+            replies = await pipe.execute()
+        scores = replies[0] if ids else []
+        lowest = replies[-1]
+        already = {i for i, score in zip(ids, scores, strict=False) if score is not None}
+        floor = int(lowest[0][1]) if lowest else None
+        high = int(record.high_water or 0)
+        diff = diff_posts(result.items, already, floor=floor, high_water=high, baseline=baseline)
+        return _Found(
+            events=changes.post_events(record, diff),
+            remember=diff.to_remember,
+            state={"highWater": str(diff.high_water)},
+        )
+
+    async def _follower_changes(
+        self, record: StreamRecord, result: FetchResult, baseline: bool
+    ) -> _Found:
+        snapshot = result.followers
+        if snapshot is None:
+            raise SourceError("the follower source returned no follower data")
+        known_raw = await self._redis.hgetall(self._keys.snapshot(record.id))
+        known = {text(k): text(v) for k, v in known_raw.items()}
+        diff = diff_followers(
+            snapshot, known, previous_count=record.previous_count, baseline=baseline
+        )
+        return _Found(
+            events=changes.follower_events(record, diff),
+            snapshot=diff,
+            state={"previousCount": str(snapshot.count)},
+        )
+
+    async def _remember(self, record: StreamRecord, found: _Found) -> None:
+        """Store what this poll saw, so the next one can tell what is new."""
+        ttl = self._store.ttl
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if found.remember:
+                seen_key = self._keys.seen(record.id)
+                pipe.zadd(seen_key, {p.id: float(p.order) for p in found.remember})
+                pipe.zremrangebyrank(seen_key, 0, -(self._settings.seen_limit + 1))
+                pipe.expire(seen_key, ttl)
+            snap = found.snapshot
+            if snap is not None:
+                snap_key = self._keys.snapshot(record.id)
+                if snap.snapshot_remove:
+                    pipe.hdel(snap_key, *snap.snapshot_remove)
+                if snap.snapshot_add:
+                    pipe.hset(snap_key, mapping=fields(snap.snapshot_add))
+                pipe.expire(snap_key, ttl)
+            await pipe.execute()
+
+    async def _failed(self, record: StreamRecord, error: SourceError) -> PollOutcome:
+        kind = error.kind
+        metrics.POLL_ERRORS.labels(kind).inc()
+        metrics.POLLS.labels(record.type, kind).inc()
+        await self._store.count_failure(kind)
+        message = error.detail
+        log.warning("poll of stream %s (@%s) failed: %s", record.id, record.username, message)
+        if not error.counts_as_error:
+            delay = error.retry_after if error.retry_after is not None else record.interval
+            next_poll = time.time() + max(delay, 1.0)
+            await self._store.set_state(
+                record.id,
+                {
+                    "lastPoll": repr(time.time()),
+                    "nextPoll": repr(next_poll),
+                    "lastError": message,
+                    "lastErrorKind": kind,
+                },
+            )
+            event = changes.error_event(
+                record,
+                kind=kind,
+                message=message,
+                consecutive=record.consecutive_errors,
+                retry_at=iso(next_poll),
+            )
+            await self._append_quietly(record.id, [event])
+            return PollOutcome("rate_limited", next_poll=next_poll, error=message)
+        errors = record.consecutive_errors + 1
+        if errors >= self._settings.max_errors:
+            return await self._auto_stop(record, kind, message, errors)
+        backoff = min(record.interval * 2**errors, self._settings.max_backoff)
+        if error.retry_after is not None:
+            backoff = max(backoff, error.retry_after)
+        next_poll = self._next_at(backoff)
+        await self._store.set_state(
+            record.id,
+            {
+                "lastPoll": repr(time.time()),
+                "nextPoll": repr(next_poll),
+                "consecutiveErrors": errors,
+                "lastError": message,
+                "lastErrorKind": kind,
+            },
+        )
+        event = changes.error_event(
+            record, kind=kind, message=message, consecutive=errors, retry_at=iso(next_poll)
+        )
+        await self._append_quietly(record.id, [event])
+        return PollOutcome("error", next_poll=next_poll, error=message)
+
+    async def _auto_stop(
+        self, record: StreamRecord, kind: str, message: str, errors: int
+    ) -> PollOutcome:
+        reason = f"stopped after {errors} consecutive errors; last: {message}"
+        await self._store.set_state(
+            record.id,
+            {
+                "status": ERROR,
+                "lastPoll": repr(time.time()),
+                "consecutiveErrors": errors,
+                "lastError": message,
+                "lastErrorKind": kind,
+                "stopReason": reason,
+            },
+        )
+        record.status = ERROR
+        error = changes.error_event(
+            record, kind=kind, message=message, consecutive=errors, retry_at=None
+        )
+        stopped = changes.lifecycle_event(
+            record, EventType.STOPPED, f"auto.{record.seq}.{errors}", reason=reason
+        )
+        await self._append_quietly(record.id, [error, stopped])
+        log.error("stream %s (@%s) %s", record.id, record.username, reason)
+        return PollOutcome("stopped", error=message)
+
+    async def _append_quietly(self, stream_id: str, events: list[Event]) -> None:
+        await self._log.append(stream_id, events)

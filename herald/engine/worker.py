@@ -1,0 +1,136 @@
+"""The poll worker: a SAQ worker whose one job runs a poll and schedules the next.
+
+The next poll is enqueued in SAQ's ``after_process`` hook, once the current job has
+left the queue (SAQ refuses a second job with the same key while the first is pending).
+If a worker dies between the two, the reconciler notices the missing job and re-creates
+it; if it dies mid-poll, SAQ's sweep aborts the stuck job after its timeout, the lock's
+lease runs out, and the reconciler re-creates the job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from saq import Worker
+from saq.types import Context, PartialTimersDict
+
+from herald import metrics
+from herald.engine.poller import Poller
+from herald.engine.scheduler import Scheduler
+from herald.store.streams import ACTIVE, StreamStore
+
+log = logging.getLogger("herald.worker")
+
+
+class PollWorker:
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        poller: Poller,
+        store: StreamStore,
+        *,
+        concurrency: int,
+        reconcile_interval: float,
+        reconcile_lock_key: str,
+        schedule_tick: float = 0.1,
+        sweep_interval: int = 5,
+        shutdown_grace: int = 30,
+    ) -> None:
+        self._scheduler = scheduler
+        self._poller = poller
+        self._store = store
+        self._reconcile_interval = reconcile_interval
+        self._reconcile_lock_key = reconcile_lock_key
+        self._next_polls: dict[str, float] = {}
+        timers: PartialTimersDict = {"schedule": schedule_tick, "sweep": sweep_interval, "abort": 1}  # type: ignore[typeddict-item]
+        self._worker: Worker[Context] = Worker(
+            scheduler.queue,
+            functions=[("poll", self._poll_job)],
+            concurrency=concurrency,
+            after_process=self._after_process,
+            timers=timers,
+            shutdown_grace_period_s=shutdown_grace,
+            dequeue_timeout=0.5,  # an idle dequeue returns soon, so it never holds up a stop
+        )
+        self._worker.SIGNALS = []  # the hosting process owns its signals, not SAQ
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.last_beat = time.monotonic()
+
+    async def _poll_job(self, ctx: Context, *, stream_id: str, planned: float) -> str:
+        metrics.SCHEDULE_LAG.observe(max(time.time() - planned, 0.0))
+        self.last_beat = time.monotonic()
+        outcome = await self._poller.poll(stream_id)
+        if outcome.next_poll is not None:
+            self._next_polls[stream_id] = outcome.next_poll
+        return outcome.outcome
+
+    async def _after_process(self, ctx: Context) -> None:
+        job = ctx.get("job")
+        stream_id = (job.kwargs or {}).get("stream_id") if job is not None else None
+        next_poll = self._next_polls.pop(stream_id, None) if stream_id else None
+        if stream_id and next_poll is not None:
+            await self._scheduler.schedule(stream_id, next_poll)
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._worker.start(), name="herald-worker"),
+            asyncio.create_task(self._reconcile_forever(), name="herald-reconciler"),
+        ]
+
+    async def stop(self) -> None:
+        """Graceful: no new polls start; those in flight get ``shutdown_grace`` seconds to
+        finish (they are bounded by the poll timeout), then are cancelled, which releases
+        their lock and puts their job back in the queue for another worker.
+
+        SAQ's grace period would also wait out its upkeep loops' sleeps (up to 10 s), so
+        those are cancelled first; only the polls get the grace period."""
+        self._stopping = True
+        self._worker.event.set()
+        for task in list(self._worker.tasks):
+            if task.get_name() != "process":  # SAQ's upkeep loops
+                task.cancel()
+        await self._worker.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._tasks) and not any(t.done() for t in self._tasks)
+
+    async def reconcile(self) -> int:
+        """Re-create the job of every active stream that has none; returns how many.
+
+        One pass asks Redis which jobs exist for all ids at once, and reads only the streams
+        without one, so its cost does not grow with the number of healthy streams."""
+        ids = await self._store.ids()
+        pending = await self._scheduler.pending(ids)
+        created = 0
+        now = time.time()
+        for stream_id in (sid for sid in ids if not pending[sid]):
+            record = await self._store.get(stream_id)
+            if record is None or record.status != ACTIVE:
+                continue
+            if await self._scheduler.schedule(stream_id, max(record.next_poll or now, now)):
+                created += 1
+        if created:
+            log.info("reconciler re-created %d missing poll job(s)", created)
+        return created
+
+    async def _reconcile_forever(self) -> None:
+        redis = self._scheduler.queue.redis
+        lease = int(self._reconcile_interval * 1000)
+        while not self._stopping:
+            try:
+                if await redis.set(self._reconcile_lock_key, "1", nx=True, px=lease):
+                    await self.reconcile()
+            except Exception:
+                log.exception("reconciler pass failed; retrying")
+            await asyncio.sleep(self._reconcile_interval)

@@ -1,0 +1,127 @@
+"""One exception tree, rooted at HeraldError.
+
+Adapters translate third-party errors into these with ``raise ... from exc`` so callers
+never have to know which library sat underneath. Each error carries a short machine
+``code`` (used as the ``error`` field of API answers) and a human ``detail``.
+"""
+
+from __future__ import annotations
+
+
+class HeraldError(Exception):
+    """Base of every error herald raises on purpose."""
+
+    code = "herald_error"
+    status = 500
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail or self.code
+
+
+class ConfigError(HeraldError):
+    code = "config_error"
+
+
+class ValidationError(HeraldError):
+    """Bad input from a caller: nothing was stored."""
+
+    code = "validation_error"
+    status = 400
+
+
+class NotFound(HeraldError):
+    code = "not_found"
+    status = 404
+
+
+class StreamNotFound(NotFound):
+    code = "stream_not_found"
+
+
+class StreamExists(HeraldError):
+    """A stream with the same type, username and account already runs."""
+
+    code = "stream_exists"
+    status = 409
+
+    def __init__(self, detail: str, stream_id: str) -> None:
+        super().__init__(detail)
+        self.stream_id = stream_id
+
+
+class StorageError(HeraldError):
+    """Redis is unreachable or answered something unexpected."""
+
+    code = "storage_error"
+    status = 503
+
+
+class AuthError(HeraldError):
+    code = "unauthorized"
+    status = 401
+
+
+# --- source errors ------------------------------------------------------------------
+class SourceError(HeraldError):
+    """A fetch failed. ``kind`` is the label used in metrics and in ``stream:error``."""
+
+    code = "source_error"
+    kind = "source_error"
+    status = 502
+    counts_as_error = True
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class FetchTimeout(SourceError):
+    kind = "timeout"
+
+
+class UpstreamError(SourceError):
+    """The upstream answered with a server error (5xx) or refused the connection."""
+
+    kind = "upstream_error"
+
+
+class EmptyResponse(SourceError):
+    """An empty or aborted fetch: unknown outcome, never "nothing new"."""
+
+    kind = "empty_response"
+
+
+class SchemaError(SourceError):
+    """The response did not have the shape the parser knows; ``path`` says where."""
+
+    kind = "schema_error"
+
+    def __init__(self, detail: str, *, path: str = "") -> None:
+        super().__init__(f"{detail} (at {path})" if path else detail)
+        self.path = path
+
+
+class RateLimited(SourceError):
+    """The upstream budget is spent. Not counted as an error: the poll waits for the reset."""
+
+    kind = "rate_limited"
+    counts_as_error = False
+
+
+class AccountAuthFailed(SourceError):
+    """The session cookie was refused (expired, logged out)."""
+
+    kind = "auth_failed"
+
+
+class AccountLocked(SourceError):
+    kind = "locked"
+
+
+class AccountSuspended(SourceError):
+    kind = "suspended"
+
+
+class UserNotFound(SourceError):
+    kind = "user_not_found"

@@ -1,0 +1,112 @@
+"""Event names, the event envelope, and the eventId rules.
+
+Every transport sends the same JSON body: the seed's payload (``{streamId, username,
+tweet: {...}}`` and so on) plus ``type``, ``eventId``, ``offset`` and ``detectedAt``.
+
+The event log stores that body *without* ``offset``: the offset is the global log entry
+id, known only once Redis has appended the entry. Readers splice it in with
+:func:`with_offset`, which works on the encoded bytes so an event is encoded once and
+never re-serialised on its way to thousands of clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+
+
+class EventType(StrEnum):
+    TWEET_NEW = "stream:tweet:new"
+    MENTION_NEW = "stream:mention:new"
+    FOLLOWER_NEW = "stream:follower:new"
+    FOLLOWER_LOST = "stream:follower:lost"
+    FOLLOWER_COUNT = "stream:follower:count"
+    ERROR = "stream:error"
+    STARTED = "stream:started"
+    PAUSED = "stream:paused"
+    RESUMED = "stream:resumed"
+    UPDATED = "stream:updated"
+    STOPPED = "stream:stopped"
+
+
+EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
+
+# The part of an eventId before the object id, per event type.
+_KIND: dict[EventType, str] = {
+    EventType.TWEET_NEW: "tweet",
+    EventType.MENTION_NEW: "mention",
+    EventType.FOLLOWER_NEW: "follower.new",
+    EventType.FOLLOWER_LOST: "follower.lost",
+    EventType.FOLLOWER_COUNT: "follower.count",
+    EventType.ERROR: "error",
+    EventType.STARTED: "started",
+    EventType.PAUSED: "paused",
+    EventType.RESUMED: "resumed",
+    EventType.UPDATED: "updated",
+    EventType.STOPPED: "stopped",
+}
+
+
+def event_id(event_type: EventType, object_id: str, stream_id: str) -> str:
+    """``{kind}:{objectId}@{streamId}``: the same change always gets the same id.
+
+    The object id must be stable across a retried poll: a tweet id, or for follower
+    changes the follower id plus the snapshot version the change was detected against.
+    """
+    return f"{_KIND[event_type]}:{object_id}@{stream_id}"
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class Event:
+    """One detected change, before it is appended to the log.
+
+    ``payload`` holds the seed's event-specific fields (``tweet``, ``follower``,
+    ``followersCount``, ``error``...), already shaped for the wire.
+    """
+
+    type: EventType
+    stream_id: str
+    username: str
+    object_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    detected_at: str = field(default_factory=utc_now_iso)
+
+    @property
+    def event_id(self) -> str:
+        return event_id(self.type, self.object_id, self.stream_id)
+
+    def body(self) -> dict[str, Any]:
+        """The wire body without ``offset``."""
+        return {
+            "type": self.type.value,
+            "eventId": self.event_id,
+            "streamId": self.stream_id,
+            "username": self.username,
+            "detectedAt": self.detected_at,
+            **self.payload,
+        }
+
+    def encode(self) -> bytes:
+        return orjson.dumps(self.body())
+
+
+def with_offset(encoded: bytes, offset: str | bytes) -> bytes:
+    """Splice ``"offset"`` into an encoded event body as its first key, without re-parsing."""
+    off = offset.encode() if isinstance(offset, str) else offset
+    return b'{"offset":"' + off + b'",' + encoded[1:]
+
+
+def decode(encoded: bytes, offset: str | bytes | None = None) -> dict[str, Any]:
+    """Parse a stored event body, adding its offset when known."""
+    body: dict[str, Any] = orjson.loads(encoded)
+    if offset is not None:
+        body = {"offset": offset.decode() if isinstance(offset, bytes) else offset, **body}
+    return body

@@ -1,0 +1,179 @@
+"""The two ways the MCP tools reach herald: in process, or over REST.
+
+``herald mcp`` (stdio) talks to a running server over REST, so an agent controls the same
+herald that the dashboard and CLI show. ``/mcp`` on the server calls the engine directly.
+Both answer with the REST API's JSON shapes and raise :class:`HeraldError` with the
+server's detail, so the tools do not care which one they hold.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import httpx
+
+from herald.api.events import EventQuery, read_after
+from herald.errors import HeraldError
+from herald.service import Herald
+
+
+class Backend(Protocol):
+    async def start(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    async def list_streams(self) -> dict[str, Any]: ...
+    async def status(self, stream_id: str) -> dict[str, Any]: ...
+    async def stop(self, stream_id: str) -> dict[str, Any]: ...
+    async def pause(self, stream_id: str) -> dict[str, Any]: ...
+    async def resume(self, stream_id: str) -> dict[str, Any]: ...
+    async def update(self, stream_id: str, changes: dict[str, Any]) -> dict[str, Any]: ...
+    async def history(self, stream_id: str, limit: int) -> dict[str, Any]: ...
+    async def stats(self) -> dict[str, Any]: ...
+    async def events(self, query: EventQuery) -> dict[str, Any]: ...
+    async def aclose(self) -> None: ...
+
+
+class LocalBackend:
+    """The in-process engine of a started :class:`Herald`."""
+
+    def __init__(self, herald: Herald) -> None:
+        self._herald = herald
+
+    async def start(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._herald.manager.create(
+            type=body.get("type"),  # type: ignore[arg-type]  # validated inside
+            username=body.get("username"),  # type: ignore[arg-type]
+            interval=body.get("interval"),
+            auth_token=body.get("authToken"),
+            options=body.get("options"),
+        )
+
+    async def list_streams(self) -> dict[str, Any]:
+        streams = await self._herald.manager.list_streams()
+        return {"streams": streams, "count": len(streams)}
+
+    async def status(self, stream_id: str) -> dict[str, Any]:
+        return await self._herald.manager.status(stream_id)
+
+    async def stop(self, stream_id: str) -> dict[str, Any]:
+        return await self._herald.manager.stop(stream_id)
+
+    async def pause(self, stream_id: str) -> dict[str, Any]:
+        return await self._herald.manager.pause(stream_id)
+
+    async def resume(self, stream_id: str) -> dict[str, Any]:
+        return await self._herald.manager.resume(stream_id)
+
+    async def update(self, stream_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return await self._herald.manager.update(stream_id, **changes)
+
+    async def history(self, stream_id: str, limit: int) -> dict[str, Any]:
+        events = await self._herald.manager.history(stream_id, limit)
+        return {"streamId": stream_id, "events": events, "count": len(events)}
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._herald.manager.stats()
+
+    async def events(self, query: EventQuery) -> dict[str, Any]:
+        return await read_after(self._herald.log, query)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class RemoteError(HeraldError):
+    """The server refused a call or could not be reached; ``detail`` says why."""
+
+    code = "remote_error"
+
+    def __init__(self, detail: str, status: int = 502) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+class RestBackend:
+    """A running herald's REST API (``--url``, ``--token``)."""
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(base_url=self.url, headers=headers, timeout=timeout)
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> dict[str, Any]:
+        try:
+            response = await self._http.request(
+                method, path, json=json, params=params, timeout=timeout or self._timeout
+            )
+        except httpx.TransportError as exc:
+            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else str(exc)
+            raise RemoteError(
+                f"cannot reach herald at {self.url}: {reason or 'timed out'}"
+            ) from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.is_success and isinstance(body, dict):
+            return body
+        detail = body.get("detail") if isinstance(body, dict) else None
+        raise RemoteError(
+            str(detail or f"herald answered HTTP {response.status_code} to {method} {path}"),
+            response.status_code,
+        )
+
+    async def start(self, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", "/api/streams/start", json=body)
+
+    async def list_streams(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/streams")
+
+    async def status(self, stream_id: str) -> dict[str, Any]:
+        return await self._call("GET", f"/api/streams/{_segment(stream_id)}")
+
+    async def stop(self, stream_id: str) -> dict[str, Any]:
+        return await self._call("POST", "/api/streams/stop", json={"streamId": stream_id})
+
+    async def pause(self, stream_id: str) -> dict[str, Any]:
+        return await self._call("POST", f"/api/streams/{_segment(stream_id)}/pause")
+
+    async def resume(self, stream_id: str) -> dict[str, Any]:
+        return await self._call("POST", f"/api/streams/{_segment(stream_id)}/resume")
+
+    async def update(self, stream_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("PATCH", f"/api/streams/{_segment(stream_id)}", json=changes)
+
+    async def history(self, stream_id: str, limit: int) -> dict[str, Any]:
+        path = f"/api/streams/{_segment(stream_id)}/history"
+        return await self._call("GET", path, params={"limit": limit})
+
+    async def stats(self) -> dict[str, Any]:
+        return await self._call("GET", "/api/streams/stats")
+
+    async def events(self, query: EventQuery) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": query.limit, "wait": query.wait}
+        if query.since is not None:
+            params["since"] = query.since
+        if query.stream_ids:
+            params["streamIds"] = ",".join(sorted(query.stream_ids))
+        if query.types:
+            params["types"] = ",".join(sorted(query.types))
+        return await self._call(
+            "GET", "/api/events/log", params=params, timeout=query.wait + self._timeout
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+
+def _segment(stream_id: str) -> str:
+    """A stream id as one path segment: an id with a slash must not reach another route."""
+    if not stream_id or "/" in stream_id or "?" in stream_id or "#" in stream_id:
+        raise RemoteError(f"streamId: {stream_id!r} is not a stream id", 400)
+    return stream_id

@@ -1,0 +1,213 @@
+"""The ``x_stream_*`` tools: typed inputs, descriptions written for a model, REST-shaped answers.
+
+The names and behaviour follow the seed's MCP examples ("Start monitoring @elonmusk's
+tweets" → ``x_stream_start``). ``x_stream_events`` is the reliable way for an agent to
+follow a stream: MCP notifications carry no payload and many clients drop them, so the
+agent pulls events after a cursor instead, waiting briefly when nothing is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from herald.api.events import MAX_LIMIT, MAX_WAIT, event_query
+from herald.errors import HeraldError
+from herald.mcp.backend import Backend
+
+StreamId = Annotated[
+    str,
+    Field(description="The stream's id, as returned by x_stream_start or x_stream_list."),
+]
+Interval = Annotated[
+    float | None,
+    Field(description="Seconds between polls: 15 to 3600 (the server's default is 60)."),
+]
+SnapshotLimit = Annotated[
+    int | None,
+    Field(
+        description="Follower streams only: the largest follower list to diff completely, so "
+        "lost followers can be reported (0 to 100000; default 1000).",
+        ge=0,
+        le=100_000,
+    ),
+]
+
+READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+CHANGES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, openWorldHint=True)
+REMOVES = ToolAnnotations(readOnlyHint=False, destructiveHint=True, openWorldHint=False)
+
+
+async def _answer(call: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """Run a backend call; herald's refusals become tool errors the model can read."""
+    try:
+        return await call
+    except HeraldError as exc:
+        raise ToolError(exc.detail) from exc
+
+
+def _options(limit: int | None) -> dict[str, Any] | None:
+    return None if limit is None else {"followerSnapshotLimit": limit}
+
+
+def add_tools(server: MCPServer[Any], backend: Backend) -> None:
+    """Register every ``x_stream_*`` tool on ``server``, each calling ``backend``."""
+    _start_tool(server, backend)
+    _lifecycle_tools(server, backend)
+    _update_tool(server, backend)
+    _read_tools(server, backend)
+    _events_tool(server, backend)
+
+
+def _start_tool(server: MCPServer[Any], backend: Backend) -> None:
+    @server.tool(annotations=CHANGES)
+    async def x_stream_start(
+        type: Annotated[
+            Literal["tweet", "follower", "mention"],
+            Field(
+                description="What to watch: 'tweet' (new posts by the user), 'follower' "
+                "(followers gained and lost, follower count) or 'mention' (posts mentioning "
+                "the user)."
+            ),
+        ],
+        username: Annotated[
+            str,
+            Field(description="The X username to watch, with or without @ (e.g. 'nasa')."),
+        ],
+        interval: Interval = None,
+        followerSnapshotLimit: SnapshotLimit = None,
+    ) -> dict[str, Any]:
+        """Start monitoring an X account in real time ("start monitoring @nasa's tweets").
+
+        The first poll records a baseline and emits nothing; later polls emit one event per
+        change. Returns the new stream (its `id` is what the other tools take; `interval` is
+        in ms). Follow its events with x_stream_events. Starting the same type and user
+        twice fails with the id of the stream that already exists.
+        """
+        body: dict[str, Any] = {"type": type, "username": username}
+        if interval is not None:
+            body["interval"] = interval
+        if (opts := _options(followerSnapshotLimit)) is not None:
+            body["options"] = opts
+        return await _answer(backend.start(body))
+
+
+def _read_tools(server: MCPServer[Any], backend: Backend) -> None:
+    @server.tool(annotations=READ_ONLY)
+    async def x_stream_list() -> dict[str, Any]:
+        """List every stream ("show me all active streams"): id, type, username, status
+        (active, paused, error), interval, last and next poll, event counts and errors."""
+        return await _answer(backend.list_streams())
+
+    @server.tool(annotations=READ_ONLY)
+    async def x_stream_status(streamId: StreamId) -> dict[str, Any]:
+        """Everything about one stream: status, last/next poll, polls, events by type,
+        consecutive errors and the last error's reason (why a stream stopped)."""
+        return await _answer(backend.status(streamId))
+
+    @server.tool(annotations=READ_ONLY)
+    async def x_stream_history(
+        streamId: StreamId,
+        limit: Annotated[int, Field(description="How many events, newest first.", ge=1)] = 20,
+    ) -> dict[str, Any]:
+        """A stream's recent events, newest first (tweets, mentions, follower changes,
+        errors and lifecycle events). To follow new events, use x_stream_events."""
+        return await _answer(backend.history(streamId, limit))
+
+    @server.tool(annotations=READ_ONLY)
+    async def x_stream_stats() -> dict[str, Any]:
+        """Totals across all streams: by status and type, events by type, polls, errors."""
+        return await _answer(backend.stats())
+
+
+def _lifecycle_tools(server: MCPServer[Any], backend: Backend) -> None:
+    @server.tool(annotations=REMOVES)
+    async def x_stream_stop(streamId: StreamId) -> dict[str, Any]:
+        """Stop monitoring and remove a stream ("stop monitoring @nasa"). Its state is
+        deleted; use x_stream_pause instead to keep it for later. Find the id with
+        x_stream_list."""
+        return await _answer(backend.stop(streamId))
+
+    @server.tool(annotations=CHANGES)
+    async def x_stream_pause(streamId: StreamId) -> dict[str, Any]:
+        """Pause a stream: no polls until resumed, state and history kept."""
+        return await _answer(backend.pause(streamId))
+
+    @server.tool(annotations=CHANGES)
+    async def x_stream_resume(streamId: StreamId) -> dict[str, Any]:
+        """Resume a paused stream, or restart one that stopped after 10 errors in a row.
+        No new baseline: changes made while paused are reported."""
+        return await _answer(backend.resume(streamId))
+
+
+def _update_tool(server: MCPServer[Any], backend: Backend) -> None:
+    @server.tool(annotations=CHANGES)
+    async def x_stream_update(
+        streamId: StreamId,
+        interval: Interval = None,
+        followerSnapshotLimit: SnapshotLimit = None,
+    ) -> dict[str, Any]:
+        """Change a stream's polling interval or options; effective from its next poll."""
+        changes: dict[str, Any] = {}
+        if interval is not None:
+            changes["interval"] = interval
+        if (opts := _options(followerSnapshotLimit)) is not None:
+            changes["options"] = opts
+        if not changes:
+            raise ToolError("nothing to update: give interval or followerSnapshotLimit")
+        return await _answer(backend.update(streamId, changes))
+
+
+def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
+    @server.tool(annotations=READ_ONLY)
+    async def x_stream_events(
+        streamIds: Annotated[
+            list[str] | None, Field(description="Only these streams (default: every stream).")
+        ] = None,
+        types: Annotated[
+            list[str] | None,
+            Field(
+                description="Only these event types, e.g. ['stream:tweet:new', "
+                "'stream:follower:new']; the 'stream:' prefix may be left out."
+            ),
+        ] = None,
+        since: Annotated[
+            str | None,
+            Field(
+                description="The cursor from your previous call. Omit it on the first call to "
+                "start from now; pass '0' to read everything the log still holds."
+            ),
+        ] = None,
+        limit: Annotated[
+            int, Field(description="At most this many events per call.", ge=1, le=MAX_LIMIT)
+        ] = 100,
+        waitSeconds: Annotated[
+            float,
+            Field(
+                description="If nothing is new, wait up to this long for a first event.",
+                ge=0,
+                le=MAX_WAIT,
+            ),
+        ] = 0,
+    ) -> dict[str, Any]:
+        """Read new events after a cursor: the reliable way to follow streams.
+
+        Returns `{events, cursor}`, oldest first. Pass the returned `cursor` as `since` on
+        the next call and you will see every event exactly once, even across restarts.
+        Each event has `type` (e.g. stream:tweet:new), `streamId`, `username`, the change
+        itself (`tweet`, `mention`, `follower`, `unfollower`, or `followersCount` with
+        `delta`), `detectedAt` and `offset`. Use waitSeconds (e.g. 25) to wait for news
+        instead of polling in a tight loop.
+        """
+        try:
+            query = event_query(
+                since=since, stream_ids=streamIds, types=types, limit=limit, wait=waitSeconds
+            )
+        except HeraldError as exc:
+            raise ToolError(exc.detail) from exc
+        return await _answer(backend.events(query))

@@ -1,0 +1,50 @@
+"""Prometheus metrics, defined once and shared by every layer.
+
+They live in their own registry so several Herald instances in one test process do not
+collide with the default global one, and so ``/metrics`` shows herald's figures only.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+POLLS = Counter(
+    "herald_polls", "Polls run, by stream type and outcome", ["type", "outcome"], registry=REGISTRY
+)
+POLL_DURATION = Histogram(
+    "herald_poll_duration_seconds",
+    "Wall time of one poll (fetch, parse, diff, append)",
+    ["type"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+POLL_ERRORS = Counter(
+    "herald_poll_errors", "Failed polls, by error kind", ["kind"], registry=REGISTRY
+)
+EVENTS = Counter(
+    "herald_events", "Events appended to the log, by event type", ["type"], registry=REGISTRY
+)
+ACTIVE_STREAMS = Gauge("herald_active_streams", "Streams with status active", registry=REGISTRY)
+SCHEDULE_LAG = Histogram(
+    "herald_schedule_lag_seconds",
+    "Actual poll start minus planned start",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
+    registry=REGISTRY,
+)
+CONNECTED_CLIENTS = Gauge(
+    "herald_connected_clients",
+    "Connected real-time clients, by transport",
+    ["transport"],
+    registry=REGISTRY,
+)
+DELIVERED = Counter(
+    "herald_deliveries", "Events handed to clients, by transport", ["transport"], registry=REGISTRY
+)
+SLOW_CLIENT_DISCONNECTS = Counter(
+    "herald_slow_client_disconnects",
+    "Clients cut off for falling behind",
+    ["transport"],
+    registry=REGISTRY,
+)

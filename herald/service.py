@@ -1,0 +1,202 @@
+"""Herald: one object that owns the Redis connection, the engine and (optionally) delivery.
+
+``herald serve`` runs one with a worker and delivery; ``herald worker`` one with a worker
+only; tests build them with in-memory sources. Start and stop go through ``async with``
+so every background task is cancelled and awaited on the way out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from redis.asyncio import Redis
+
+from herald.config import Settings
+from herald.engine.manager import StreamManager
+from herald.engine.poller import Poller
+from herald.engine.scheduler import Scheduler
+from herald.engine.worker import PollWorker
+from herald.errors import HeraldError, StorageError
+from herald.sources.base import Source
+from herald.sources.registry import SourceRegistry
+from herald.store.eventlog import EventLog
+from herald.store.keys import Keys
+from herald.store.redis import RedisHandle, open_redis
+from herald.store.streams import StreamStore
+
+if TYPE_CHECKING:
+    from herald.delivery import Delivery
+    from herald.sources.x.accounts import AccountStore
+
+log = logging.getLogger("herald")
+
+
+class Herald:
+    """The running service. Attributes are available between ``start()`` and ``stop()``."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        sources: Iterable[Source] | None = None,
+        worker: bool = True,
+        delivery: bool = True,
+        worker_concurrency: int | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.keys = Keys(self.settings.redis_prefix)
+        self._custom_sources = list(sources) if sources is not None else None
+        self._want_worker = worker
+        self._want_delivery = delivery
+        self._concurrency = worker_concurrency or self.settings.worker_concurrency
+        self._handle: RedisHandle | None = None
+        self.worker: PollWorker | None = None
+        self.delivery: Delivery | None = None
+        self._started = False
+        self._accounts: AccountStore | None = None
+
+    # --- wiring ------------------------------------------------------------------
+    @property
+    def redis(self) -> Redis:
+        if self._handle is None:
+            raise HeraldError("herald is not started")
+        return self._handle.client
+
+    @property
+    def redis_url(self) -> str:
+        """The URL of the server in use (may hold a password: never log it)."""
+        if self._handle is None:
+            raise HeraldError("herald is not started")
+        return self._handle.url
+
+    @property
+    def redis_display_url(self) -> str:
+        return self._handle.display_url if self._handle else "(not connected)"
+
+    async def start(self) -> Self:
+        if self._started:
+            return self
+        s = self.settings
+        self._handle = await open_redis(s)
+        redis = self._handle.client
+        self.store = StreamStore(redis, self.keys, ttl=s.state_ttl)
+        self.log = EventLog(
+            redis, self.keys, history_size=s.history_size, log_maxlen=s.log_maxlen, ttl=s.state_ttl
+        )
+        self.scheduler = Scheduler(redis, self.keys, job_timeout=s.poll_timeout + 2)
+        self.sources = SourceRegistry(self._build_sources(redis))
+        self.poller = Poller(s, redis, self.keys, self.store, self.log, self.sources)
+        self.manager = StreamManager(
+            s,
+            self.store,
+            self.log,
+            self.scheduler,
+            self.poller,
+            stream_types=self.sources.stream_types,
+            register_token=self._register_token,
+        )
+        if self._want_delivery:
+            from herald.delivery import Delivery
+
+            self.delivery = Delivery(s, redis, self.keys)
+            await self.delivery.start()
+        if self._want_worker:
+            self.worker = PollWorker(
+                self.scheduler,
+                self.poller,
+                self.store,
+                concurrency=self._concurrency,
+                reconcile_interval=s.reconcile_interval,
+                reconcile_lock_key=self.keys.reconcile_lock,
+                shutdown_grace=int(s.poll_timeout) + 1,
+            )
+            await self.worker.start()
+            await self.worker.reconcile()  # streams resume after a restart without any call
+        self._started = True
+        log.info("herald started on %s", self.redis_display_url)
+        return self
+
+    def _build_sources(self, redis: Redis) -> list[Source]:
+        if self._custom_sources is not None:
+            return self._custom_sources
+        from herald.sources.x import XSource
+
+        return [XSource.from_settings(self.settings, redis, self.keys)]
+
+    def accounts(self) -> AccountStore:
+        """The X session cookies, stored encrypted."""
+        if self._accounts is None:
+            from herald.sources.x.accounts import AccountStore
+            from herald.store.secrets import Cipher
+
+            self._accounts = AccountStore(
+                self.redis, self.keys, Cipher.from_settings(self.settings)
+            )
+        return self._accounts
+
+    async def _register_token(self, token: str) -> str:
+        account = await self.accounts().add(token, label="stream token")
+        return account.id
+
+    async def stop(self) -> None:
+        """Graceful: in-flight polls finish, background tasks end, the embedded server stops."""
+        if not self._started:
+            return
+        self._started = False
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
+        if self.delivery is not None:
+            await self.delivery.stop()
+            self.delivery = None
+        await self.sources.aclose()
+        await self.scheduler.aclose()
+        if self._handle is not None:
+            await self._handle.aclose()
+            self._handle = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- health ------------------------------------------------------------------
+    async def health(self) -> dict[str, Any]:
+        """Redis reachable, scheduler alive, no stream stuck far past its next poll."""
+        checks: dict[str, Any] = {}
+        try:
+            await self.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unreachable: {type(exc).__name__}"
+        if self.worker is not None:
+            checks["worker"] = "ok" if self.worker.alive else "stopped"
+        if self.delivery is not None:
+            checks["delivery"] = "ok" if await self.delivery.is_healthy() else "stopped"
+        overdue: list[str] = []
+        if checks["redis"] == "ok":
+            grace = max(30.0, self.settings.poll_timeout * 2 + self.settings.reconcile_interval)
+            overdue = await self.manager.overdue(grace)
+            checks["overdueStreams"] = len(overdue)
+        healthy = all(v in ("ok", 0) for v in checks.values())
+        return {
+            "status": "ok" if healthy else "degraded",
+            "healthy": healthy,
+            "checks": checks,
+            "overdue": overdue[:20],
+        }
+
+    async def is_healthy(self) -> bool:
+        try:
+            return bool((await self.health())["healthy"])
+        except StorageError:
+            return False

@@ -1,0 +1,58 @@
+"""The Source protocol: what the poller asks of any platform adapter.
+
+A source has no Redis inside. It is handed a :class:`PollContext` (who to read, with which
+account, what the last poll saw) and returns a :class:`FetchResult`. Failures are raised as
+:class:`herald.errors.SourceError` subclasses, never returned as an empty result: an empty
+or aborted fetch is an error of unknown outcome, not "nothing new".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from herald.sources.models import Tweet, User
+
+
+@dataclass(frozen=True, slots=True)
+class PollContext:
+    stream_id: str
+    type: str
+    username: str
+    account_id: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    cursor: Mapping[str, str] = field(default_factory=dict)
+    previous_count: int | None = None
+    baseline: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FollowerSnapshot:
+    """The exact profile count, and the follower list when it was fetched.
+
+    ``followers`` is None when the count did not change and the list was not fetched.
+    ``complete`` says the list holds every follower, so absences mean "lost".
+    """
+
+    count: int
+    followers: list[User] | None = None
+    complete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    items: list[Tweet] = field(default_factory=list)
+    followers: FollowerSnapshot | None = None
+    cursor: Mapping[str, str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A platform adapter for one or more stream types."""
+
+    stream_types: tuple[str, ...]
+
+    async def fetch(self, ctx: PollContext) -> FetchResult: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,89 @@
+"""An in-memory source: the engine's tests and benchmarks drive it directly.
+
+It behaves like a real platform: posts get increasing numeric ids, follower lists have an
+exact count, and failures are raised as the same SourceError types a real adapter raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from herald.errors import SourceError
+from herald.sources.base import FetchResult, FollowerSnapshot, PollContext
+from herald.sources.models import Tweet, User
+
+
+@dataclass
+class _Account:
+    posts: list[Tweet] = field(default_factory=list)
+    mentions: list[Tweet] = field(default_factory=list)
+    followers: dict[str, User] = field(default_factory=dict)
+
+
+class MemorySource:
+    stream_types: tuple[str, ...] = ("tweet", "mention", "follower")
+
+    def __init__(self, *, page_size: int = 20, delay: float = 0.0) -> None:
+        self._accounts: defaultdict[str, _Account] = defaultdict(_Account)
+        self._ids = itertools.count(1_000_000_000_000_000_000)
+        self._faults: list[SourceError] = []
+        self.page_size = page_size
+        self.delay = delay
+        self.fetches = 0
+
+    def _acct(self, username: str) -> _Account:
+        return self._accounts[username.lower()]
+
+    def post(self, username: str, text: str = "hello", *, pinned: bool = False) -> Tweet:
+        tid = str(next(self._ids))
+        tweet = Tweet(
+            id=tid,
+            text=text,
+            author=username,
+            author_name=username.title(),
+            timestamp="2026-01-01T00:00:00Z",
+            url=f"https://x.com/{username}/status/{tid}",
+            pinned=pinned,
+        )
+        self._acct(username).posts.insert(0, tweet)
+        for word in text.split():
+            if word.startswith("@") and len(word) > 1:
+                self._acct(word[1:]).mentions.insert(0, tweet)
+        return tweet
+
+    def follow(self, username: str, follower: str) -> User:
+        user = User(id=str(next(self._ids)), username=follower, name=follower.title())
+        acct = self._acct(username)
+        acct.followers = {user.id: user, **acct.followers}
+        return user
+
+    def unfollow(self, username: str, follower: str) -> None:
+        acct = self._acct(username)
+        acct.followers = {k: u for k, u in acct.followers.items() if u.username != follower}
+
+    def fail_next(self, error: SourceError, times: int = 1) -> None:
+        self._faults.extend([error] * times)
+
+    async def fetch(self, ctx: PollContext) -> FetchResult:
+        self.fetches += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self._faults:
+            raise self._faults.pop(0)
+        acct = self._acct(ctx.username)
+        if ctx.type == "follower":
+            limit = int(ctx.options.get("followerSnapshotLimit", 1000))
+            users = list(acct.followers.values())
+            return FetchResult(
+                followers=FollowerSnapshot(
+                    count=len(users), followers=users[:limit], complete=len(users) <= limit
+                )
+            )
+        items = acct.mentions if ctx.type == "mention" else acct.posts
+        return FetchResult(items=items[: self.page_size])
+
+    async def aclose(self) -> None:
+        return None

@@ -1,0 +1,256 @@
+"""X accounts: session cookies stored encrypted in Redis, their health, and the pool choice.
+
+An account is one X session cookie. Its id is a keyed hash of the cookie's ``auth_token``,
+so adding the same token twice (a stream's ``authToken``, ``herald accounts add``, the env
+cookie) always lands on the same account, and the id reveals nothing about the token.
+The cookie leaves this module only through :meth:`AccountStore.cookie`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
+
+import redis.asyncio as aioredis
+
+from herald.errors import AccountAuthFailed, ConfigError, RateLimited, ValidationError
+from herald.sources.x.ratelimit import RateLimitStore, RedisRateLimits
+from herald.store.keys import Keys
+from herald.store.secrets import Cipher
+
+Health = Literal["ok", "rate_limited", "auth_failed", "locked", "suspended"]
+HEALTH_STATES: tuple[str, ...] = get_args(Health)
+USABLE: frozenset[str] = frozenset({"ok", "rate_limited"})
+ENV_LABEL = "env"
+
+
+class AccountNotFound(AccountAuthFailed):
+    code = "account_not_found"
+    status = 404
+
+
+class NoUsableAccount(AccountAuthFailed):
+    """No account is healthy: every one is auth_failed, locked or suspended, or none exists."""
+
+    code = "no_x_account"
+
+
+def parse_cookie(cookie: str) -> dict[str, str]:
+    """``auth_token=..; ct0=..`` or a bare auth_token value, as a dict of cookie names."""
+    text = cookie.strip()
+    if "=" not in text:
+        return {"auth_token": text} if text else {}
+    pairs = (part.split("=", 1) for part in text.split(";") if "=" in part)
+    return {name.strip(): value.strip().strip('"') for name, value in pairs if value.strip()}
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Account:
+    """An account's public facts; it never holds the cookie."""
+
+    id: str
+    label: str | None
+    health: Health = "ok"
+    health_reason: str = ""
+    added_at: float = 0.0
+    last_used: float | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.health in USABLE
+
+    def to_public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "health": self.health,
+            "healthReason": self.health_reason,
+            "addedAt": _iso(self.added_at),
+            "lastUsed": _iso(self.last_used),
+        }
+
+    def __repr__(self) -> str:
+        return f"Account(id={self.id!r}, label={self.label!r}, health={self.health!r})"
+
+
+def _text(value: object) -> str:
+    """Redis answers bytes, or str on a client with decode_responses."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _decode(raw: Mapping[Any, Any], account_id: str) -> Account:
+    text = {_text(k): _text(v) for k, v in raw.items()}
+    text.pop("cookie", None)
+    health = text.get("health", "ok")
+    return Account(
+        id=account_id,
+        label=text.get("label") or None,
+        health=health if health in HEALTH_STATES else "ok",  # type: ignore[arg-type]
+        health_reason=text.get("healthReason", ""),
+        added_at=float(text.get("addedAt", 0) or 0),
+        last_used=float(text["lastUsed"]) if text.get("lastUsed") else None,
+    )
+
+
+class AccountStore:
+    """Accounts in Redis: ``keys.account(id)`` hashes, indexed by ``keys.accounts``."""
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: Keys,
+        cipher: Cipher,
+        limits: RateLimitStore | None = None,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._cipher = cipher
+        self.limits: RateLimitStore = limits or RedisRateLimits(redis, keys)
+        self._env_ids: dict[str, str] = {}
+
+    def account_id(self, cookie: str) -> str:
+        """The deterministic id of a cookie: a keyed hash of its auth_token."""
+        token = parse_cookie(cookie).get("auth_token")
+        if not token:
+            raise ValidationError("authToken: must be a non-empty X auth_token cookie value")
+        return self._cipher.fingerprint(f"x:auth_token:{token}")
+
+    async def add(self, cookie: str, label: str | None = None) -> Account:
+        """Store (or refresh) the account for ``cookie``; the same auth_token, the same id."""
+        account_id = self.account_id(cookie)
+        key = self._keys.account(account_id)
+        sealed = self._cipher.encrypt(cookie.strip())
+        previous = await self._redis.hget(key, "cookie")
+        changed = previous is None or self._decrypt_or_none(previous) != cookie.strip()
+        now = time.time()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, "cookie", sealed)
+            pipe.hsetnx(key, "addedAt", repr(now))
+            pipe.hsetnx(key, "health", "ok")
+            if label is not None:
+                pipe.hset(key, "label", label)
+            if changed:  # a new cookie deserves a fresh verdict
+                pipe.hset(key, mapping={"health": "ok", "healthReason": ""})
+            pipe.zadd(self._keys.accounts, {account_id: now}, nx=True)
+            await pipe.execute()
+        return await self.get(account_id)
+
+    async def env_account(self, cookie: str | None) -> Account | None:
+        """The account of HERALD_SESSION_COOKIE, registered as "env" on first use."""
+        if not cookie or not cookie.strip():
+            return None
+        known = self._env_ids.get(cookie)
+        if known is not None:
+            try:
+                return await self.get(known)
+            except AccountNotFound:
+                pass  # removed meanwhile: register it again
+        account = await self.add(cookie, label=ENV_LABEL)
+        self._env_ids = {cookie: account.id}
+        return account
+
+    async def get(self, account_id: str) -> Account:
+        raw = await self._redis.hgetall(self._keys.account(account_id))
+        if not raw or not ({b"cookie", "cookie"} & set(raw)):
+            raise AccountNotFound(
+                f"X account {account_id} does not exist (removed?); add it with "
+                "`herald accounts add` or pass a fresh authToken"
+            )
+        return _decode(raw, account_id)
+
+    async def cookie(self, account_id: str) -> str:
+        """The decrypted cookie: the only way a cookie leaves the store."""
+        sealed = await self._redis.hget(self._keys.account(account_id), "cookie")
+        if sealed is None:
+            await self.get(account_id)  # raises AccountNotFound
+            raise AccountNotFound(f"X account {account_id} has no cookie")
+        try:
+            return self._cipher.decrypt(sealed)
+        except ConfigError as exc:
+            raise AccountAuthFailed(
+                f"the cookie of X account {account_id} cannot be decrypted (the secret key "
+                "changed); add it again with `herald accounts add`"
+            ) from exc
+
+    async def list(self) -> list[Account]:
+        ids = [_text(raw) for raw in await self._redis.zrange(self._keys.accounts, 0, -1)]
+        accounts: list[Account] = []
+        for account_id in ids:
+            try:
+                accounts.append(await self.get(account_id))
+            except AccountNotFound:
+                await self._redis.zrem(self._keys.accounts, account_id)
+        return accounts
+
+    async def remove(self, account_id: str) -> bool:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._keys.account(account_id))
+            pipe.zrem(self._keys.accounts, account_id)
+            deleted, _ = await pipe.execute()
+        await self.limits.forget(account_id)
+        self._env_ids = {c: i for c, i in self._env_ids.items() if i != account_id}
+        return bool(deleted)
+
+    async def set_health(self, account_id: str, health: Health, reason: str = "") -> None:
+        """Record a verdict; a removed account is not resurrected by a late poll."""
+        if health not in HEALTH_STATES:
+            raise ValueError(f"unknown account health {health!r}")
+        key = self._keys.account(account_id)
+        if await self._redis.zscore(self._keys.accounts, account_id) is None:
+            return
+        await self._redis.hset(key, mapping={"health": health, "healthReason": reason})
+
+    async def touch(self, account_id: str) -> None:
+        if await self._redis.zscore(self._keys.accounts, account_id) is not None:
+            await self._redis.hset(self._keys.account(account_id), "lastUsed", repr(time.time()))
+
+    async def pick(self, endpoint: str, preferred: str | None = None) -> Account:
+        """The account to poll ``endpoint`` with: ``preferred`` if usable, else the least
+        recently used healthy account with budget left.
+
+        Raises RateLimited (retry_after = the soonest reset) when healthy accounts exist but
+        all their budgets are spent, and NoUsableAccount when none is healthy.
+        """
+        accounts = await self.list()
+        ordered = sorted(
+            accounts, key=lambda a: (a.id != preferred, a.last_used or 0.0, a.added_at)
+        )
+        waits: list[float] = []
+        for account in ordered:
+            if not account.usable:
+                continue
+            wait = await self.limits.check(account.id, endpoint)
+            if wait is None:
+                return account
+            waits.append(wait)
+        if waits:
+            retry_after = min(waits)
+            raise RateLimited(
+                f"X's rate limit for {endpoint} is spent on every usable account; polling "
+                f"resumes after the next reset, in {retry_after:.0f}s",
+                retry_after=retry_after,
+            )
+        raise NoUsableAccount(
+            "no X session: pass authToken, set HERALD_SESSION_COOKIE, or run herald accounts add"
+            if not accounts
+            else "no healthy X account: every one is auth_failed, locked or suspended; "
+            "add a fresh cookie with `herald accounts add`"
+        )
+
+    def _decrypt_or_none(self, sealed: bytes | str) -> str | None:
+        try:
+            return self._cipher.decrypt(sealed)
+        except ConfigError:
+            return None
+
+    def __repr__(self) -> str:
+        return f"AccountStore(prefix={self._keys.prefix!r})"

@@ -1,0 +1,411 @@
+"""An X web GraphQL client that speaks with a session cookie, as x.com's own web app does.
+
+Every failure leaves as a :mod:`herald.errors` source error whose detail a user can act on;
+none carries the cookie, the CSRF token or a request's headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Protocol
+
+import httpx
+import orjson
+
+from herald.config import Settings
+from herald.errors import (
+    AccountAuthFailed,
+    AccountLocked,
+    AccountSuspended,
+    FetchTimeout,
+    RateLimited,
+    SchemaError,
+    SourceError,
+    UpstreamError,
+)
+from herald.sources.x.accounts import parse_cookie
+from herald.sources.x.operations import Operation, Operations, load_operations
+from herald.sources.x.ratelimit import Budget
+
+log = logging.getLogger(__name__)
+
+
+class RedactSessionHeaders(logging.Filter):
+    """Blank cookie, CSRF and authorization values in httpcore's DEBUG traces.
+
+    httpcore logs raw response headers (X's ``Set-Cookie: ct0=...``) at DEBUG; herald must
+    never write a session secret to a log, whatever level an operator turns on.
+    """
+
+    PATTERN = re.compile(
+        r"""(\(b['"](?:set-cookie|cookie|x-csrf-token|authorization)['"], b)(?:'[^']*'|"[^"]*")""",
+        re.IGNORECASE,
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.PATTERN.sub(r"\1'<redacted>'", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+_REDACT = RedactSessionHeaders()
+for _name in ("httpcore.http11", "httpcore.http2", "httpcore.connection", "httpcore.proxy"):
+    if _REDACT not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(_REDACT)
+
+SETTINGS_PATH = "/i/api/1.1/account/settings.json"
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/136.0.0.0 Safari/537.36"
+)
+DEFAULT_RETRY_AFTER = 15 * 60.0  # X's rate-limit window, when a 429 names no reset
+
+
+@dataclass(frozen=True, slots=True)
+class XResponse:
+    """One GraphQL answer: its JSON body and the endpoint budget X reported with it."""
+
+    operation: str
+    body: dict[str, Any]
+    budget: Budget | None
+
+
+# --- x-client-transaction-id ---------------------------------------------------------
+class TransactionIds:
+    """X's anti-bot request signature, computed by twscrape's maintained ``xclid`` module.
+
+    The generator reads keys from x.com's web app once (one page and a script load) and is
+    reused; X answers 404 to a stale signature, and the client then asks for a fresh one.
+    """
+
+    def __init__(
+        self,
+        cookies: Callable[[], dict[str, str]],
+        timeout: float,
+        factory: GeneratorFactory | None = None,
+    ) -> None:
+        self._cookies = cookies
+        self._timeout = timeout
+        self._factory = factory or _twscrape_generator
+        self._generator: Signer | None = None
+
+    async def header(self, method: str, path: str, *, fresh: bool = False) -> str:
+        if self._generator is None or fresh:
+            try:
+                async with asyncio.timeout(self._timeout * 2):
+                    self._generator = await self._factory(self._cookies())
+            except TimeoutError as exc:
+                raise FetchTimeout(
+                    "X's web app did not load in time to sign requests (x-client-transaction-id)"
+                ) from exc
+            except Exception as exc:  # twscrape raises its own and httpx's errors here
+                raise UpstreamError(
+                    "could not compute X's x-client-transaction-id from x.com's web app "
+                    f"({type(exc).__name__}); X may have changed it: upgrade twscrape"
+                ) from exc
+        return str(self._generator.calc(method, path))
+
+
+class Signer(Protocol):
+    def calc(self, method: str, path: str) -> str: ...
+
+
+GeneratorFactory = Callable[[dict[str, str]], Awaitable[Signer]]
+
+
+async def _twscrape_generator(cookies: dict[str, str]) -> Signer:
+    from twscrape.xclid import XClIdGen  # type: ignore[import-untyped]  # heavy: load lazily
+
+    generator: Signer = await XClIdGen.create(cookies=cookies)
+    return generator
+
+
+# --- errors ------------------------------------------------------------------------
+REFRESH_HINT = "add a fresh one with `herald accounts add`"
+
+
+def _decode_json(content: bytes) -> Any:
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _x_errors(body: Any) -> list[tuple[int, str]]:
+    if not isinstance(body, dict) or not isinstance(body.get("errors"), list):
+        return []
+    found: list[tuple[int, str]] = []
+    for item in body["errors"]:
+        if isinstance(item, dict):
+            code = item.get("code")
+            found.append((code if isinstance(code, int) else -1, str(item.get("message", ""))))
+    return found
+
+
+def _looks_logged_out(response: httpx.Response) -> bool:
+    """X's logged-out answer: a redirect to its login flow, or its HTML login page."""
+    location = response.headers.get("location", "")
+    if response.is_redirect and ("login" in location or "/i/flow" in location):
+        return True
+    text = response.text[:20_000].lower() if response.content else ""
+    is_html = "text/html" in response.headers.get("content-type", "") or text.startswith("<")
+    return is_html and ("login" in text or "log in" in text or "sign in" in text)
+
+
+def _rate_limited(what: str, response: httpx.Response, now: float) -> RateLimited:
+    budget = Budget.from_headers(response.headers)
+    retry_after = max(1.0, budget.reset - now) if budget else DEFAULT_RETRY_AFTER
+    return RateLimited(
+        f"X's rate limit for {what} is spent on this account (HTTP {response.status_code}); "
+        f"waiting {retry_after:.0f}s for the reset",
+        retry_after=retry_after,
+    )
+
+
+def _account_error(what: str, status: int, errors: list[tuple[int, str]]) -> SourceError | None:
+    codes = {code for code, _ in errors}
+    text = " ".join(message.lower() for _, message in errors)
+    if 326 in codes or "locked" in text:
+        return AccountLocked(
+            f"X locked the account behind the session cookie ({what}): unlock it on x.com, "
+            "then poll again"
+        )
+    if 64 in codes or "suspended" in text:
+        return AccountSuspended(
+            f"X suspended the account behind the session cookie ({what}); use another account"
+        )
+    if 32 in codes or 353 in codes or status in (401, 403):
+        return AccountAuthFailed(
+            f"X refused the session cookie (HTTP {status}{_codes(codes)}) for {what}: it has "
+            f"expired or was logged out; {REFRESH_HINT}"
+        )
+    return None
+
+
+def _codes(codes: set[int]) -> str:
+    known = sorted(code for code in codes if code >= 0)
+    return f", X error {', '.join(map(str, known))}" if known else ""
+
+
+def classify(what: str, response: httpx.Response, now: float) -> Any:
+    """The decoded JSON body of a usable answer; raise the matching source error otherwise.
+
+    Returns None for a 2xx body that is not JSON: the caller decides what that means.
+    """
+    status = response.status_code
+    body = _decode_json(response.content) if response.content else None
+    errors = _x_errors(body)
+    if status == 429 or any(code == 88 for code, _ in errors):
+        raise _rate_limited(what, response, now)
+    has_data = isinstance(body, dict) and bool(body.get("data"))
+    if status >= 400 or (errors and not has_data):
+        account = _account_error(what, status, errors)
+        if account is not None:
+            raise account
+    if body is None and _looks_logged_out(response):
+        raise AccountAuthFailed(
+            f"X answered {what} with its logged-out page: the session cookie is no longer "
+            f"signed in; {REFRESH_HINT}"
+        )
+    if status >= 500:
+        raise UpstreamError(f"X failed to answer {what} (HTTP {status}); it will be retried")
+    if status >= 300:
+        hint = " (its query id may be outdated: update operations.json)" if status == 404 else ""
+        raise UpstreamError(f"X refused {what} with HTTP {status}{hint}")
+    if errors and not has_data:
+        messages = "; ".join(f"({code}) {message}" for code, message in errors)[:300]
+        raise UpstreamError(f"X answered {what} with errors and no data: {messages}")
+    return body
+
+
+def _compact(value: Mapping[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _set_cookie(response: httpx.Response, name: str) -> str | None:
+    """A cookie from the raw Set-Cookie headers (whatever their Domain attribute says)."""
+    for header in response.headers.get_list("set-cookie"):
+        first = header.split(";", 1)[0]
+        key, _, value = first.partition("=")
+        if key.strip() == name and value.strip():
+            return value.strip()
+    return None
+
+
+class XClient:
+    """One X session: its cookie, its CSRF token and its connection pool."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        cookie: str,
+        *,
+        operations: Operations | None = None,
+        transaction_ids: GeneratorFactory | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        cookies = parse_cookie(cookie)
+        if not cookies.get("auth_token"):
+            raise AccountAuthFailed("the X session cookie has no auth_token value")
+        self._auth_token = cookies["auth_token"]
+        self._ct0: str | None = cookies.get("ct0")
+        self._ops = operations or load_operations()
+        self._clock = clock
+        self._timeout = settings.poll_timeout
+        self._base = settings.x_base_url.rstrip("/")
+        self._session_lock = asyncio.Lock()
+        self._txid: TransactionIds | None = (
+            TransactionIds(self._cookie_dict, settings.poll_timeout, factory=transaction_ids)
+            if settings.x_transaction_id
+            else None
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self._base,
+            timeout=httpx.Timeout(settings.poll_timeout),
+            follow_redirects=False,
+            headers={
+                "user-agent": USER_AGENT,
+                "authorization": f"Bearer {self._ops.bearer}",
+                "x-twitter-auth-type": "OAuth2Session",
+                "x-twitter-active-user": "yes",
+                "x-twitter-client-language": "en",
+                "accept": "*/*",
+                "referer": f"{self._base}/",
+            },
+        )
+
+    # --- public ------------------------------------------------------------------
+    async def graphql(self, name: str, variables: Mapping[str, Any]) -> XResponse:
+        """GET one GraphQL operation; the operation's default variables are merged first."""
+        op = self._ops[name]
+        await self._ensure_session()
+        params = {
+            "variables": _compact({**op.variables, **variables}),
+            "features": _compact(op.features),
+        }
+        if op.field_toggles:
+            params["fieldToggles"] = _compact(op.field_toggles)
+        response = await self._get(op, params)
+        if response.status_code == 404 and self._txid is not None:
+            # X answers 404 to a stale x-client-transaction-id; compute a fresh one once.
+            response = await self._get(op, params, fresh_txid=True)
+        try:
+            return self._read(name, response)
+        except AccountAuthFailed:
+            self._ct0 = None  # a rejected ct0 is re-obtained on the next request
+            raise
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> XClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"XClient(base_url={self._base!r}, session=<hidden>)"
+
+    # --- session -----------------------------------------------------------------
+    def _cookie_dict(self) -> dict[str, str]:
+        jar = {"auth_token": self._auth_token}
+        if self._ct0:
+            jar["ct0"] = self._ct0
+        return jar
+
+    def _session_headers(self) -> dict[str, str]:
+        headers = {"cookie": "; ".join(f"{k}={v}" for k, v in self._cookie_dict().items())}
+        if self._ct0:
+            headers["x-csrf-token"] = self._ct0
+        return headers
+
+    async def _ensure_session(self) -> None:
+        """Obtain ct0 (X's CSRF token) when the cookie is a bare auth_token, as the seed's is.
+
+        X hands ct0 out in a Set-Cookie to any request that carries a valid auth_token,
+        even when it refuses that request for its missing CSRF header.
+        """
+        if self._ct0:
+            return
+        async with self._session_lock:
+            if self._ct0:
+                return
+            response = await self._send("account/settings", "GET", SETTINGS_PATH)
+            ct0 = _set_cookie(response, "ct0")
+            if ct0:
+                self._ct0 = ct0
+                return
+            classify("account/settings", response, self._clock())
+            raise AccountAuthFailed(
+                "X did not hand out a CSRF token (ct0) for the session cookie: it has expired "
+                "or was logged out; add a fresh one with `herald accounts add`"
+            )
+
+    # --- transport ---------------------------------------------------------------
+    async def _get(
+        self, op: Operation, params: dict[str, str], *, fresh_txid: bool = False
+    ) -> httpx.Response:
+        headers: dict[str, str] = {"content-type": "application/json"}
+        if self._txid is not None:
+            headers["x-client-transaction-id"] = await self._txid.header(
+                "GET", op.path, fresh=fresh_txid
+            )
+        return await self._send(op.name, "GET", op.path, params=params, headers=headers)
+
+    async def _send(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        try:
+            response = await self._http.request(
+                method, path, params=params, headers={**self._session_headers(), **(headers or {})}
+            )
+        except httpx.TimeoutException as exc:
+            raise FetchTimeout(
+                f"X did not answer {what} within {self._timeout:g}s ({type(exc).__name__})"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamError(
+                f"could not reach X at {self._base} for {what} ({type(exc).__name__})"
+            ) from exc
+        rotated = _set_cookie(response, "ct0")
+        if rotated and self._ct0 and rotated != self._ct0:
+            self._ct0 = rotated  # X rotates the CSRF token now and then
+        log.debug(
+            "X %s -> HTTP %s (budget %s)",
+            what,
+            response.status_code,
+            response.headers.get("x-rate-limit-remaining", "?"),
+        )
+        return response
+
+    def _read(self, name: str, response: httpx.Response) -> XResponse:
+        body = classify(name, response, self._clock())
+        if body is None:
+            raise SchemaError(
+                f"X answered {name} with a body that is not JSON "
+                f"(HTTP {response.status_code}, {len(response.content)} bytes)"
+            )
+        if not isinstance(body, dict):
+            raise SchemaError(f"X answered {name} with JSON that is not an object")
+        return XResponse(name, body, Budget.from_headers(response.headers))

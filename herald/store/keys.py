@@ -1,0 +1,101 @@
+"""Every Redis key herald uses, in one place.
+
+A stream's keys share the hash tag ``{id}`` so a Redis Cluster keeps them in one slot.
+The SAQ queue lives under ``saq:{prefix}:*`` (its own naming), with job keys ``poll:{id}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    prefix: str = "herald"
+
+    # --- per stream (hash-tagged) ------------------------------------------------
+    def meta(self, stream_id: str) -> str:
+        """hash: type, username, interval, createdAt, accountId, options (never a raw token)."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:meta"
+
+    def state(self, stream_id: str) -> str:
+        """hash: status, lastPoll, nextPoll, consecutiveErrors, lastError, highWater, counts."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:state"
+
+    def history(self, stream_id: str) -> str:
+        """stream: the stream's capped recent events (field ``o`` = global offset, ``e`` = body)."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:history"
+
+    def lock(self, stream_id: str) -> str:
+        """string: owner token of the poll in flight, with a PX lease."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:lock"
+
+    def seen(self, stream_id: str) -> str:
+        """zset: seen object ids scored by their numeric id, trimmed to a bounded size."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:seen"
+
+    def snapshot(self, stream_id: str) -> str:
+        """hash: follower id -> username (a lost follower's event needs the name)."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:snapshot"
+
+    def event_ids(self, stream_id: str) -> str:
+        """zset: eventIds already appended (append-once), scored by time, trimmed."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:eventids"
+
+    def stream_keys(self, stream_id: str) -> tuple[str, ...]:
+        return (
+            self.meta(stream_id),
+            self.state(stream_id),
+            self.history(stream_id),
+            self.lock(stream_id),
+            self.seen(stream_id),
+            self.snapshot(stream_id),
+            self.event_ids(stream_id),
+        )
+
+    # --- global ----------------------------------------------------------------
+    @property
+    def streams(self) -> str:
+        """zset: index of stream ids, scored by creation time."""
+        return f"{self.prefix}:streams"
+
+    @property
+    def stream_index(self) -> str:
+        """hash: ``{type}:{username}:{accountId}`` -> stream id, so duplicates are refused."""
+        return f"{self.prefix}:streams:bykey"
+
+    @property
+    def events(self) -> str:
+        """stream: the global event log; entry id = event offset. Fields: t, s, e."""
+        return f"{self.prefix}:events"
+
+    @property
+    def queue_name(self) -> str:
+        """The SAQ queue name; SAQ keys are ``saq:{queue_name}:*``."""
+        return self.prefix
+
+    def account(self, account_id: str) -> str:
+        """hash: an X account's encrypted cookie, label, health."""
+        return f"{self.prefix}:account:{account_id}"
+
+    @property
+    def accounts(self) -> str:
+        """zset: index of account ids."""
+        return f"{self.prefix}:accounts"
+
+    def rate_limit(self, account_id: str, endpoint: str) -> str:
+        """hash: remaining, reset (epoch s) for one account and one X endpoint."""
+        return f"{self.prefix}:ratelimit:{account_id}:{endpoint}"
+
+    @property
+    def reconcile_lock(self) -> str:
+        return f"{self.prefix}:reconcile:lock"
+
+    @property
+    def stats(self) -> str:
+        """hash: global counters (polls, errors by kind)."""
+        return f"{self.prefix}:stats"
+
+
+def poll_job_key(stream_id: str) -> str:
+    return f"poll:{stream_id}"

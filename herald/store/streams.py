@@ -1,0 +1,284 @@
+"""Stream records in Redis: meta (what to watch) and state (how polling goes).
+
+``meta`` changes only through the lifecycle API; ``state`` is written by the poller. Both
+hashes carry the stream's TTL, renewed on every poll and every change.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from herald.store.codec import fields, text
+from herald.store.keys import Keys
+
+ACTIVE, PAUSED, ERROR, STOPPED = "active", "paused", "error", "stopped"
+
+# Commit a poll's state only while the stream is still active (not stopped or paused mid-poll).
+_COMMIT_STATE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= ARGV[1] then return 0 end
+for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+redis.call('HINCRBY', KEYS[1], 'polls', 1)
+redis.call('HINCRBY', KEYS[3], 'polls', 1)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return 1
+"""
+
+
+def iso(ts: float | None) -> str | None:
+    if not ts:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class StreamRecord:
+    """Everything known about one stream, as read from its two hashes."""
+
+    id: str
+    type: str
+    username: str
+    interval: float
+    created_at: float
+    account_id: str | None = None
+    user_id: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    status: str = ACTIVE
+    last_poll: float | None = None
+    next_poll: float | None = None
+    consecutive_errors: int = 0
+    last_error: str | None = None
+    last_error_kind: str | None = None
+    high_water: str | None = None
+    previous_count: int | None = None
+    baselined: bool = False
+    seq: int = 0
+    polls: int = 0
+    stop_reason: str | None = None
+    cursor: dict[str, str] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The API shape: the seed's fields first (``interval`` in ms, as the seed has it)."""
+        return {
+            "id": self.id,
+            "type": self.type,
+            "username": self.username,
+            "status": self.status,
+            "interval": int(self.interval * 1000),
+            "intervalSeconds": self.interval,
+            "createdAt": iso(self.created_at),
+            "userId": self.user_id,
+            "accountId": self.account_id,
+            "options": self.options,
+            "lastPoll": iso(self.last_poll),
+            "nextPoll": iso(self.next_poll) if self.status == ACTIVE else None,
+            "consecutiveErrors": self.consecutive_errors,
+            "lastError": self.last_error,
+            "lastErrorKind": self.last_error_kind,
+            "stopReason": self.stop_reason,
+            "highWater": self.high_water,
+            "polls": self.polls,
+            "counts": dict(self.counts),
+            "eventsTotal": sum(self.counts.values()),
+        }
+
+
+def _s(raw: Mapping[bytes, bytes], name: str) -> str | None:
+    value = raw.get(name.encode())
+    return value.decode() if value is not None else None
+
+
+def _f(raw: Mapping[bytes, bytes], name: str) -> float | None:
+    value = _s(raw, name)
+    return float(value) if value not in (None, "") else None
+
+
+def _record(
+    stream_id: str, meta: Mapping[bytes, bytes], state: Mapping[bytes, bytes]
+) -> StreamRecord:
+    counts = {
+        k.decode()[len("events:") :]: int(v) for k, v in state.items() if k.startswith(b"events:")
+    }
+    prev = _s(state, "previousCount")
+    return StreamRecord(
+        id=stream_id,
+        type=_s(meta, "type") or "",
+        username=_s(meta, "username") or "",
+        interval=_f(meta, "interval") or 60.0,
+        created_at=_f(meta, "createdAt") or 0.0,
+        account_id=_s(meta, "accountId") or None,
+        user_id=_s(meta, "userId") or None,
+        options=orjson.loads(_s(meta, "options") or "{}"),
+        status=_s(state, "status") or ACTIVE,
+        last_poll=_f(state, "lastPoll"),
+        next_poll=_f(state, "nextPoll"),
+        consecutive_errors=int(_s(state, "consecutiveErrors") or 0),
+        last_error=_s(state, "lastError") or None,
+        last_error_kind=_s(state, "lastErrorKind") or None,
+        high_water=_s(state, "highWater") or None,
+        previous_count=int(prev) if prev not in (None, "") else None,
+        baselined=_s(state, "baselined") == "1",
+        seq=int(_s(state, "seq") or 0),
+        polls=int(_s(state, "polls") or 0),
+        stop_reason=_s(state, "stopReason") or None,
+        cursor=orjson.loads(_s(state, "cursor") or "{}"),
+        counts=counts,
+    )
+
+
+def dedup_key(type_: str, username: str, account_id: str | None) -> str:
+    return f"{type_}:{username.lower()}:{account_id or '-'}"
+
+
+class StreamStore:
+    """CRUD over stream records. Knows key names and field encodings, nothing about polling."""
+
+    def __init__(self, redis: Redis, keys: Keys, *, ttl: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._ttl = ttl
+        self._commit = redis.register_script(_COMMIT_STATE)
+
+    @property
+    def ttl(self) -> int:
+        return self._ttl
+
+    async def claim(self, type_: str, username: str, account_id: str | None, stream_id: str) -> str:
+        """Reserve (type, username, account) for ``stream_id``; returns the holder's id."""
+        index = self._keys.stream_index
+        field_ = dedup_key(type_, username, account_id)
+        if await self._redis.hsetnx(index, field_, stream_id):
+            return stream_id
+        holder = await self._redis.hget(index, field_)
+        if holder is None:  # released in between; try once more
+            return await self.claim(type_, username, account_id, stream_id)
+        holder_id = text(holder)
+        if not await self._redis.exists(self._keys.meta(holder_id)):  # expired: take it over
+            await self._redis.hset(index, field_, stream_id)
+            return stream_id
+        return holder_id
+
+    async def create(self, record: StreamRecord) -> None:
+        k = self._keys
+        meta = {
+            "type": record.type,
+            "username": record.username,
+            "interval": repr(record.interval),
+            "createdAt": repr(record.created_at),
+            "accountId": record.account_id or "",
+            "userId": record.user_id or "",
+            "options": orjson.dumps(record.options),
+        }
+        state = {
+            "status": record.status,
+            "consecutiveErrors": 0,
+            "baselined": "0",
+            "seq": 0,
+            "polls": 0,
+            "nextPoll": repr(record.next_poll or time.time()),
+        }
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.meta(record.id), mapping=fields(meta))
+            pipe.hset(k.state(record.id), mapping=fields(state))
+            pipe.expire(k.meta(record.id), self._ttl)
+            pipe.expire(k.state(record.id), self._ttl)
+            pipe.zadd(k.streams, {record.id: record.created_at})
+            await pipe.execute()
+
+    async def get(self, stream_id: str) -> StreamRecord | None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._keys.meta(stream_id))
+            pipe.hgetall(self._keys.state(stream_id))
+            meta, state = await pipe.execute()
+        if not meta:
+            return None
+        return _record(stream_id, meta, state)
+
+    async def ids(self) -> list[str]:
+        return [text(raw) for raw in await self._redis.zrange(self._keys.streams, 0, -1)]
+
+    async def all(self) -> list[StreamRecord]:
+        """Every stream, oldest first; index entries whose keys expired are pruned."""
+        ids = await self.ids()
+        if not ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in ids:
+                pipe.hgetall(self._keys.meta(sid))
+                pipe.hgetall(self._keys.state(sid))
+            raw = await pipe.execute()
+        records, gone = [], []
+        for i, sid in enumerate(ids):
+            meta, state = raw[2 * i], raw[2 * i + 1]
+            if meta:
+                records.append(_record(sid, meta, state))
+            else:
+                gone.append(sid)
+        if gone:
+            await self._redis.zrem(self._keys.streams, *gone)
+        return records
+
+    async def update_meta(self, stream_id: str, values: Mapping[str, Any]) -> None:
+        k = self._keys
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.meta(stream_id), mapping=fields(values))
+            pipe.expire(k.meta(stream_id), self._ttl)
+            pipe.expire(k.state(stream_id), self._ttl)
+            await pipe.execute()
+
+    async def set_state(self, stream_id: str, values: Mapping[str, Any]) -> None:
+        k = self._keys
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.state(stream_id), mapping=fields(values))
+            pipe.expire(k.state(stream_id), self._ttl)
+            pipe.expire(k.meta(stream_id), self._ttl)
+            await pipe.execute()
+
+    async def commit_poll(self, stream_id: str, values: Mapping[str, Any]) -> bool:
+        """Write a finished poll's state, only if the stream is still active."""
+        args: list[Any] = ["active", self._ttl]
+        for name, value in values.items():
+            args.extend((name, value))
+        k = self._keys
+        done = await self._commit(keys=[k.state(stream_id), k.meta(stream_id), k.stats], args=args)
+        return bool(done)
+
+    async def count_failure(self, kind: str) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hincrby(self._keys.stats, "polls", 1)
+            pipe.hincrby(self._keys.stats, f"errors:{kind}", 1)
+            await pipe.execute()
+
+    async def totals(self) -> dict[str, int]:
+        """Global counters: ``polls`` and ``errors:{kind}``."""
+        raw = await self._redis.hgetall(self._keys.stats)
+        return {text(k): int(v) for k, v in raw.items()}
+
+    async def delete(self, record: StreamRecord) -> None:
+        k = self._keys
+        field_ = dedup_key(record.type, record.username, record.account_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(*k.stream_keys(record.id))
+            pipe.zrem(k.streams, record.id)
+            await pipe.execute()
+        holder = await self._redis.hget(k.stream_index, field_)
+        if holder is not None and text(holder) == record.id:
+            await self._redis.hdel(k.stream_index, field_)
+
+    async def release_claim(
+        self, type_: str, username: str, account_id: str | None, stream_id: str
+    ) -> None:
+        k = self._keys
+        field_ = dedup_key(type_, username, account_id)
+        holder = await self._redis.hget(k.stream_index, field_)
+        if holder is not None and text(holder) == stream_id:
+            await self._redis.hdel(k.stream_index, field_)

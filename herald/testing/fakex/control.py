@@ -1,0 +1,139 @@
+"""The control API under ``/_fakex``: change the world, queue faults, read request counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from herald.testing.fakex.faults import Fault, FaultMode
+from herald.testing.fakex.service import FakeX, fakex_of
+from herald.testing.fakex.state import FakeUser
+
+router = APIRouter(prefix="/_fakex")
+USERNAME = r"^[A-Za-z0-9_]{1,50}$"
+
+
+class NewUser(BaseModel):
+    username: str = Field(pattern=USERNAME)
+    name: str | None = None
+    followers: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class NewTweet(BaseModel):
+    text: str = Field(min_length=1, max_length=25_000)
+    pinned: bool = False
+
+
+class NewFollower(BaseModel):
+    username: str = Field(pattern=USERNAME)
+
+
+class NewFault(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    status: int | None = Field(default=None, ge=400, le=599)
+    mode: FaultMode | None = None
+    count: int = Field(default=1, ge=1)
+    operation: str | None = None
+    reset_in: int = Field(default=60, ge=0, alias="resetIn")
+    seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def status_or_mode(self) -> NewFault:
+        if self.status is None and self.mode is None:
+            raise ValueError("give a status or a mode")
+        return self
+
+
+def _user(fake: FakeX, username: str) -> FakeUser:
+    user = fake.world.find(username)
+    if user is None:
+        raise HTTPException(404, f"no user {username!r}")
+    return user
+
+
+@router.post("/users")
+async def create_user(body: NewUser, request: Request) -> JSONResponse:
+    """Create a user with ``followers`` synthetic followers; an existing user is returned."""
+    fake = fakex_of(request)
+    existing = fake.world.find(body.username)
+    if existing is not None:
+        return JSONResponse(fake.user_payload(existing))
+    user = fake.world.create_user(body.username, body.name)
+    for i in range(body.followers):
+        fake.world.follow(user, fake.world.ensure_user(f"{body.username}_fan{i + 1}"))
+    return JSONResponse(fake.user_payload(user), status_code=201)
+
+
+@router.get("/users/{username}")
+async def get_user(username: str, request: Request) -> dict[str, Any]:
+    fake = fakex_of(request)
+    return fake.user_payload(_user(fake, username))
+
+
+@router.post("/users/{username}/tweets", status_code=201)
+async def post_tweet(username: str, body: NewTweet, request: Request) -> dict[str, Any]:
+    fake = fakex_of(request)
+    user = _user(fake, username)
+    tweet = fake.world.post(user, body.text)
+    if body.pinned:
+        user.pinned_id = tweet.id
+    return {
+        "id": tweet.id,
+        "createdAt": tweet.created_at.isoformat(timespec="milliseconds")[:-6] + "Z",
+    }
+
+
+@router.post("/users/{username}/followers", status_code=201)
+async def add_follower(username: str, body: NewFollower, request: Request) -> dict[str, Any]:
+    fake = fakex_of(request)
+    user = _user(fake, username)
+    follower = fake.world.ensure_user(body.username)
+    added = fake.world.follow(user, follower)
+    return {"added": added, "follower": fake.user_payload(follower), **_count(fake, user)}
+
+
+@router.delete("/users/{username}/followers/{follower}")
+async def remove_follower(username: str, follower: str, request: Request) -> dict[str, Any]:
+    fake = fakex_of(request)
+    user = _user(fake, username)
+    other = fake.world.find(follower)
+    if other is not None and fake.world.unfollow(user, other):
+        return {"removed": True, **_count(fake, user)}
+    recorded = fake.recordings.follower_ids if fake.recordings and user.recorded else {}
+    recorded_id = recorded.get(follower.lower())
+    if recorded_id is None or recorded_id in user.removed_recorded:
+        raise HTTPException(404, f"{follower!r} does not follow {username!r}")
+    user.removed_recorded.add(recorded_id)
+    return {"removed": True, **_count(fake, user)}
+
+
+def _count(fake: FakeX, user: FakeUser) -> dict[str, int]:
+    return {"followers": fake.responder.counts(user).followers}
+
+
+@router.post("/faults", status_code=201)
+async def add_fault(body: NewFault, request: Request) -> dict[str, Any]:
+    fake = fakex_of(request)
+    fake.faults.add(Fault(**body.model_dump(by_alias=False)))
+    return {"pending": fake.faults.pending()}
+
+
+@router.get("/faults")
+async def list_faults(request: Request) -> dict[str, Any]:
+    return {"pending": fakex_of(request).faults.pending()}
+
+
+@router.get("/requests")
+async def requests_seen(request: Request) -> dict[str, Any]:
+    counts = fakex_of(request).requests
+    return {"total": sum(counts.values()), "operations": dict(counts)}
+
+
+@router.post("/reset")
+async def reset(request: Request) -> dict[str, bool]:
+    fakex_of(request).reset()
+    return {"reset": True}

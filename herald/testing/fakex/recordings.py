@@ -1,0 +1,111 @@
+"""Recorded X responses served for the one user they were recorded against.
+
+``--fixtures DIR`` points at a folder of recordings (or at a folder holding ``x/``). The
+recorded user's profile, tweets, followers and mention search are answered from them, with
+what the control API added for that user merged in front and removed followers left out.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from herald.sources.models import User
+from herald.sources.x.parse import parse_user, parse_users
+
+Json = dict[str, Any]
+
+FILES = {
+    "UserByScreenName": "raw_user_by_login.json",
+    "UserTweets": "raw_user_tweets.json",
+    "Followers": "raw_followers.json",
+    "SearchTimeline": "raw_search.json",
+}
+_INSTRUCTIONS = (
+    ("data", "user", "result", "timeline", "timeline", "instructions"),
+    ("data", "search_by_raw_query", "search_timeline", "timeline", "instructions"),
+)
+
+
+@dataclass
+class Recordings:
+    """The raw responses by operation name, and what the stand-in needs to know of them."""
+
+    raw: dict[str, Json]
+    user: User
+    follower_ids: dict[str, str] = field(default_factory=dict)  # lower username -> id
+
+    @classmethod
+    def load(cls, folder: Path) -> Recordings:
+        if (folder / "x" / FILES["UserByScreenName"]).is_file():
+            folder = folder / "x"
+        raw: dict[str, Json] = {}
+        for operation, name in FILES.items():
+            path = folder / name
+            if path.is_file():
+                raw[operation] = json.loads(path.read_text("utf-8"))
+        if "UserByScreenName" not in raw:
+            raise FileNotFoundError(f"{folder / FILES['UserByScreenName']} is required")
+        followers = parse_users(raw["Followers"]).users if "Followers" in raw else []
+        return cls(
+            raw=raw,
+            user=parse_user(raw["UserByScreenName"]),
+            follower_ids={u.username.lower(): u.id for u in followers},
+        )
+
+    def known_ids(self) -> list[str]:
+        """Every snowflake in the recordings' tweet and user entries (new ids go above)."""
+        ids = [self.user.id, *self.follower_ids.values()]
+        for operation in ("UserTweets", "SearchTimeline"):
+            for entry in _add_entries(self.raw.get(operation, {})):
+                entry_id = str(entry.get("entryId", ""))
+                if entry_id.startswith("tweet-") and entry_id[6:].isdigit():
+                    ids.append(entry_id[6:])
+        return ids
+
+    def profile(self, followers: int, tweets: int) -> Json:
+        """UserByScreenName with the counts moved by the control API."""
+        doc = copy.deepcopy(self.raw["UserByScreenName"])
+        _set_counts(doc["data"]["user"]["result"], followers, tweets)
+        return doc
+
+    def user_result(self, followers: int, tweets: int) -> Json:
+        result: Json = self.profile(followers, tweets)["data"]["user"]["result"]
+        return result
+
+    def merged(self, operation: str, new_entries: list[Json], drop: set[str]) -> Json | None:
+        """The recording with ``new_entries`` in front and entries ``drop`` names left out."""
+        if operation not in self.raw:
+            return None
+        doc = copy.deepcopy(self.raw[operation])
+        entries = _add_entries(doc)
+        kept = [e for e in entries if e.get("entryId") not in drop]
+        entries[:] = new_entries + kept
+        return doc
+
+
+def _set_counts(result: Json, followers: int, tweets: int) -> None:
+    if "relationship_counts" in result:
+        result["relationship_counts"]["followers"] = followers
+    if "tweet_counts" in result:
+        result["tweet_counts"]["tweets"] = tweets
+    legacy = result.get("legacy")
+    if isinstance(legacy, dict):
+        legacy["followers_count"] = followers
+        legacy["statuses_count"] = tweets
+
+
+def _add_entries(doc: Json) -> list[Json]:
+    """The entries list of the first TimelineAddEntries instruction (edited in place)."""
+    for path in _INSTRUCTIONS:
+        node: Any = doc
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        for instruction in node or []:
+            if instruction.get("type") == "TimelineAddEntries":
+                entries: list[Json] = instruction["entries"]
+                return entries
+    return []

@@ -1,0 +1,177 @@
+"""Socket.IO with the python-socketio client: compat mode, subscriptions, resume, the seam."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import socketio
+from delivery_helpers import (
+    Server,
+    StalledWebSocket,
+    append,
+    append_n,
+    running_server,
+    tweet,
+    wait_for,
+)
+
+from herald.delivery.socketio import DISCONNECT_EVENT
+from herald.store.keys import Keys
+
+pytestmark = pytest.mark.timeout(30)
+
+
+Received = list[dict[str, Any]]
+
+
+async def connect(server: Server, **kwargs: Any) -> tuple[socketio.AsyncClient, Received]:
+    client = socketio.AsyncClient(reconnection=False)
+    got: list[dict[str, Any]] = []
+    client.on("stream:tweet:new", got.append)
+    await client.connect(server.url, transports=["websocket"], **kwargs)
+    return client, got
+
+
+async def test_compat_mode_receives_every_event_without_subscribing(server: Server) -> None:
+    client, got = await connect(server)
+    try:
+        offsets = await append_n(server.redis, server.keys, 5)
+        await wait_for(lambda: len(got) == 5)
+        assert [e["offset"] for e in got] == offsets
+        assert got[0]["type"] == "stream:tweet:new"
+        assert got[0]["streamId"] == "s1"
+        assert got[0]["tweet"]["text"] == "tweet number 0"
+        assert server.delivery.connected_clients()["socketio"] == 1
+    finally:
+        await client.disconnect()
+
+
+async def test_subscribe_narrows_delivery_and_acks(server: Server) -> None:
+    client, got = await connect(server)
+    try:
+        ack = await client.call("subscribe", {"streamIds": ["s2"]}, timeout=5)
+        assert ack["recovered"] is True
+        assert isinstance(ack["offset"], str)
+        await append(server.redis, server.keys, [tweet(1, "s1"), tweet(2, "s2"), tweet(3, "s1")])
+        await wait_for(lambda: len(got) == 1)
+        await asyncio.sleep(0.2)
+        assert [e["streamId"] for e in got] == ["s2"]
+        bad = await client.call("subscribe", {"streamIds": 5}, timeout=5)
+        assert bad["error"] == "validation_error" and "streamIds" in bad["detail"]
+        assert (await client.call("unsubscribe", timeout=5))["success"] is True
+    finally:
+        await client.disconnect()
+
+
+async def test_resume_after_disconnect_gets_exactly_the_missed_events(server: Server) -> None:
+    client, got = await connect(server)
+    await client.call("subscribe", {"streamIds": ["s1"]}, timeout=5)
+    first = await append_n(server.redis, server.keys, 3)
+    await wait_for(lambda: len(got) == 3)
+    await client.disconnect()
+    last = got[-1]["offset"]
+    assert last == first[-1]
+
+    missed = await append_n(server.redis, server.keys, 200, start=100)
+    client, got = await connect(server)
+    try:
+        ack = await client.call("subscribe", {"streamIds": ["s1"], "since": last}, timeout=5)
+        assert ack["recovered"] is True
+        live = await append_n(server.redis, server.keys, 5, start=900)
+        await wait_for(lambda: len(got) >= 205)
+        await asyncio.sleep(0.2)
+        assert [e["offset"] for e in got] == missed + live
+    finally:
+        await client.disconnect()
+
+
+async def test_offset_older_than_the_log_says_not_recovered_with_the_oldest(
+    server: Server,
+) -> None:
+    old = await append_n(server.redis, server.keys, 5)
+    await append(server.redis, server.keys, [tweet(i, "s1") for i in range(10, 20)], maxlen=10)
+    oldest = (await server.redis.xrange(server.keys.events, "-", "+", count=1))[0][0].decode()
+    client, got = await connect(server)
+    try:
+        ack = await client.call("subscribe", {"since": old[1]}, timeout=5)
+        assert ack == {"recovered": False, "offset": oldest}
+        # What the log still holds is replayed from its oldest entry.
+        await wait_for(lambda: len(got) == 10)
+        assert got[0]["offset"] == oldest
+    finally:
+        await client.disconnect()
+
+
+async def test_seam_between_replay_and_live_has_no_gap_and_no_duplicate(server: Server) -> None:
+    before = await append_n(server.redis, server.keys, 1500)
+    tail = server.delivery.tail
+    await wait_for(lambda: tail.offset == before[-1])
+    produced: list[str] = []
+    client, got = await connect(server)
+    (sio_client,) = server.delivery.socketio.clients.values()
+
+    async def produce() -> None:
+        # Start once the server has taken the client out of compat mode, i.e. mid-replay.
+        await wait_for(lambda: not server.delivery.hub.is_member(sio_client), interval=0.001)
+        for i in range(30):
+            produced.extend(await append_n(server.redis, server.keys, 10, start=10_000 + i * 10))
+            await asyncio.sleep(0.002)
+
+    try:
+        producer = asyncio.create_task(produce())
+        ack = await client.call("subscribe", {"since": before[0]}, timeout=5)
+        assert ack["recovered"] is True
+        await producer
+        expected = before[1:] + produced
+        await wait_for(lambda: len(got) >= len(expected), timeout=20)
+        await asyncio.sleep(0.2)
+        assert [e["offset"] for e in got] == expected
+    finally:
+        await client.disconnect()
+
+
+async def test_slow_client_is_disconnected_while_others_keep_receiving(
+    external_redis: aioredis.Redis, keys: Keys
+) -> None:
+    async with running_server(external_redis, keys, client_queue=100) as srv:
+        fast, got = await connect(srv)
+        slow = StalledWebSocket(srv.url, "/socket.io/?EIO=4&transport=websocket")
+        try:
+            await slow.open()
+            await slow.send_text("40")
+            await wait_for(lambda: srv.delivery.connected_clients()["socketio"] == 2)
+            big = "x" * 50_000
+            offsets: list[str] = []
+            for batch in range(16):
+                # Paced to the fast client, which must never fall behind; the slow one does.
+                events = [tweet(batch * 25 + i, text=big) for i in range(25)]
+                offsets += await append(srv.redis, srv.keys, events)
+                n = len(offsets)
+                await wait_for(lambda n=n: len(got) == n, timeout=20)
+            assert [e["offset"] for e in got] == offsets
+            await wait_for(lambda: srv.delivery.connected_clients()["socketio"] == 1)
+        finally:
+            slow.close()
+            await fast.disconnect()
+
+
+async def test_slow_client_is_told_why(external_redis: aioredis.Redis, keys: Keys) -> None:
+    """A client that reads again after being cut off gets the reason, then a disconnect."""
+    async with running_server(external_redis, keys, client_queue=100) as srv:
+        client = socketio.AsyncClient(reconnection=False)
+        reasons: list[dict[str, Any]] = []
+        disconnected = asyncio.Event()
+        client.on(DISCONNECT_EVENT, reasons.append)
+        client.on("disconnect", lambda *_: disconnected.set())
+        await client.connect(srv.url, transports=["websocket"])
+        try:
+            (sio_client,) = srv.delivery.socketio.clients.values()
+            srv.delivery.socketio.cut_off(sio_client, "slow_consumer")
+            await asyncio.wait_for(disconnected.wait(), 10)
+            assert reasons and reasons[0]["reason"] == "slow_consumer"
+            assert "more than 100 events behind" in reasons[0]["detail"]
+        finally:
+            await client.disconnect()

@@ -1,0 +1,76 @@
+"""XSource and the one-off pollers over the stand-in serving X's recorded responses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from x_support import AUTH_TOKEN
+
+from herald.config import Settings
+from herald.errors import AccountAuthFailed
+from herald.sources.base import PollContext
+from herald.sources.x.accounts import AccountStore
+from herald.sources.x.pollers import poll_followers, poll_mentions, poll_tweets
+from herald.sources.x.source import XSource
+
+
+@pytest.fixture
+def recorded_settings(fakex_recorded_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        x_base_url=fakex_recorded_url,
+        x_transaction_id=False,
+        poll_timeout=5,
+        data_dir=tmp_path,
+        secret_key="test secret key",
+    )
+
+
+@pytest.fixture
+async def recorded_source(
+    recorded_settings: Settings, accounts: AccountStore
+) -> AsyncIterator[XSource]:
+    await accounts.add(AUTH_TOKEN)
+    source = XSource(recorded_settings, accounts)
+    yield source
+    await source.aclose()
+
+
+async def test_recorded_timeline(recorded_source: XSource) -> None:
+    result = await recorded_source.fetch(PollContext("s", "tweet", "XDevelopers"))
+    assert len(result.items) == 21
+    assert sum(t.pinned for t in result.items) == 1
+    assert result.cursor["userId"] == "2244994945"
+
+
+async def test_a_big_account_gives_an_incomplete_snapshot(recorded_source: XSource) -> None:
+    """695,695 followers: far over the limit, so absences must never become "lost"."""
+    result = await recorded_source.fetch(
+        PollContext("s", "follower", "XDevelopers", options={"followerSnapshotLimit": 50})
+    )
+    snap = result.followers
+    assert snap is not None and snap.count == 695_695
+    assert len(snap.followers or []) == 50 and snap.complete is False
+
+
+async def test_one_off_pollers(recorded_settings: Settings) -> None:
+    tweets = await poll_tweets("XDevelopers", auth_token=AUTH_TOKEN, settings=recorded_settings)
+    ids = [int(t["id"]) for t in tweets]
+    assert len(tweets) == 21 and ids == sorted(ids, reverse=True)
+    assert set(tweets[0]) >= {"id", "text", "author", "authorName", "timestamp", "url"}
+
+    followers = await poll_followers(
+        "XDevelopers", auth_token=AUTH_TOKEN, settings=recorded_settings, limit=30
+    )
+    assert followers["followersCount"] == 695_695
+    assert len(followers["followers"]) == 30
+    assert set(followers["followers"][0]) == {"id", "username", "name"}
+
+    mentions = await poll_mentions("XDevelopers", auth_token=AUTH_TOKEN, settings=recorded_settings)
+    assert mentions and all(m["author"].lower() != "xdevelopers" for m in mentions)
+
+
+async def test_one_off_poll_needs_a_session(recorded_settings: Settings) -> None:
+    with pytest.raises(AccountAuthFailed, match="no X session"):
+        await poll_tweets("XDevelopers", settings=recorded_settings)
