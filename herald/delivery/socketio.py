@@ -26,6 +26,7 @@ from herald.auth import Principal, token_from_headers_and_query
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.replay import catch_up, plan_resume
+from herald.delivery.sent import SentWindows
 from herald.delivery.subscription import compat_selector, parse_subscription
 from herald.delivery.transport import Context
 from herald.errors import HeraldError
@@ -61,6 +62,7 @@ class SioClient:
         self.floor: OffsetKey | None = None
         self.replay: asyncio.Task[None] | None = None
         self.cut = False
+        self.sent = SentWindows()
 
     def _queue(self) -> asyncio.Queue[Any] | None:
         sock = self.owner.sio.eio.sockets.get(self.eio_sid)
@@ -76,15 +78,19 @@ class SioClient:
         if queue.qsize() >= self.owner.limit:
             self.owner.cut_off(self, "slow_consumer")
             return
+        self.sent.last = entry.key
         queue.put_nowait(event_packet(entry))
 
     async def put(self, entry: Entry) -> None:
-        """Replay path: wait for room instead of cutting the client off."""
+        """Replay path: skip what this connection already got, wait for room, never cut."""
+        if self.sent.was_sent(entry):
+            return
         while True:
             queue = self._queue()
             if queue is None:
                 raise ClientGone(self.sid)
             if queue.qsize() < self.owner.limit // 2 + 1:
+                self.sent.last = entry.key
                 queue.put_nowait(event_packet(entry))
                 return
             await asyncio.sleep(0.01)
@@ -142,7 +148,9 @@ class SocketIOTransport:
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         client = SioClient(self, sid, eio_sid, principal)
         self.clients[sid] = client
-        self.hub.join(client, compat_selector(principal))
+        selector = compat_selector(principal)
+        client.sent.open(self.tail.position, selector)
+        self.hub.join(client, selector)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
 
     def _forget(self, client: SioClient) -> None:
@@ -186,8 +194,11 @@ class SocketIOTransport:
                 self.hub.join(client, sub.selector, floor=offset_key(last))
 
         if resume.after is None and not resume.from_oldest:
+            client.sent.open(self.tail.position, sub.selector)
             go_live(self.tail.offset)
         else:
+            start = offset_key(resume.after) if resume.after is not None else (0, 0)
+            client.sent.open(start, sub.selector)
             replay = catch_up(
                 self.redis, self.log_key, resume, sub.selector, self.tail, client.put, go_live
             )
@@ -210,6 +221,7 @@ class SocketIOTransport:
         if client.replay is not None:
             client.replay.cancel()
         self.hub.leave(client)
+        client.sent.open(self.tail.position, None)
         return {"success": True, "offset": self.tail.offset}
 
     def cut_off(self, client: SioClient, reason: str) -> None:

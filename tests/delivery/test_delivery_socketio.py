@@ -88,6 +88,35 @@ async def test_resume_after_disconnect_gets_exactly_the_missed_events(server: Se
         await client.disconnect()
 
 
+async def test_resubscribing_with_since_never_repeats_what_the_connection_got(
+    server: Server,
+) -> None:
+    before = await append_n(server.redis, server.keys, 1)
+    client, got = await connect(server)
+    try:
+        # Compat mode delivers live events before the client gets round to subscribing.
+        live = await append_n(server.redis, server.keys, 4, start=10)
+        await wait_for(lambda: len(got) == 4)
+        ack = await client.call("subscribe", {"streamIds": ["s2"], "since": before[0]}, timeout=5)
+        assert ack["recovered"] is True
+        mixed = await append(
+            server.redis, server.keys, [tweet(20, "s1"), tweet(21, "s2"), tweet(22, "s1")]
+        )
+        await wait_for(lambda: len(got) == 5)
+        # Widening the selector replays only what the narrower one held back.
+        ack = await client.call(
+            "subscribe", {"streamIds": ["s1", "s2"], "since": before[0]}, timeout=5
+        )
+        assert ack["recovered"] is True
+        await wait_for(lambda: len(got) == 7)
+        await asyncio.sleep(0.3)
+        offsets = [e["offset"] for e in got]
+        assert offsets == [*live, mixed[1], mixed[0], mixed[2]]
+        assert len(set(offsets)) == len(offsets)
+    finally:
+        await client.disconnect()
+
+
 async def test_offset_older_than_the_log_says_not_recovered_with_the_oldest(
     server: Server,
 ) -> None:
