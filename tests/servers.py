@@ -12,6 +12,7 @@ import uvicorn
 
 from herald.api.app import create_app
 from herald.config import Settings
+from herald.delivery.direct import uvicorn_options
 from herald.mcp import mcp_mount_of
 from herald.service import Herald
 from tests.conftest import EXTERNAL_REDIS_URL
@@ -46,7 +47,7 @@ async def serve_herald(herald: Herald) -> AsyncIterator[str]:
     """A started Herald's app, as ``herald serve`` runs it; its MCP sessions end with it."""
     app = create_app(herald)
     try:
-        async with serve_asgi(app, lifespan="off") as url:
+        async with serve_asgi(app, lifespan="off", **uvicorn_options()) as url:
             yield url
     finally:
         mount = mcp_mount_of(app)

@@ -51,6 +51,7 @@ async def _serve(
     settings: Settings, host: str, port: int, worker: bool, concurrency: int | None
 ) -> None:
     from herald.api.app import create_app
+    from herald.delivery.direct import uvicorn_options
     from herald.mcp import mcp_mount_of
     from herald.service import Herald
 
@@ -62,8 +63,7 @@ async def _serve(
             port=port,
             log_level="warning",
             lifespan="off",
-            ws="websockets-sansio",
-            ws_per_message_deflate=False,  # compressing each client's copy costs more than it saves
+            **uvicorn_options(),
         )
         server = uvicorn.Server(config)
         err.print(

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from typing import Generic, TypeVar
 
 from herald.delivery.hub import ClientGone
 
+T = TypeVar("T")
 
-class Outbox:
+
+class Outbox(Generic[T]):
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._items: deque[str] = deque()
+        self._items: deque[T] = deque()
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -26,7 +29,7 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._items)
 
-    def push(self, frame: str) -> bool:
+    def push(self, frame: T) -> bool:
         """Queue ``frame``; ``False`` when the backlog is full (the client is too slow)."""
         if self.closed:
             return True
@@ -36,7 +39,7 @@ class Outbox:
         self._ready.set()
         return True
 
-    async def put(self, frame: str) -> None:
+    async def put(self, frame: T) -> None:
         """Queue ``frame`` once the backlog is at most half full."""
         while len(self._items) > self.limit // 2:
             if self.closed:
@@ -48,7 +51,7 @@ class Outbox:
         self._items.append(frame)
         self._ready.set()
 
-    async def get(self) -> list[str]:
+    async def get(self) -> list[T]:
         """Wait for frames and take them all (the sender writes them back to back)."""
         while not self._items:
             if self.closed:

@@ -5,24 +5,30 @@ event it may see, under the event name ``type``. ``subscribe`` moves it to the g
 its selector (after replaying from ``since``); ``unsubscribe`` leaves delivery altogether.
 
 Live delivery bypasses python-socketio's per-recipient emit: the Socket.IO packet
-``42["type",{...}]`` is built once per event as an Engine.IO packet (whose encoding is
-cached) and put straight on each recipient's Engine.IO queue. The queue length is the
-client's backlog; past ``client_queue`` the client is cut off with a reason.
+``42["type",{...}]`` is built once per event, framed once, and written straight to each
+recipient's WebSocket (:mod:`herald.delivery.direct`); a client still long-polling gets it
+through its Engine.IO queue. Past ``client_queue`` events of backlog the client is cut off
+with a reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections import deque
 from collections.abc import Coroutine, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+import engineio.exceptions
 import engineio.packet
 import socketio
+from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
+from herald.delivery import direct
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.replay import catch_up, plan_resume
@@ -34,6 +40,11 @@ from herald.errors import HeraldError
 log = logging.getLogger(__name__)
 
 TRANSPORT = "socketio"
+FRAME_CACHE = "socketio.frame"
+#: Where :class:`_EngineWebSocket` leaves the uvicorn connection on the Engine.IO socket.
+PROTOCOL_ATTR = "herald_websocket"
+#: python-engineio clients refuse a long-polling payload of more packets than this.
+MAX_PACKETS_PER_POLL = 16
 #: Sent just before a server-side disconnect, so a client knows why and can resume.
 DISCONNECT_EVENT = "herald:disconnect"
 
@@ -49,8 +60,64 @@ def event_packet(entry: Entry) -> engineio.packet.Packet:
     return pkt
 
 
+def event_frame(entry: Entry) -> tuple[bytes, bytes]:
+    """The WebSocket frame of :func:`event_packet` (and its payload), built once per event."""
+    cached: tuple[bytes, bytes] | None = entry.cache.get(FRAME_CACHE)
+    if cached is None:
+        data = str(event_packet(entry).encode()).encode()
+        cached = entry.cache[FRAME_CACHE] = (direct.text_frame(data), data)
+    return cached
+
+
+async def _bounded_poll(sock: Any) -> list[Any]:
+    """Engine.IO's ``AsyncSocket.poll``, taking at most :data:`MAX_PACKETS_PER_POLL` packets.
+
+    A long-polling response carries every queued packet in one payload, and python-engineio
+    clients refuse a payload of more than 16 packets (and drop the connection). A burst of
+    events must reach them over several polls instead.
+    """
+    try:
+        first = await asyncio.wait_for(
+            sock.queue.get(), sock.server.ping_interval + sock.server.ping_timeout
+        )
+        sock.queue.task_done()
+    except (TimeoutError, asyncio.CancelledError) as exc:
+        raise engineio.exceptions.QueueEmpty() from exc
+    if first is None:
+        return []
+    packets = [first]
+    while len(packets) < MAX_PACKETS_PER_POLL:
+        try:
+            pkt = sock.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            break
+        sock.queue.task_done()
+        if pkt is None:
+            sock.queue.put_nowait(None)
+            break
+        packets.append(pkt)
+    return packets
+
+
+class _EngineWebSocket(EngineAsgiWebSocket):  # type: ignore[misc]
+    """Engine.IO's ASGI WebSocket, which also tells its socket the uvicorn connection."""
+
+    async def __call__(self, environ: dict[str, Any]) -> Any:
+        sock = getattr(self.handler, "__self__", None)
+        proto = direct.protocol_of(environ.get("asgi.scope"))
+        if sock is not None and proto is not None:
+            setattr(sock, PROTOCOL_ATTR, proto)
+        return await super().__call__(environ)
+
+
 class SioClient:
-    """One connected Socket.IO client as a hub sink."""
+    """One connected Socket.IO client as a hub sink.
+
+    Once the client is on a WebSocket, events are written straight to its socket (see
+    :mod:`herald.delivery.direct`), or to :attr:`backlog` while the socket's buffer is
+    full. A client still long-polling gets them through Engine.IO's queue, and stays on
+    that queue for good once anything went there, so that events never overtake each other.
+    """
 
     transport = TRANSPORT
 
@@ -63,35 +130,110 @@ class SioClient:
         self.replay: asyncio.Task[None] | None = None
         self.cut = False
         self.sent = SentWindows()
+        self.proto: direct.HeraldWebSocketProtocol | None = None
+        self.on_engine_queue = False
+        self.backlog: deque[Entry] = deque()
+        self.flusher: asyncio.Task[None] | None = None
+
+    def _socket(self) -> Any:
+        return self.owner.sio.eio.sockets.get(self.eio_sid)
 
     def _queue(self) -> asyncio.Queue[Any] | None:
-        sock = self.owner.sio.eio.sockets.get(self.eio_sid)
+        sock = self._socket()
         if sock is None or sock.closed or sock.closing:
             return None
         queue: asyncio.Queue[Any] = sock.queue
         return queue
 
+    def _queue_even_if_closing(self) -> asyncio.Queue[Any] | None:
+        sock = self._socket()
+        return None if sock is None else sock.queue
+
+    def _direct(self) -> direct.HeraldWebSocketProtocol | None:
+        """The connection to write to, or ``None`` while Engine.IO's queue carries events."""
+        if self.proto is None and not self.on_engine_queue:
+            sock = self._socket()
+            if sock is not None and sock.upgraded and not sock.upgrading:
+                self.proto = getattr(sock, PROTOCOL_ATTR, None)
+        return self.proto
+
     def offer(self, entry: Entry) -> None:
+        proto = self._direct()
+        if proto is None:
+            self._offer_queued(entry)
+        elif not self.backlog and direct.is_writable(proto):
+            self.sent.last = entry.key
+            direct.write(proto, *event_frame(entry))
+        elif direct.is_open(proto):
+            if len(self.backlog) >= self.owner.limit:
+                self.owner.cut_off(self, "slow_consumer")
+                return
+            self._hold(proto, entry)
+
+    def _offer_queued(self, entry: Entry) -> None:
         queue = self._queue()
         if queue is None:
             return
         if queue.qsize() >= self.owner.limit:
             self.owner.cut_off(self, "slow_consumer")
             return
+        self.on_engine_queue = True
         self.sent.last = entry.key
         queue.put_nowait(event_packet(entry))
+
+    def _hold(self, proto: direct.HeraldWebSocketProtocol, entry: Entry) -> None:
+        self.sent.last = entry.key
+        self.backlog.append(entry)
+        if self.flusher is None:
+            self.flusher = self.owner._spawn(self._flush(proto))
+
+    async def _flush(self, proto: direct.HeraldWebSocketProtocol) -> None:
+        """Write the backlog, in order, as the socket's buffer drains."""
+        try:
+            while self.backlog:
+                await proto.writable.wait()
+                if not direct.is_open(proto):
+                    self.backlog.clear()
+                    return
+                while self.backlog and proto.writable.is_set():
+                    direct.write(proto, *event_frame(self.backlog.popleft()))
+        finally:
+            self.flusher = None
+
+    def drop_backlog(self) -> None:
+        self.backlog.clear()
+        if self.flusher is not None:
+            self.flusher.cancel()
+        queue = self._queue()
+        if queue is not None:
+            while not queue.empty():
+                queue.get_nowait()
+                queue.task_done()
 
     async def put(self, entry: Entry) -> None:
         """Replay path: skip what this connection already got, wait for room, never cut."""
         if self.sent.was_sent(entry):
             return
+        room = self.owner.limit // 2 + 1
         while True:
-            queue = self._queue()
-            if queue is None:
+            proto = self._direct()
+            if proto is None:
+                queue = self._queue()
+                if queue is None:
+                    raise ClientGone(self.sid)
+                if queue.qsize() < room:
+                    self.on_engine_queue = True
+                    self.sent.last = entry.key
+                    queue.put_nowait(event_packet(entry))
+                    return
+            elif not direct.is_open(proto):
                 raise ClientGone(self.sid)
-            if queue.qsize() < self.owner.limit // 2 + 1:
+            elif not self.backlog and direct.is_writable(proto):
                 self.sent.last = entry.key
-                queue.put_nowait(event_packet(entry))
+                direct.write(proto, *event_frame(entry))
+                return
+            elif len(self.backlog) < room:
+                self._hold(proto, entry)
                 return
             await asyncio.sleep(0.01)
 
@@ -119,6 +261,8 @@ class SocketIOTransport:
         self.sio = socketio.AsyncServer(
             async_mode="asgi", cors_allowed_origins="*", transports=["polling", "websocket"]
         )
+        eio: Any = self.sio.eio
+        eio._async = {**eio._async, "websocket": _EngineWebSocket}
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("subscribe", self._on_subscribe)
@@ -146,6 +290,9 @@ class SocketIOTransport:
                 exc.detail, {"error": exc.code, "detail": exc.detail}
             ) from exc
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        sock = self.sio.eio.sockets.get(eio_sid)
+        if sock is not None:
+            sock.poll = functools.partial(_bounded_poll, sock)
         client = SioClient(self, sid, eio_sid, principal)
         self.clients[sid] = client
         selector = compat_selector(principal)
@@ -159,6 +306,9 @@ class SocketIOTransport:
         self.hub.leave(client)
         if client.replay is not None:
             client.replay.cancel()
+        client.backlog.clear()
+        if client.flusher is not None:
+            client.flusher.cancel()
         self.limiter.forget(client.sid)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
 
@@ -166,6 +316,11 @@ class SocketIOTransport:
         client = self.clients.get(sid)
         if client is not None:
             self._forget(client)
+            # Engine.IO leaves a pending long-poll hanging until its ping timeout, so a
+            # polling client's disconnect would take half a minute: answer it now.
+            queue = client._queue_even_if_closing()
+            if queue is not None:
+                queue.put_nowait(None)
 
     async def _on_subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         client = self.clients.get(sid)
@@ -235,12 +390,8 @@ class SocketIOTransport:
         self._spawn(self._disconnect(client, reason))
 
     async def _disconnect(self, client: SioClient, reason: str) -> None:
-        queue = client._queue()
-        if queue is not None:
-            # Drop the backlog: memory is freed now and the client resumes from its offset.
-            while not queue.empty():
-                queue.get_nowait()
-                queue.task_done()
+        # Drop the backlog: memory is freed now and the client resumes from its offset.
+        client.drop_backlog()
         detail = (
             f"more than {self.limit} events behind; reconnect and resume from your offset"
             if reason == "slow_consumer"

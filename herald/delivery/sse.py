@@ -56,7 +56,7 @@ class SseStream:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.outbox = Outbox(ctx.settings.client_queue)
+        self.outbox: Outbox[str] = Outbox(ctx.settings.client_queue)
         self.floor: OffsetKey | None = None
         self.ended: str | None = None
 

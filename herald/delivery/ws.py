@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
+from herald.delivery import direct
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
@@ -46,13 +47,21 @@ CLOSE_UNAUTHORIZED, CLOSE_TOO_SLOW, CLOSE_IDLE = 4401, 4008, 4408
 MAX_SUBSCRIPTIONS = 100
 
 
-def _frame(msg_type: str, sub_id: Any = None, payload: Any = None) -> str:
+#: A text message as sent: its WebSocket frame and its payload (see :func:`direct.write`).
+Message = tuple[bytes, bytes]
+
+
+def message(data: bytes) -> Message:
+    return direct.text_frame(data), data
+
+
+def _frame(msg_type: str, sub_id: Any = None, payload: Any = None) -> Message:
     msg: dict[str, Any] = {"type": msg_type}
     if sub_id is not None:
         msg["id"] = sub_id
     if payload is not None:
         msg["payload"] = payload
-    return orjson.dumps(msg).decode()
+    return message(orjson.dumps(msg))
 
 
 class BadRequest(Exception):
@@ -75,30 +84,52 @@ class WsSubscription:
             '{"type":"' + STREAM + '","id":' + orjson.dumps(sub_id).decode() + ',"payload":'
         )
 
-    def frame(self, entry: Entry) -> str:
-        return self._head + entry.text + "}"
+    def message(self, entry: Entry) -> Message:
+        """This subscription's frame of ``entry``, shared by subscriptions with the same id."""
+        cached: Message | None = entry.cache.get(self._head)
+        if cached is None:
+            cached = entry.cache[self._head] = message((self._head + entry.text + "}").encode())
+        return cached
 
     def offer(self, entry: Entry) -> None:
-        self.conn.push(self.frame(entry))
+        self.conn.push(self.message(entry))
 
     async def put(self, entry: Entry) -> None:
-        await self.conn.outbox.put(self.frame(entry))
+        await self.conn.outbox.put(self.message(entry))
 
 
 class WsConnection:
+    """One ``/ws`` connection.
+
+    Every frame goes out in order through :meth:`push`: straight to the socket
+    (:mod:`herald.delivery.direct`) when nothing is waiting, else through the outbox, which
+    the send loop drains as the socket's buffer empties.
+    """
+
     def __init__(self, ctx: Context, ws: WebSocket, principal: Principal, client_id: str) -> None:
         self.ctx = ctx
         self.ws = ws
+        self.proto = direct.protocol_of(ws.scope)
         self.principal = principal
         self.client_id = client_id
-        self.outbox = Outbox(ctx.settings.client_queue)
+        self.outbox: Outbox[Message] = Outbox(ctx.settings.client_queue)
+        self._sending = False
         self.subs: dict[str | int, WsSubscription] = {}
         self.close_code: int | None = None
         self.close_reason = ""
         self._closed = asyncio.Event()
 
-    def push(self, frame: str) -> None:
-        if not self.outbox.push(frame):
+    def push(self, msg: Message) -> None:
+        proto = self.proto
+        if (
+            proto is not None
+            and not self._sending
+            and not self.outbox
+            and self.close_code is None
+            and direct.is_writable(proto)
+        ):
+            direct.write(proto, *msg)
+        elif not self.outbox.push(msg):
             self.cut(CLOSE_TOO_SLOW, f"too slow: more than {self.outbox.limit} events behind")
 
     def cut(self, code: int, reason: str) -> None:
@@ -140,10 +171,20 @@ class WsConnection:
                 await asyncio.wait_for(self.ws.close(self.close_code, self.close_reason), 2)
 
     async def _send_loop(self) -> None:
+        proto = self.proto
         try:
             while True:
-                for frame in await self.outbox.get():
-                    await self.ws.send_text(frame)
+                batch = await self.outbox.get()
+                self._sending = True
+                for frame, data in batch:
+                    if proto is None:
+                        await self.ws.send_text(data.decode())
+                        continue
+                    await proto.writable.wait()
+                    if not direct.is_open(proto):
+                        raise ClientGone
+                    direct.write(proto, frame, data)
+                self._sending = False
         except (ClientGone, WebSocketDisconnect, RuntimeError, OSError):
             self._closed.set()
 

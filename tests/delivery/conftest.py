@@ -11,7 +11,13 @@ from delivery_helpers import Server, running_server
 from herald.store.keys import Keys
 
 
-@pytest.fixture
-async def server(external_redis: aioredis.Redis, keys: Keys) -> AsyncIterator[Server]:
-    async with running_server(external_redis, keys, heartbeat_interval=0.5) as srv:
+@pytest.fixture(params=["direct", "asgi-send"])
+async def server(
+    request: pytest.FixtureRequest, external_redis: aioredis.Redis, keys: Keys
+) -> AsyncIterator[Server]:
+    """Both write paths: frames written straight to the socket, and the plain ASGI send."""
+    direct_writes = request.param == "direct"
+    async with running_server(
+        external_redis, keys, heartbeat_interval=0.5, direct_writes=direct_writes
+    ) as srv:
         yield srv

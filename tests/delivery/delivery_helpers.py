@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from herald.auth import Authenticator
 from herald.config import Settings
 from herald.delivery import Delivery
+from herald.delivery.direct import uvicorn_options
 from herald.events import Event, EventType
 from herald.store.keys import Keys
 
@@ -140,6 +141,8 @@ class Server:
     delivery: Delivery
     redis: aioredis.Redis
     keys: Keys
+    #: Whether frames go straight to sockets (herald's uvicorn protocol) or via ASGI send.
+    direct_writes: bool = True
 
     @property
     def ws_url(self) -> str:
@@ -153,8 +156,10 @@ async def running_server(
     *,
     auth: Authenticator | None = None,
     port: int = 0,
+    direct_writes: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[Server]:
+    """``direct_writes=False`` runs uvicorn's stock WebSocket protocol: the ASGI-send path."""
     settings = Settings(redis_prefix=keys.prefix, **overrides)
     delivery = Delivery(settings, redis, keys, auth)
 
@@ -166,8 +171,15 @@ async def running_server(
 
     app = FastAPI(lifespan=lifespan)
     delivery.install(app)
+    options = uvicorn_options() if direct_writes else {"ws": "websockets-sansio"}
+    options["timeout_graceful_shutdown"] = 2
     config = uvicorn.Config(
-        delivery.wrap(app), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        delivery.wrap(app),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        **options,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -179,7 +191,7 @@ async def running_server(
         task.result()
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield Server(f"http://127.0.0.1:{port}", delivery, redis, keys)
+        yield Server(f"http://127.0.0.1:{port}", delivery, redis, keys, direct_writes)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 10)

@@ -162,10 +162,13 @@ async def test_seam_between_replay_and_live_has_no_gap_and_no_duplicate(server: 
         await client.disconnect()
 
 
+@pytest.mark.parametrize("direct_writes", [True, False], ids=["direct", "asgi-send"])
 async def test_slow_client_is_disconnected_while_others_keep_receiving(
-    external_redis: aioredis.Redis, keys: Keys
+    external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
 ) -> None:
-    async with running_server(external_redis, keys, client_queue=100) as srv:
+    async with running_server(
+        external_redis, keys, client_queue=100, direct_writes=direct_writes
+    ) as srv:
         fast, got = await connect(srv)
         slow = StalledWebSocket(srv.url, "/socket.io/?EIO=4&transport=websocket")
         try:
@@ -187,9 +190,14 @@ async def test_slow_client_is_disconnected_while_others_keep_receiving(
             await fast.disconnect()
 
 
-async def test_slow_client_is_told_why(external_redis: aioredis.Redis, keys: Keys) -> None:
+@pytest.mark.parametrize("direct_writes", [True, False], ids=["direct", "asgi-send"])
+async def test_slow_client_is_told_why(
+    external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
+) -> None:
     """A client that reads again after being cut off gets the reason, then a disconnect."""
-    async with running_server(external_redis, keys, client_queue=100) as srv:
+    async with running_server(
+        external_redis, keys, client_queue=100, direct_writes=direct_writes
+    ) as srv:
         client = socketio.AsyncClient(reconnection=False)
         reasons: list[dict[str, Any]] = []
         disconnected = asyncio.Event()
@@ -204,3 +212,27 @@ async def test_slow_client_is_told_why(external_redis: aioredis.Redis, keys: Key
             assert "more than 100 events behind" in reasons[0]["detail"]
         finally:
             await client.disconnect()
+
+
+async def test_websocket_clients_are_written_directly_and_polling_clients_queued(
+    server: Server,
+) -> None:
+    on_ws, got_ws = await connect(server)
+    polling = socketio.AsyncClient(reconnection=False)
+    got_polling: Received = []
+    polling.on("stream:tweet:new", got_polling.append)
+    await polling.connect(server.url, transports=["polling"])
+    try:
+        offsets = await append_n(server.redis, server.keys, 20)
+        await wait_for(lambda: len(got_ws) == 20 and len(got_polling) == 20)
+        assert [e["offset"] for e in got_ws] == offsets
+        assert [e["offset"] for e in got_polling] == offsets
+        clients = {c.sid: c for c in server.delivery.socketio.clients.values()}
+        ws_side, polling_side = clients[on_ws.get_sid()], clients[polling.get_sid()]
+        # Under uvicorn's stock protocol the connection is not reachable: ASGI send it is.
+        assert (ws_side.proto is not None) is (server.direct_writes)
+        assert ws_side.on_engine_queue is not server.direct_writes
+        assert polling_side.proto is None and polling_side.on_engine_queue
+    finally:
+        await polling.disconnect()
+        await on_ws.disconnect()

@@ -138,10 +138,13 @@ def current_rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.parametrize("direct_writes", [True, False], ids=["direct", "asgi-send"])
 async def test_slow_client_is_cut_off_with_4008_while_others_keep_receiving(
-    external_redis: aioredis.Redis, keys: Keys
+    external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
 ) -> None:
-    async with running_server(external_redis, keys, client_queue=100) as srv:
+    async with running_server(
+        external_redis, keys, client_queue=100, direct_writes=direct_writes
+    ) as srv:
         fast_got: list[str] = []
         async with (
             websockets.connect(srv.ws_url, max_size=None) as fast,
