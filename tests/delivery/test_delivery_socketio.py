@@ -13,6 +13,7 @@ from delivery_helpers import (
     StalledWebSocket,
     append,
     append_n,
+    both_write_paths,
     running_server,
     tweet,
     wait_for,
@@ -162,7 +163,7 @@ async def test_seam_between_replay_and_live_has_no_gap_and_no_duplicate(server: 
         await client.disconnect()
 
 
-@pytest.mark.parametrize("direct_writes", [True, False], ids=["direct", "asgi-send"])
+@both_write_paths
 async def test_slow_client_is_disconnected_while_others_keep_receiving(
     external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
 ) -> None:
@@ -190,7 +191,7 @@ async def test_slow_client_is_disconnected_while_others_keep_receiving(
             await fast.disconnect()
 
 
-@pytest.mark.parametrize("direct_writes", [True, False], ids=["direct", "asgi-send"])
+@both_write_paths
 async def test_slow_client_is_told_why(
     external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
 ) -> None:

@@ -15,6 +15,7 @@ from delivery_helpers import (
     StalledWebSocket,
     append,
     append_n,
+    both_write_paths,
     running_server,
     tweet,
     wait_for,
@@ -138,7 +139,7 @@ def current_rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@pytest.mark.parametrize("direct_writes", [True, False], ids=["direct", "asgi-send"])
+@both_write_paths
 async def test_slow_client_is_cut_off_with_4008_while_others_keep_receiving(
     external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
 ) -> None:
