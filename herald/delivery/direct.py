@@ -78,6 +78,11 @@ def is_writable(proto: HeraldWebSocketProtocol) -> bool:
     return proto.writable.is_set() and is_open(proto)
 
 
+def shares_frames(proto: HeraldWebSocketProtocol) -> bool:
+    """Whether this connection takes the shared frames (no extension was negotiated)."""
+    return not proto.conn.extensions
+
+
 def write(proto: HeraldWebSocketProtocol, frame: bytes, data: bytes) -> None:
     """Send one text message: the shared ``frame``, or ``data`` framed for this connection."""
     conn = proto.conn

@@ -5,15 +5,20 @@ could want it (groups indexed by stream id, plus the groups that take every stre
 if it matches, offered to every member. Clients whose selector does not match cost
 nothing, and clients sharing a filter share its evaluation.
 
-Members are :class:`Sink` objects. ``offer`` must never await: it queues the event (or
-notices that its client fell behind and schedules the cut-off itself).
+A batch read from the log is matched group by group first; each member then gets the
+group's whole list in one ``offer_many`` call, so a transport can build the wire bytes for
+the list once per group and write them to each socket with one call.
+
+Members are :class:`Sink` objects. ``offer_many`` must never await: it sends or queues the
+events (or notices that its client fell behind and schedules the cut-off itself).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from herald import metrics
 from herald.delivery.entry import Entry, OffsetKey
@@ -33,7 +38,9 @@ class Sink(Protocol):
     #: Live events at or below this offset were already sent by the replay.
     floor: OffsetKey | None
 
-    def offer(self, entry: Entry) -> None: ...
+    def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        """Send ``entries`` in order. ``shared`` is one dict per list, for the members of a
+        group to cache what they build from it (never reused for another list)."""
 
 
 class Group:
@@ -45,13 +52,17 @@ class Group:
         self.members: dict[Sink, None] = {}
 
 
-def _offer(sink: Sink, entry: Entry) -> None:
+def _offer(sink: Sink, entries: list[Entry], shared: dict[Any, Any]) -> None:
     floor = sink.floor
     if floor is not None:
-        if entry.key <= floor:
+        newer = [e for e in entries if e.key > floor]
+        if not newer:
             return
         sink.floor = None
-    sink.offer(entry)
+        if len(newer) != len(entries):
+            sink.offer_many(newer, {})
+            return
+    sink.offer_many(entries, shared)
 
 
 class Hub:
@@ -104,17 +115,24 @@ class Hub:
         return len(self._groups)
 
     def dispatch(self, batch: list[Entry]) -> None:
-        """Offer each event of a batch, in order, to every member of every matching group."""
-        delivered: Counter[str] = Counter()
+        """Offer a batch, in order, to every member of every group it matches."""
+        matched: dict[Group, list[Entry]] = {}
         for entry in batch:
             groups = self._by_stream.get(entry.stream_id)
             candidates = [*self._any_stream, *groups] if groups else self._any_stream
             for group in candidates:
-                if not group.members or not self._matches(group, entry):
-                    continue
-                delivered[group.transport] += len(group.members)
-                for sink in list(group.members):
-                    _offer(sink, entry)
+                if group.members and self._matches(group, entry):
+                    found = matched.get(group)
+                    if found is None:
+                        matched[group] = [entry]
+                    else:
+                        found.append(entry)
+        delivered: Counter[str] = Counter()
+        for group, entries in matched.items():
+            delivered[group.transport] += len(group.members) * len(entries)
+            shared: dict[Any, Any] = {}
+            for sink in list(group.members):
+                _offer(sink, entries, shared)
         for transport, n in delivered.items():
             metrics.DELIVERED.labels(transport).inc(n)
 

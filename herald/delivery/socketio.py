@@ -17,7 +17,7 @@ import asyncio
 import functools
 import logging
 from collections import deque
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -156,6 +156,26 @@ class SioClient:
             if sock is not None and sock.upgraded and not sock.upgrading:
                 self.proto = getattr(sock, PROTOCOL_ATTR, None)
         return self.proto
+
+    def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        proto = self._direct()
+        if (
+            proto is not None
+            and not self.backlog
+            and direct.is_writable(proto)
+            and direct.shares_frames(proto)
+        ):
+            # One write for the whole list, its bytes built once for the whole group.
+            blob = shared.get(FRAME_CACHE)
+            if blob is None:
+                blob = shared[FRAME_CACHE] = b"".join(event_frame(e)[0] for e in entries)
+            self.sent.last = entries[-1].key
+            proto.transport.write(blob)
+            return
+        for entry in entries:
+            if self.cut:
+                return
+            self.offer(entry)
 
     def offer(self, entry: Entry) -> None:
         proto = self._direct()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import orjson
@@ -66,6 +66,12 @@ class SseStream:
                 f"too slow: more than {self.outbox.limit} events behind; resume from your offset"
             )
             metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
+
+    def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        for entry in entries:
+            if self.ended is not None:
+                return
+            self.offer(entry)
 
     async def put(self, entry: Entry) -> None:
         await self.outbox.put(_sse_frame(entry))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -91,8 +92,18 @@ class WsSubscription:
             cached = entry.cache[self._head] = message((self._head + entry.text + "}").encode())
         return cached
 
-    def offer(self, entry: Entry) -> None:
-        self.conn.push(self.message(entry))
+    def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        proto = self.conn.writable_now()
+        if proto is not None and direct.shares_frames(proto):
+            # One write for the whole list, its bytes built once for every subscription
+            # of the group that has this id.
+            blob = shared.get(self._head)
+            if blob is None:
+                blob = shared[self._head] = b"".join(self.message(e)[0] for e in entries)
+            proto.transport.write(blob)
+            return
+        for entry in entries:
+            self.conn.push(self.message(entry))
 
     async def put(self, entry: Entry) -> None:
         await self.conn.outbox.put(self.message(entry))
@@ -119,7 +130,8 @@ class WsConnection:
         self.close_reason = ""
         self._closed = asyncio.Event()
 
-    def push(self, msg: Message) -> None:
+    def writable_now(self) -> direct.HeraldWebSocketProtocol | None:
+        """The socket, when a frame may go straight to it without overtaking another."""
         proto = self.proto
         if (
             proto is not None
@@ -128,6 +140,12 @@ class WsConnection:
             and self.close_code is None
             and direct.is_writable(proto)
         ):
+            return proto
+        return None
+
+    def push(self, msg: Message) -> None:
+        proto = self.writable_now()
+        if proto is not None:
             direct.write(proto, *msg)
         elif not self.outbox.push(msg):
             self.cut(CLOSE_TOO_SLOW, f"too slow: more than {self.outbox.limit} events behind")
