@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import importlib
 import sys
 import time
@@ -19,6 +18,7 @@ from bench.common import (
     record,
     skipped,
 )
+from herald import runtime
 
 SCENARIOS = ("ingest", "fanout", "latency", "connections", "scheduler", "pollcost", "resume")
 
@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = Options(quick=args.quick, results_dir=args.results, redis_url=REDIS_URL)
     names = list(args.only or SCENARIOS)
     started = time.perf_counter()
-    failures = asyncio.run(_run(opts, names))
+    failures = runtime.run(_run(opts, names))
     if not args.no_report:
         from bench import report
 

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from herald import metrics
+from herald import metrics, runtime
 from herald.config import Settings
 from herald.service import Herald
 from herald.sources.base import FetchResult, PollContext
@@ -62,4 +62,4 @@ async def main(url: str, prefix: str, seconds: float, out: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]))
+    runtime.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]))

@@ -12,6 +12,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from herald import runtime
 from herald.config import Settings
 from herald.errors import HeraldError
 
@@ -119,7 +120,7 @@ def register(app: typer.Typer) -> None:
         settings = Settings()
         try:
             check_bind(settings, host, insecure)
-            asyncio.run(_serve(settings, host, port, not no_worker, workers))
+            runtime.run(_serve(settings, host, port, not no_worker, workers))
         except HeraldError as exc:
             err.print(f"[red]error:[/] {exc.detail}")
             raise typer.Exit(1) from None
@@ -143,7 +144,7 @@ def register(app: typer.Typer) -> None:
             )
             raise typer.Exit(2)
         try:
-            asyncio.run(_work(settings, concurrency))
+            runtime.run(_work(settings, concurrency))
         except HeraldError as exc:
             err.print(f"[red]error:[/] {exc.detail}")
             raise typer.Exit(1) from None

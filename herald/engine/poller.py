@@ -86,13 +86,12 @@ class Poller:
     async def poll(self, stream_id: str) -> PollOutcome:
         token = secrets.token_hex(8)
         lock = self._keys.lock(stream_id)
-        if not await self._redis.set(lock, token, nx=True, px=self.lease_ms):
-            record = await self._store.get(stream_id)
+        locked, record = await self._store.lock_and_get(stream_id, token, self.lease_ms)
+        if not locked:
             if record is None or record.status != ACTIVE:
                 return PollOutcome("stopped")
             return PollOutcome("busy", next_poll=time.time() + min(record.interval, 2.0))
         try:
-            record = await self._store.get(stream_id)
             if record is None or record.status != ACTIVE:
                 return PollOutcome("stopped")
             return await self._poll_locked(record)

@@ -203,6 +203,21 @@ class StreamStore:
             return None
         return _record(stream_id, meta, state)
 
+    async def lock_and_get(
+        self, stream_id: str, token: str, lease_ms: int
+    ) -> tuple[bool, StreamRecord | None]:
+        """Try the stream's poll lock (``SET NX PX``) and read the stream, in one round trip.
+
+        The same as taking the lock and then reading, as a poll did before, minus a round
+        trip per poll: the read comes after the lock on the server either way.
+        """
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(self._keys.lock(stream_id), token, nx=True, px=lease_ms)
+            pipe.hgetall(self._keys.meta(stream_id))
+            pipe.hgetall(self._keys.state(stream_id))
+            locked, meta, state = await pipe.execute()
+        return bool(locked), (_record(stream_id, meta, state) if meta else None)
+
     async def ids(self) -> list[str]:
         return [text(raw) for raw in await self._redis.zrange(self._keys.streams, 0, -1)]
 
