@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from herald.cli.common import DEFAULT, JsonOpt, TokenOpt, UrlOpt, fail, out
+from herald.cli.common import DEFAULT, JsonOpt, TokenOpt, UrlOpt, err, fail, out
 
 
 def tail(
@@ -41,6 +41,7 @@ def tail(
             since=since,
             console=out,
             json_output=json_out,
+            notices=err,
         )
         if inspect.isawaitable(result):
             asyncio.run(_wait(result))

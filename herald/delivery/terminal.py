@@ -67,8 +67,14 @@ async def tail(
     since: str | None,
     console: Console,
     json_output: bool = False,
+    notices: Console | None = None,
 ) -> None:
-    """Print events until cancelled; reconnect with backoff, resuming from the last offset."""
+    """Print events until cancelled; reconnect with backoff, resuming from the last offset.
+
+    Connection notices go to ``notices`` (stderr for the CLI), so that ``--json`` output
+    stays one JSON object per line.
+    """
+    notices = notices or console
     url = ws_url(base_url, token)
     last = since
     backoff = 0.5
@@ -85,21 +91,23 @@ async def tail(
                 await ws.send(orjson.dumps({"type": REQUESTED, "id": "tail", "payload": payload}))
                 async for raw in ws:
                     msg = orjson.loads(raw)
-                    last = _handle(console, msg, json_output) or last
+                    last = _handle(console, notices, msg, json_output) or last
                     backoff = 0.5
         except websockets.ConnectionClosed as exc:
             code = exc.rcvd.code if exc.rcvd is not None else None
             reason = exc.rcvd.reason if exc.rcvd is not None else ""
             if code == 4401:
                 raise AuthError(reason or "refused") from exc
-            console.print(f"[yellow]connection closed ({code} {escape(reason)}); resuming[/]")
+            notices.print(f"[yellow]connection closed ({code} {escape(reason)}); resuming[/]")
         except (OSError, websockets.InvalidHandshake, TimeoutError) as exc:
-            console.print(f"[yellow]cannot reach {escape(base_url)}: {escape(str(exc))}[/]")
+            notices.print(f"[yellow]cannot reach {escape(base_url)}: {escape(str(exc))}[/]")
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, 10.0)
 
 
-def _handle(console: Console, msg: dict[str, Any], json_output: bool) -> str | None:
+def _handle(
+    console: Console, notices: Console, msg: dict[str, Any], json_output: bool
+) -> str | None:
     """Show one server message; the offset of the event it carried, if any."""
     kind = msg.get("type")
     payload = msg.get("payload") or {}
@@ -111,7 +119,7 @@ def _handle(console: Console, msg: dict[str, Any], json_output: bool) -> str | N
         offset = payload.get("offset")
         return offset if isinstance(offset, str) else None
     if kind == "events:stream:v1:started" and not payload.get("recovered", True):
-        console.print(
+        notices.print(
             "[bold yellow]some events are older than the log keeps; "
             f"resuming from {escape(str(payload.get('offset')))}[/]"
         )
