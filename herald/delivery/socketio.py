@@ -29,7 +29,7 @@ from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
 from herald.delivery import direct
-from herald.delivery.entry import Entry, OffsetKey, offset_key
+from herald.delivery.entry import Entry, OffsetKey, entries, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.replay import catch_up, plan_resume
 from herald.delivery.sent import SentWindows
@@ -309,15 +309,21 @@ class SocketIOTransport:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.detail, {"error": exc.code, "detail": exc.detail}
             ) from exc
+        # Compat mode delivers what is appended from now on: events already in the log
+        # that the tail has not dispatched yet are not this client's (a subscribe with
+        # ``since`` replays them in order instead).
+        newest = await self.redis.xrevrange(self.log_key, "+", "-", count=1)
+        floor = entries(newest)[0].key if newest else None
         eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
         sock = self.sio.eio.sockets.get(eio_sid)
-        if sock is not None:
-            sock.poll = functools.partial(_bounded_poll, sock)
+        if sock is None or sock.closed:
+            return  # gone while the log was read
+        sock.poll = functools.partial(_bounded_poll, sock)
         client = SioClient(self, sid, eio_sid, principal)
         self.clients[sid] = client
         selector = compat_selector(principal)
-        client.sent.open(self.tail.position, selector)
-        self.hub.join(client, selector)
+        client.sent.open(max(self.tail.position, floor or (0, 0)), selector)
+        self.hub.join(client, selector, floor=floor)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
 
     def _forget(self, client: SioClient) -> None:
