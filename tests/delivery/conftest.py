@@ -15,9 +15,14 @@ from herald.store.keys import Keys
 async def server(
     request: pytest.FixtureRequest, external_redis: aioredis.Redis, keys: Keys
 ) -> AsyncIterator[Server]:
-    """Both write paths: frames written straight to the socket, and the plain ASGI send."""
+    """Both write paths: frames written straight to the socket, and the plain ASGI send.
+
+    ``@pytest.mark.server_settings(**overrides)`` replaces the default settings overrides.
+    """
+    marker = request.node.get_closest_marker("server_settings")
+    overrides = marker.kwargs if marker else {"heartbeat_interval": 0.5}
     direct_writes = request.param == "direct"
     async with running_server(
-        external_redis, keys, heartbeat_interval=0.5, direct_writes=direct_writes
+        external_redis, keys, direct_writes=direct_writes, **overrides
     ) as srv:
         yield srv

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 import redis.asyncio as aioredis
 import uvicorn
 from fastapi import FastAPI
@@ -148,12 +147,6 @@ class Server:
     @property
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://") + "/ws"
-
-
-#: Runs a test on both write paths (its ``direct_writes`` argument).
-both_write_paths = pytest.mark.parametrize(
-    "direct_writes", [True, False], ids=["direct", "asgi-send"]
-)
 
 
 @contextlib.asynccontextmanager

@@ -6,21 +6,17 @@ import asyncio
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 import socketio
 from delivery_helpers import (
     Server,
     StalledWebSocket,
     append,
     append_n,
-    both_write_paths,
-    running_server,
     tweet,
     wait_for,
 )
 
 from herald.delivery.socketio import DISCONNECT_EVENT
-from herald.store.keys import Keys
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -163,56 +159,46 @@ async def test_seam_between_replay_and_live_has_no_gap_and_no_duplicate(server: 
         await client.disconnect()
 
 
-@both_write_paths
-async def test_slow_client_is_disconnected_while_others_keep_receiving(
-    external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
-) -> None:
-    async with running_server(
-        external_redis, keys, client_queue=100, direct_writes=direct_writes
-    ) as srv:
-        fast, got = await connect(srv)
-        slow = StalledWebSocket(srv.url, "/socket.io/?EIO=4&transport=websocket")
-        try:
-            await slow.open()
-            await slow.send_text("40")
-            await wait_for(lambda: srv.delivery.connected_clients()["socketio"] == 2)
-            big = "x" * 50_000
-            offsets: list[str] = []
-            for batch in range(16):
-                # Paced to the fast client, which must never fall behind; the slow one does.
-                events = [tweet(batch * 25 + i, text=big) for i in range(25)]
-                offsets += await append(srv.redis, srv.keys, events)
-                n = len(offsets)
-                await wait_for(lambda n=n: len(got) == n, timeout=20)
-            assert [e["offset"] for e in got] == offsets
-            await wait_for(lambda: srv.delivery.connected_clients()["socketio"] == 1)
-        finally:
-            slow.close()
-            await fast.disconnect()
+@pytest.mark.server_settings(client_queue=100)
+async def test_slow_client_is_disconnected_while_others_keep_receiving(server: Server) -> None:
+    fast, got = await connect(server)
+    slow = StalledWebSocket(server.url, "/socket.io/?EIO=4&transport=websocket")
+    try:
+        await slow.open()
+        await slow.send_text("40")
+        await wait_for(lambda: server.delivery.connected_clients()["socketio"] == 2)
+        big = "x" * 50_000
+        offsets: list[str] = []
+        for batch in range(16):
+            # Paced to the fast client, which must never fall behind; the slow one does.
+            events = [tweet(batch * 25 + i, text=big) for i in range(25)]
+            offsets += await append(server.redis, server.keys, events)
+            n = len(offsets)
+            await wait_for(lambda n=n: len(got) == n, timeout=20)
+        assert [e["offset"] for e in got] == offsets
+        await wait_for(lambda: server.delivery.connected_clients()["socketio"] == 1)
+    finally:
+        slow.close()
+        await fast.disconnect()
 
 
-@both_write_paths
-async def test_slow_client_is_told_why(
-    external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
-) -> None:
+@pytest.mark.server_settings(client_queue=100)
+async def test_slow_client_is_told_why(server: Server) -> None:
     """A client that reads again after being cut off gets the reason, then a disconnect."""
-    async with running_server(
-        external_redis, keys, client_queue=100, direct_writes=direct_writes
-    ) as srv:
-        client = socketio.AsyncClient(reconnection=False)
-        reasons: list[dict[str, Any]] = []
-        disconnected = asyncio.Event()
-        client.on(DISCONNECT_EVENT, reasons.append)
-        client.on("disconnect", lambda *_: disconnected.set())
-        await client.connect(srv.url, transports=["websocket"])
-        try:
-            (sio_client,) = srv.delivery.socketio.clients.values()
-            srv.delivery.socketio.cut_off(sio_client, "slow_consumer")
-            await asyncio.wait_for(disconnected.wait(), 10)
-            assert reasons and reasons[0]["reason"] == "slow_consumer"
-            assert "more than 100 events behind" in reasons[0]["detail"]
-        finally:
-            await client.disconnect()
+    client = socketio.AsyncClient(reconnection=False)
+    reasons: list[dict[str, Any]] = []
+    disconnected = asyncio.Event()
+    client.on(DISCONNECT_EVENT, reasons.append)
+    client.on("disconnect", lambda *_: disconnected.set())
+    await client.connect(server.url, transports=["websocket"])
+    try:
+        (sio_client,) = server.delivery.socketio.clients.values()
+        server.delivery.socketio.cut_off(sio_client, "slow_consumer")
+        await asyncio.wait_for(disconnected.wait(), 10)
+        assert reasons and reasons[0]["reason"] == "slow_consumer"
+        assert "more than 100 events behind" in reasons[0]["detail"]
+    finally:
+        await client.disconnect()
 
 
 async def test_websocket_clients_are_written_directly_and_polling_clients_queued(

@@ -15,7 +15,6 @@ from delivery_helpers import (
     StalledWebSocket,
     append,
     append_n,
-    both_write_paths,
     running_server,
     tweet,
     wait_for,
@@ -139,52 +138,45 @@ def current_rss() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@both_write_paths
-async def test_slow_client_is_cut_off_with_4008_while_others_keep_receiving(
-    external_redis: aioredis.Redis, keys: Keys, direct_writes: bool
-) -> None:
-    async with running_server(
-        external_redis, keys, client_queue=100, direct_writes=direct_writes
-    ) as srv:
-        fast_got: list[str] = []
-        async with (
-            websockets.connect(srv.ws_url, max_size=None) as fast,
-        ):
-            slow = StalledWebSocket(srv.url, "/ws")
-            await slow.open()
-            await slow.send_text(orjson.dumps({"type": REQ, "id": "s", "payload": {}}).decode())
-            await subscribe(fast, "f")
-            await wait_for(
-                lambda: (
-                    srv.delivery.hub.group_count == 1
-                    and len(srv.delivery.hub._groups[("ws", "*|*|")].members) == 2
-                )
+@pytest.mark.server_settings(client_queue=100)
+async def test_slow_client_is_cut_off_with_4008_while_others_keep_receiving(server: Server) -> None:
+    fast_got: list[str] = []
+    async with websockets.connect(server.ws_url, max_size=None) as fast:
+        slow = StalledWebSocket(server.url, "/ws")
+        await slow.open()
+        await slow.send_text(orjson.dumps({"type": REQ, "id": "s", "payload": {}}).decode())
+        await subscribe(fast, "f")
+        await wait_for(
+            lambda: (
+                server.delivery.hub.group_count == 1
+                and len(server.delivery.hub._groups[("ws", "*|*|")].members) == 2
             )
+        )
 
-            async def read_fast(n: int) -> None:
-                while len(fast_got) < n:
-                    msg = await recv(fast)
-                    if msg["type"] == "events:stream:v1:stream":
-                        fast_got.append(msg["payload"]["offset"])
+        async def read_fast(n: int) -> None:
+            while len(fast_got) < n:
+                msg = await recv(fast)
+                if msg["type"] == "events:stream:v1:stream":
+                    fast_got.append(msg["payload"]["offset"])
 
-            big = "x" * 50_000
-            offsets: list[str] = []
-            rss_before = current_rss()
-            for batch in range(40):  # 1,000 events of 50 KB: 50 MB the slow client never reads
-                # Paced to the fast client, which must never fall behind; the slow one does.
-                events = [tweet(batch * 25 + i, text=big) for i in range(25)]
-                offsets += await append(srv.redis, srv.keys, events)
-                await asyncio.wait_for(read_fast(len(offsets)), 20)
-            assert fast_got == offsets
-            # Memory stays flat: the slow client's backlog is bounded (100 events, ~5 MB here)
-            # and dropped when it is cut off, so the server never holds the 50 MB it missed.
-            grown = current_rss() - rss_before
-            assert grown < 25 * 1024 * 1024, f"RSS grew by {grown / 2**20:.1f} MiB"
-            # The slow client was dropped from delivery, and told why when it read again.
-            conns = srv.delivery.ctx.ws_connections
-            await wait_for(lambda: any(c.close_code == 4008 for c in conns))
-            code, reason = await asyncio.wait_for(slow.read_until_close(), 10)
-            slow.close()
-            assert code == 4008
-            assert "more than 100 events behind" in reason
-            await wait_for(lambda: srv.delivery.connected_clients()["ws"] == 1)
+        big = "x" * 50_000
+        offsets: list[str] = []
+        rss_before = current_rss()
+        for batch in range(40):  # 1,000 events of 50 KB: 50 MB the slow client never reads
+            # Paced to the fast client, which must never fall behind; the slow one does.
+            events = [tweet(batch * 25 + i, text=big) for i in range(25)]
+            offsets += await append(server.redis, server.keys, events)
+            await asyncio.wait_for(read_fast(len(offsets)), 20)
+        assert fast_got == offsets
+        # Memory stays flat: the slow client's backlog is bounded (100 events, ~5 MB here)
+        # and dropped when it is cut off, so the server never holds the 50 MB it missed.
+        grown = current_rss() - rss_before
+        assert grown < 25 * 1024 * 1024, f"RSS grew by {grown / 2**20:.1f} MiB"
+        # The slow client was dropped from delivery, and told why when it read again.
+        conns = server.delivery.ctx.ws_connections
+        await wait_for(lambda: any(c.close_code == 4008 for c in conns))
+        code, reason = await asyncio.wait_for(slow.read_until_close(), 10)
+        slow.close()
+        assert code == 4008
+        assert "more than 100 events behind" in reason
+        await wait_for(lambda: server.delivery.connected_clients()["ws"] == 1)
