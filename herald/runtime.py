@@ -20,8 +20,3 @@ def run(main: Coroutine[Any, Any, T]) -> T:
     except ImportError:  # pragma: no cover - uvloop is a dependency where it builds
         return asyncio.run(main)
     return uvloop.run(main)
-
-
-def loop_name() -> str:
-    """The running loop's module, for logs and benchmark reports."""
-    return type(asyncio.get_running_loop()).__module__.split(".")[0]

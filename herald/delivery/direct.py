@@ -17,7 +17,7 @@ waiting in another queue (see the Socket.IO and ``/ws`` sinks).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -91,3 +91,20 @@ def write(proto: HeraldWebSocketProtocol, frame: bytes, data: bytes) -> None:
         proto.transport.write(b"".join(conn.data_to_send()))
     else:
         proto.transport.write(frame)
+
+
+def write_shared(
+    proto: HeraldWebSocketProtocol,
+    shared: dict[Any, Any],
+    key: str,
+    frames: Callable[[], Iterable[bytes]],
+) -> None:
+    """Write a list's frames in one call, joined once per ``shared`` dict under ``key``.
+
+    The hub gives the members of a group one ``shared`` dict per batch, so the bytes are
+    built once for all of them. Only for connections that :func:`shares_frames`.
+    """
+    blob: bytes | None = shared.get(key)
+    if blob is None:
+        blob = shared[key] = b"".join(frames())
+    proto.transport.write(blob)

@@ -18,7 +18,7 @@ import functools
 import logging
 from collections import deque
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import engineio.exceptions
@@ -165,12 +165,10 @@ class SioClient:
             and direct.is_writable(proto)
             and direct.shares_frames(proto)
         ):
-            # One write for the whole list, its bytes built once for the whole group.
-            blob = shared.get(FRAME_CACHE)
-            if blob is None:
-                blob = shared[FRAME_CACHE] = b"".join(event_frame(e)[0] for e in entries)
             self.sent.last = entries[-1].key
-            proto.transport.write(blob)
+            direct.write_shared(
+                proto, shared, FRAME_CACHE, lambda: (event_frame(e)[0] for e in entries)
+            )
             return
         for entry in entries:
             if self.cut:
@@ -178,34 +176,43 @@ class SioClient:
             self.offer(entry)
 
     def offer(self, entry: Entry) -> None:
+        """Live path: never waits; a client ``client_queue`` events behind is cut off."""
+        if self._send(entry, self.owner.limit) == "full":
+            self.owner.cut_off(self, "slow_consumer")
+
+    async def put(self, entry: Entry) -> None:
+        """Replay path: skip what this connection already got, wait for room, never cut."""
+        if self.sent.was_sent(entry):
+            return
+        room = self.owner.limit // 2 + 1
+        while (outcome := self._send(entry, room)) == "full":
+            await asyncio.sleep(0.01)
+        if outcome == "gone":
+            raise ClientGone(self.sid)
+
+    def _send(self, entry: Entry, room: int) -> Literal["sent", "full", "gone"]:
+        """Write ``entry``, or queue it while fewer than ``room`` events wait, in order."""
         proto = self._direct()
         if proto is None:
-            self._offer_queued(entry)
+            queue = self._queue()
+            if queue is None:
+                return "gone"
+            if queue.qsize() >= room:
+                return "full"
+            self.on_engine_queue = True
+            queue.put_nowait(event_packet(entry))
+        elif not direct.is_open(proto):
+            return "gone"
         elif not self.backlog and direct.is_writable(proto):
-            self.sent.last = entry.key
             direct.write(proto, *event_frame(entry))
-        elif direct.is_open(proto):
-            if len(self.backlog) >= self.owner.limit:
-                self.owner.cut_off(self, "slow_consumer")
-                return
-            self._hold(proto, entry)
-
-    def _offer_queued(self, entry: Entry) -> None:
-        queue = self._queue()
-        if queue is None:
-            return
-        if queue.qsize() >= self.owner.limit:
-            self.owner.cut_off(self, "slow_consumer")
-            return
-        self.on_engine_queue = True
+        elif len(self.backlog) >= room:
+            return "full"
+        else:
+            self.backlog.append(entry)
+            if self.flusher is None:
+                self.flusher = self.owner._spawn(self._flush(proto))
         self.sent.last = entry.key
-        queue.put_nowait(event_packet(entry))
-
-    def _hold(self, proto: direct.HeraldWebSocketProtocol, entry: Entry) -> None:
-        self.sent.last = entry.key
-        self.backlog.append(entry)
-        if self.flusher is None:
-            self.flusher = self.owner._spawn(self._flush(proto))
+        return "sent"
 
     async def _flush(self, proto: direct.HeraldWebSocketProtocol) -> None:
         """Write the backlog, in order, as the socket's buffer drains."""
@@ -220,42 +227,19 @@ class SioClient:
         finally:
             self.flusher = None
 
-    def drop_backlog(self) -> None:
+    def discard_backlog(self) -> None:
         self.backlog.clear()
         if self.flusher is not None:
             self.flusher.cancel()
+
+    def drop_backlog(self) -> None:
+        """Discard the backlog and whatever waits in Engine.IO's queue."""
+        self.discard_backlog()
         queue = self._queue()
         if queue is not None:
             while not queue.empty():
                 queue.get_nowait()
                 queue.task_done()
-
-    async def put(self, entry: Entry) -> None:
-        """Replay path: skip what this connection already got, wait for room, never cut."""
-        if self.sent.was_sent(entry):
-            return
-        room = self.owner.limit // 2 + 1
-        while True:
-            proto = self._direct()
-            if proto is None:
-                queue = self._queue()
-                if queue is None:
-                    raise ClientGone(self.sid)
-                if queue.qsize() < room:
-                    self.on_engine_queue = True
-                    self.sent.last = entry.key
-                    queue.put_nowait(event_packet(entry))
-                    return
-            elif not direct.is_open(proto):
-                raise ClientGone(self.sid)
-            elif not self.backlog and direct.is_writable(proto):
-                self.sent.last = entry.key
-                direct.write(proto, *event_frame(entry))
-                return
-            elif len(self.backlog) < room:
-                self._hold(proto, entry)
-                return
-            await asyncio.sleep(0.01)
 
 
 def _handshake_token(environ: Mapping[str, Any], auth: Any) -> str | None:
@@ -332,9 +316,7 @@ class SocketIOTransport:
         self.hub.leave(client)
         if client.replay is not None:
             client.replay.cancel()
-        client.backlog.clear()
-        if client.flusher is not None:
-            client.flusher.cancel()
+        client.discard_backlog()
         self.limiter.forget(client.sid)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
 

@@ -95,12 +95,10 @@ class WsSubscription:
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
         proto = self.conn.writable_now()
         if proto is not None and direct.shares_frames(proto):
-            # One write for the whole list, its bytes built once for every subscription
-            # of the group that has this id.
-            blob = shared.get(self._head)
-            if blob is None:
-                blob = shared[self._head] = b"".join(self.message(e)[0] for e in entries)
-            proto.transport.write(blob)
+            # Keyed by the id's head: subscriptions of the group with the same id share it.
+            direct.write_shared(
+                proto, shared, self._head, lambda: (self.message(e)[0] for e in entries)
+            )
             return
         for entry in entries:
             self.conn.push(self.message(entry))
