@@ -34,10 +34,13 @@ def api_settings(redis_url: str, key_prefix: str) -> Settings:
 
 
 @pytest.fixture
-async def server(api_settings: Settings) -> AsyncIterator[Server]:
+async def server(request: pytest.FixtureRequest, api_settings: Settings) -> AsyncIterator[Server]:
+    """``@pytest.mark.herald_options(**kwargs)`` passes extra arguments to ``Herald``."""
+    marker = request.node.get_closest_marker("herald_options")
+    options = marker.kwargs if marker else {}
     source = MemorySource()
     async with (
-        Herald(api_settings, sources=[source]) as herald,
+        Herald(api_settings, sources=[source], **options) as herald,
         serve_herald(herald) as url,
         httpx.AsyncClient(base_url=url, timeout=10) as client,
     ):
