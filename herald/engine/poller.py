@@ -51,6 +51,15 @@ class PollOutcome:
 
 
 @dataclass(slots=True)
+class _Lease:
+    """The lock of the poll in flight; a successful commit releases it in its own script."""
+
+    key: str
+    token: str
+    held: bool = True
+
+
+@dataclass(slots=True)
 class _Found:
     """What one poll found: events to append, and what to remember for the next poll."""
 
@@ -84,9 +93,8 @@ class Poller:
         return int((self._settings.poll_timeout * 1.5 + 1) * 1000)
 
     async def poll(self, stream_id: str) -> PollOutcome:
-        token = secrets.token_hex(8)
-        lock = self._keys.lock(stream_id)
-        locked, record = await self._store.lock_and_get(stream_id, token, self.lease_ms)
+        lease = _Lease(self._keys.lock(stream_id), secrets.token_hex(8))
+        locked, record = await self._store.lock_and_get(stream_id, lease.token, self.lease_ms)
         if not locked:
             if record is None or record.status != ACTIVE:
                 return PollOutcome("stopped")
@@ -94,14 +102,16 @@ class Poller:
         try:
             if record is None or record.status != ACTIVE:
                 return PollOutcome("stopped")
-            return await self._poll_locked(record)
+            return await self._poll_locked(record, lease)
         finally:
-            await self._release(keys=[lock], args=[token])
+            if lease.held:
+                await self._release(keys=[lease.key], args=[lease.token])
 
-    async def _poll_locked(self, record: StreamRecord) -> PollOutcome:
+    async def _poll_locked(self, record: StreamRecord, lease: _Lease) -> PollOutcome:
         started = time.perf_counter()
         try:
-            result = await asyncio.wait_for(self._fetch(record), self._settings.poll_timeout)
+            async with asyncio.timeout(self._settings.poll_timeout):
+                result = await self._fetch(record)
         except TimeoutError:
             error: SourceError = FetchTimeout(
                 f"the fetch took longer than {self._settings.poll_timeout:g}s and was abandoned"
@@ -112,7 +122,7 @@ class Poller:
         finally:
             metrics.POLL_DURATION.labels(record.type).observe(time.perf_counter() - started)
         try:
-            return await self._record(record, result)
+            return await self._record(record, result, lease)
         except StreamInactive:
             return PollOutcome("stopped")
 
@@ -134,7 +144,9 @@ class Poller:
         spread = delay * self._settings.jitter
         return time.time() + delay + random.uniform(-spread, spread)
 
-    async def _record(self, record: StreamRecord, result: FetchResult) -> PollOutcome:
+    async def _record(
+        self, record: StreamRecord, result: FetchResult, lease: _Lease
+    ) -> PollOutcome:
         baseline = not record.baselined
         if record.type == "follower":
             found = await self._follower_changes(record, result, baseline)
@@ -154,7 +166,9 @@ class Poller:
             "seq": record.seq + 1,
             "cursor": orjson.dumps(dict(result.cursor)),
         }
-        if not await self._store.commit_poll(record.id, state):
+        committed = await self._store.commit_poll(record.id, state, lease.token)
+        lease.held = False
+        if not committed:
             return PollOutcome("stopped")
         outcome = "baseline" if baseline else "ok"
         metrics.POLLS.labels(record.type, outcome).inc()

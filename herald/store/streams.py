@@ -21,10 +21,13 @@ from herald.store.keys import Keys
 ACTIVE, PAUSED, ERROR, STOPPED = "active", "paused", "error", "stopped"
 
 # Commit a poll's state only while the stream is still active (not stopped or paused mid-poll).
+# KEYS: state, meta, stats, lock; ARGV: status, ttl, lock token, then field/value pairs.
+# The poll's lock goes in the same round trip, whether or not the state was written.
 _COMMIT_STATE = """
+if ARGV[3] ~= '' and redis.call('GET', KEYS[4]) == ARGV[3] then redis.call('DEL', KEYS[4]) end
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= ARGV[1] then return 0 end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('HINCRBY', KEYS[1], 'polls', 1)
 redis.call('HINCRBY', KEYS[3], 'polls', 1)
 redis.call('EXPIRE', KEYS[1], ARGV[2])
@@ -258,14 +261,17 @@ class StreamStore:
             pipe.expire(k.meta(stream_id), self._ttl)
             await pipe.execute()
 
-    async def commit_poll(self, stream_id: str, values: Mapping[str, Any]) -> bool:
-        """Write a finished poll's state, only if the stream is still active."""
-        args: list[Any] = ["active", self._ttl]
+    async def commit_poll(
+        self, stream_id: str, values: Mapping[str, Any], lock_token: str = ""
+    ) -> bool:
+        """Write a finished poll's state, only if the stream is still active; with
+        ``lock_token``, release the poll's lock too (compare-and-delete)."""
+        args: list[Any] = ["active", self._ttl, lock_token]
         for name, value in values.items():
             args.extend((name, value))
         k = self._keys
-        done = await self._commit(keys=[k.state(stream_id), k.meta(stream_id), k.stats], args=args)
-        return bool(done)
+        keys = [k.state(stream_id), k.meta(stream_id), k.stats, k.lock(stream_id)]
+        return bool(await self._commit(keys=keys, args=args))
 
     async def count_failure(self, kind: str) -> None:
         async with self._redis.pipeline(transaction=False) as pipe:

@@ -25,6 +25,15 @@ Health = Literal["ok", "rate_limited", "auth_failed", "locked", "suspended"]
 HEALTH_STATES: tuple[str, ...] = get_args(Health)
 USABLE: frozenset[str] = frozenset({"ok", "rate_limited"})
 ENV_LABEL = "env"
+_PLAIN_SIZE = 1024
+
+# An account exists while its hash holds a cookie (remove deletes the hash).
+_TOUCH = """
+if redis.call('hexists', KEYS[1], 'cookie') == 1 then
+  redis.call('hset', KEYS[1], 'lastUsed', ARGV[1])
+end
+return 0
+"""
 
 
 class AccountNotFound(AccountAuthFailed):
@@ -116,6 +125,11 @@ class AccountStore:
         self._cipher = cipher
         self.limits: RateLimitStore = limits or RedisRateLimits(redis, keys)
         self._env_ids: dict[str, str] = {}
+        # The sealed cookie of each account as last read, and what it decrypts to: a poll
+        # reads the account list anyway, so its cookie then costs no round trip or decryption.
+        self._sealed: dict[str, bytes | str] = {}
+        self._plain: dict[bytes | str, str] = {}
+        self._touch = redis.register_script(_TOUCH)
 
     def account_id(self, cookie: str) -> str:
         """The deterministic id of a cookie: a keyed hash of its auth_token."""
@@ -158,37 +172,67 @@ class AccountStore:
         self._env_ids = {cookie: account.id}
         return account
 
+    def env_id(self, cookie: str) -> str:
+        """The id the env cookie's account has (or will have), without a round trip."""
+        known = self._env_ids.get(cookie)
+        return known if known is not None else self.account_id(cookie)
+
     async def get(self, account_id: str) -> Account:
         raw = await self._redis.hgetall(self._keys.account(account_id))
-        if not raw or not ({b"cookie", "cookie"} & set(raw)):
+        account = self._read(raw, account_id)
+        if account is None:
             raise AccountNotFound(
                 f"X account {account_id} does not exist (removed?); add it with "
                 "`herald accounts add` or pass a fresh authToken"
             )
+        return account
+
+    def _read(self, raw: Mapping[Any, Any], account_id: str) -> Account | None:
+        sealed = raw.get(b"cookie", raw.get("cookie"))
+        if sealed is None:
+            return None
+        self._sealed[account_id] = sealed
         return _decode(raw, account_id)
 
     async def cookie(self, account_id: str) -> str:
         """The decrypted cookie: the only way a cookie leaves the store."""
-        sealed = await self._redis.hget(self._keys.account(account_id), "cookie")
+        sealed = self._sealed.get(account_id)
+        if sealed is None:
+            sealed = await self._redis.hget(self._keys.account(account_id), "cookie")
         if sealed is None:
             await self.get(account_id)  # raises AccountNotFound
             raise AccountNotFound(f"X account {account_id} has no cookie")
+        known = self._plain.get(sealed)
+        if known is not None:
+            return known
         try:
-            return self._cipher.decrypt(sealed)
+            plain = self._cipher.decrypt(sealed)
         except ConfigError as exc:
             raise AccountAuthFailed(
                 f"the cookie of X account {account_id} cannot be decrypted (the secret key "
                 "changed); add it again with `herald accounts add`"
             ) from exc
+        if len(self._plain) >= _PLAIN_SIZE:
+            self._plain.clear()
+        self._plain[sealed] = plain
+        return plain
 
     async def list(self) -> list[Account]:
+        """Every account, oldest first: two round trips however many there are."""
         ids = [_text(raw) for raw in await self._redis.zrange(self._keys.accounts, 0, -1)]
+        if not ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for account_id in ids:
+                pipe.hgetall(self._keys.account(account_id))
+            replies = await pipe.execute()
         accounts: list[Account] = []
-        for account_id in ids:
-            try:
-                accounts.append(await self.get(account_id))
-            except AccountNotFound:
+        for account_id, raw in zip(ids, replies, strict=True):
+            account = self._read(raw, account_id)
+            if account is None:  # its hash is gone: drop it from the index
                 await self._redis.zrem(self._keys.accounts, account_id)
+            else:
+                accounts.append(account)
         return accounts
 
     async def remove(self, account_id: str) -> bool:
@@ -198,6 +242,7 @@ class AccountStore:
             deleted, _ = await pipe.execute()
         await self.limits.forget(account_id)
         self._env_ids = {c: i for c, i in self._env_ids.items() if i != account_id}
+        self._sealed.pop(account_id, None)
         return bool(deleted)
 
     async def set_health(self, account_id: str, health: Health, reason: str = "") -> None:
@@ -210,17 +255,27 @@ class AccountStore:
         await self._redis.hset(key, mapping={"health": health, "healthReason": reason})
 
     async def touch(self, account_id: str) -> None:
-        if await self._redis.zscore(self._keys.accounts, account_id) is not None:
-            await self._redis.hset(self._keys.account(account_id), "lastUsed", repr(time.time()))
+        """Mark the account used now; a removed account is not resurrected."""
+        await self._touch(keys=[self._keys.account(account_id)], args=[repr(time.time())])
 
-    async def pick(self, endpoint: str, preferred: str | None = None) -> Account:
+    async def pick(
+        self, endpoint: str, preferred: str | None = None, *, env_cookie: str | None = None
+    ) -> Account:
         """The account to poll ``endpoint`` with: ``preferred`` if usable, else the least
         recently used healthy account with budget left.
+
+        With ``env_cookie`` (HERALD_SESSION_COOKIE) and no ``preferred``, that cookie's
+        account is preferred, and registered (again) when the list lacks it.
 
         Raises RateLimited (retry_after = the soonest reset) when healthy accounts exist but
         all their budgets are spent, and NoUsableAccount when none is healthy.
         """
         accounts = await self.list()
+        if preferred is None and env_cookie and env_cookie.strip():
+            preferred = self.env_id(env_cookie)
+            if all(account.id != preferred for account in accounts):
+                await self.env_account(env_cookie)
+                accounts = await self.list()
         ordered = sorted(
             accounts, key=lambda a: (a.id != preferred, a.last_used or 0.0, a.added_at)
         )

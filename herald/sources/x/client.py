@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from http.cookiejar import Cookie, CookieJar
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -33,6 +34,7 @@ from herald.errors import (
 from herald.sources.x.accounts import parse_cookie
 from herald.sources.x.operations import Operation, Operations, load_operations
 from herald.sources.x.ratelimit import Budget
+from herald.sources.x.urls import URLCache
 
 log = logging.getLogger(__name__)
 
@@ -227,6 +229,17 @@ def classify(what: str, response: httpx.Response, now: float) -> Any:
     return body
 
 
+class _NoCookies(CookieJar):
+    """A jar that keeps nothing: the client sends the session cookie itself and reads a
+    rotated ct0 from Set-Cookie, so httpx's per-request cookie bookkeeping is skipped."""
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
 def _compact(value: Mapping[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"))
 
@@ -262,6 +275,7 @@ class XClient:
         self._clock = clock
         self._timeout = settings.poll_timeout
         self._base = settings.x_base_url.rstrip("/")
+        self._urls = URLCache(self._base)
         self._session_lock = asyncio.Lock()
         self._txid: TransactionIds | None = (
             TransactionIds(self._cookie_dict, settings.poll_timeout, factory=transaction_ids)
@@ -270,6 +284,7 @@ class XClient:
         )
         self._http = httpx.AsyncClient(
             base_url=self._base,
+            cookies=_NoCookies(),
             timeout=httpx.Timeout(settings.poll_timeout),
             follow_redirects=False,
             headers={
@@ -365,13 +380,14 @@ class XClient:
             headers["x-client-transaction-id"] = await self._txid.header(
                 "GET", op.path, fresh=fresh_txid
             )
-        return await self._send(op.name, "GET", op.path, params=params, headers=headers)
+        url = self._urls.get(op.path, params)
+        return await self._send(op.name, "GET", url, headers=headers)
 
     async def _send(
         self,
         what: str,
         method: str,
-        path: str,
+        path: str | httpx.URL,
         *,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,

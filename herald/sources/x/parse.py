@@ -56,9 +56,15 @@ _METRICS = (
 
 
 # --- generic access -----------------------------------------------------------------
+_STEPS: dict[str, tuple[str, ...]] = {}
+
+
 def _dig(obj: Any, dotted: str) -> Any:
     """The value at a dotted path, or None where any step is missing."""
-    for key in dotted.split("."):
+    steps = _STEPS.get(dotted)
+    if steps is None:  # the paths are literals in this module: the table stays small
+        steps = _STEPS[dotted] = tuple(dotted.split("."))
+    for key in steps:
         if not isinstance(obj, dict):
             return None
         obj = obj.get(key)
@@ -99,7 +105,25 @@ def _int(value: Any) -> int | None:
 
 
 def iso_timestamp(created_at: str, path: str = "created_at") -> str:
-    """'Wed Oct 10 20:19:24 +0000 2018' -> '2018-10-10T20:19:24Z', locale-independent."""
+    """'Wed Oct 10 20:19:24 +0000 2018' -> '2018-10-10T20:19:24Z', locale-independent.
+
+    A poll re-reads the same tweets each time, so answers are remembered.
+    """
+    known = _ISO.get(created_at)
+    if known is not None:
+        return known
+    value = _iso_timestamp(created_at, path)
+    if len(_ISO) >= _ISO_SIZE:
+        _ISO.clear()
+    _ISO[created_at] = value
+    return value
+
+
+_ISO: dict[str, str] = {}
+_ISO_SIZE = 8192
+
+
+def _iso_timestamp(created_at: str, path: str) -> str:
     try:
         _, month, day, clock, offset, year = created_at.split()
         hh, mm, ss = (int(p) for p in clock.split(":"))

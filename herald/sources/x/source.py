@@ -219,12 +219,12 @@ class XSource:
         is left: its cookie may work again, and the poll then reports the real reason.
         """
         preferred = ctx.account_id
-        if preferred is None:
-            env = await self.accounts.env_account(self._settings.session_cookie)
-            preferred = env.id if env else None
+        env_cookie = None if preferred else self._settings.session_cookie
         try:
-            return await self.accounts.pick(endpoint, preferred)
+            return await self.accounts.pick(endpoint, preferred, env_cookie=env_cookie)
         except NoUsableAccount:
+            if preferred is None and env_cookie and env_cookie.strip():
+                preferred = self.accounts.env_id(env_cookie)
             if preferred is None:
                 raise
             return await self.accounts.get(preferred)

@@ -91,6 +91,7 @@ async def test_health_and_remove(store: AccountStore, redis: aioredis.Redis, key
     with pytest.raises(AccountNotFound):
         await store.get(account.id)
     await store.set_health(account.id, "ok")  # a late verdict does not resurrect it
+    await store.touch(account.id)  # nor does a late "used now"
     assert await redis.exists(keys.account(account.id)) == 0
 
 
@@ -108,6 +109,27 @@ async def test_env_account_is_registered_once(store: AccountStore) -> None:
     again = await store.env_account(TOKEN)
     assert again is not None and again.id == env.id
     assert len(await store.list()) == 1
+
+
+async def test_pick_prefers_the_env_cookie_and_registers_it_again_after_removal(
+    store: AccountStore,
+) -> None:
+    pooled = await store.add(OTHER, label="pool")
+    env_id = store.env_id(TOKEN)
+    assert (await store.pick("UserTweets", env_cookie=TOKEN)).id == env_id
+    assert {a.id for a in await store.list()} == {pooled.id, env_id}
+    assert await store.remove(env_id) is True
+    again = await store.pick("UserTweets", env_cookie=TOKEN)
+    assert again.id == env_id and again.label == "env"
+    assert await store.cookie(env_id) == TOKEN
+
+
+async def test_cookie_follows_a_replaced_cookie(store: AccountStore) -> None:
+    account = await store.add(TOKEN)
+    assert await store.cookie(account.id) == TOKEN
+    await store.add(f"auth_token={TOKEN}; ct0=fresh")
+    await store.pick("UserTweets")  # a poll reads the list before it asks for the cookie
+    assert await store.cookie(account.id) == f"auth_token={TOKEN}; ct0=fresh"
 
 
 async def test_pick_prefers_then_rotates_past_spent_budgets(store: AccountStore) -> None:
