@@ -181,15 +181,15 @@ class Poller:
     ) -> _Found:
         seen_key = self._keys.seen(record.id)
         ids = [item.id for item in result.items]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            if ids:
+        already: set[str] = set()
+        floor: int | None = None
+        if ids:  # nothing fetched: nothing to compare with what was seen
+            async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.zmscore(seen_key, ids)
-            pipe.zrange(seen_key, 0, 0, withscores=True)
-            replies = await pipe.execute()
-        scores = replies[0] if ids else []
-        lowest = replies[-1]
-        already = {i for i, score in zip(ids, scores, strict=False) if score is not None}
-        floor = int(lowest[0][1]) if lowest else None
+                pipe.zrange(seen_key, 0, 0, withscores=True)
+                scores, lowest = await pipe.execute()
+            already = {i for i, score in zip(ids, scores, strict=True) if score is not None}
+            floor = int(lowest[0][1]) if lowest else None
         high = int(record.high_water or 0)
         diff = diff_posts(result.items, already, floor=floor, high_water=high, baseline=baseline)
         return _Found(

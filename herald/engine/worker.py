@@ -1,10 +1,11 @@
 """The poll worker: a SAQ worker whose one job runs a poll and schedules the next.
 
-The next poll is enqueued in SAQ's ``after_process`` hook, once the current job has
-left the queue (SAQ refuses a second job with the same key while the first is pending).
-If a worker dies between the two, the reconciler notices the missing job and re-creates
-it; if it dies mid-poll, SAQ's sweep aborts the stuck job after its timeout, the lock's
-lease runs out, and the reconciler re-creates the job.
+The next poll is enqueued in the same script that finishes the current job (the queue's
+``follow_up``); SAQ's ``after_process`` hook enqueues it when that did not happen (a job
+that failed in SAQ's hands). If a worker dies between a poll and its finish, the
+reconciler notices the missing job and re-creates it; if it dies mid-poll, SAQ's sweep
+aborts the stuck job after its timeout, the lock's lease runs out, and the reconciler
+re-creates the job.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import time
 
-from saq import Worker
+from saq import Job, Worker
 from saq.types import Context, PartialTimersDict
 
 from herald import metrics
@@ -56,6 +57,7 @@ class PollWorker:
             dequeue_timeout=0.5,  # an idle dequeue returns soon, so it never holds up a stop
         )
         self._worker.SIGNALS = []  # the hosting process owns its signals, not SAQ
+        scheduler.queue.follow_up = self._follow_up
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
         self.last_beat = time.monotonic()
@@ -67,6 +69,13 @@ class PollWorker:
         if outcome.next_poll is not None:
             self._next_polls[stream_id] = outcome.next_poll
         return outcome.outcome
+
+    def _follow_up(self, job: Job) -> Job | None:
+        stream_id = (job.kwargs or {}).get("stream_id")
+        next_poll = self._next_polls.pop(stream_id, None) if stream_id else None
+        if stream_id is None or next_poll is None:
+            return None
+        return self._scheduler.poll_job(stream_id, next_poll)
 
     async def _after_process(self, ctx: Context) -> None:
         job = ctx.get("job")
