@@ -30,6 +30,12 @@ def source() -> MemorySource:
 
 
 @pytest.fixture
-async def herald(settings: Settings, source: MemorySource) -> AsyncIterator[Herald]:
-    async with Herald(settings, sources=[source], delivery=False) as running:
+async def herald(
+    request: pytest.FixtureRequest, settings: Settings, source: MemorySource
+) -> AsyncIterator[Herald]:
+    """``@pytest.mark.herald_options(worker=False)`` for a test that polls by hand only: with
+    a worker, the scheduler's own first poll of a new stream could come before the test's."""
+    marker = request.node.get_closest_marker("herald_options")
+    options = marker.kwargs if marker else {}
+    async with Herald(settings, sources=[source], delivery=False, **options) as running:
         yield running

@@ -12,6 +12,8 @@ from herald.errors import RateLimited, StreamExists, StreamNotFound, UpstreamErr
 from herald.service import Herald
 from herald.sources.memory import MemorySource
 
+BY_HAND = pytest.mark.herald_options(worker=False)
+
 
 async def event_types(herald: Herald, stream_id: str) -> list[str]:
     return [e["type"] for e in reversed(await herald.manager.history(stream_id, 1000))]
@@ -23,6 +25,7 @@ async def detected(
     return [e for e in reversed(await herald.manager.history(stream_id, 1000)) if e["type"] == kind]
 
 
+@BY_HAND
 async def test_baseline_emits_nothing_then_each_new_item_once_in_order(
     herald: Herald, source: MemorySource
 ) -> None:
@@ -48,6 +51,7 @@ async def test_baseline_emits_nothing_then_each_new_item_once_in_order(
     assert status["counts"]["stream:tweet:new"] == 3
 
 
+@BY_HAND
 async def test_old_post_sliding_into_window_and_old_pinned_post_are_not_new(
     herald: Herald, source: MemorySource
 ) -> None:
@@ -67,6 +71,7 @@ def _fields(tweet: Any) -> dict[str, Any]:
     return {name: getattr(tweet, name) for name in tweet.__slots__}
 
 
+@BY_HAND
 async def test_follower_changes_new_lost_and_count(herald: Herald, source: MemorySource) -> None:
     for name in ("f1", "f2", "f3"):
         source.follow("carol", name)
@@ -90,6 +95,7 @@ async def test_follower_changes_new_lost_and_count(herald: Herald, source: Memor
     assert [e["follower"]["username"] for e in again][-1] == "f2"
 
 
+@BY_HAND
 async def test_incomplete_snapshot_reports_no_lost_followers(
     herald: Herald, source: MemorySource
 ) -> None:
@@ -163,6 +169,7 @@ async def test_scheduler_polls_on_its_own(herald: Herald, source: MemorySource) 
     assert (await herald.manager.stats())["polls"] >= 2
 
 
+@BY_HAND
 async def test_auto_stop_after_ten_errors_with_backoff(
     herald: Herald, source: MemorySource
 ) -> None:
@@ -188,6 +195,7 @@ async def test_auto_stop_after_ten_errors_with_backoff(
     assert all(e["error"] == "X answered 503" for e in errors)
 
 
+@BY_HAND
 async def test_rate_limit_waits_without_counting_an_error(
     herald: Herald, source: MemorySource
 ) -> None:
@@ -224,6 +232,7 @@ async def test_pause_keeps_state_and_resume_does_not_rebaseline(
     )
 
 
+@BY_HAND
 async def test_update_changes_the_very_next_schedule(herald: Herald) -> None:
     stream = await herald.manager.create("tweet", "ivan", interval=3600)
     await herald.manager.poll_now(stream["id"])
