@@ -63,7 +63,9 @@ def ingest(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
         entry,
         "Events appended to the log per second by one process through `EventLog.append` "
         "(one Lua call per batch: idempotency check, global log, stream history), several "
-        "calls in flight. Building and encoding the events is included.",
+        "calls in flight. Building and encoding the events is included. The goal is for "
+        "pipelined appends, that is batches; batch size 1 (one call per event) is shown for "
+        "contrast.",
     )
     if not _usable(entry):
         return lines
@@ -75,8 +77,8 @@ def ingest(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
             r["batch"],
             r["in_flight"],
             _fmt(r["per_second"]),
-            f"≥ {goal:,}",
-            _verdict(r["per_second"] >= goal),
+            f"≥ {goal:,}" if r["batch"] > 1 else "",
+            _verdict(r["per_second"] >= goal) if r["batch"] > 1 else "— (not batched)",
         ]
         for r in res["rows"]
     ]

@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 from saq import Job, Status
 
+from herald.engine import queue as queue_module
 from herald.engine.scheduler import Scheduler
 from herald.store.keys import Keys
 
@@ -110,3 +111,54 @@ async def test_no_job_status_is_published(
         assert await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.3) is None
     finally:
         await pubsub.aclose()
+
+
+@pytest.fixture
+def quick_second_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(queue_module, "SECOND_LOOK", 0.3)
+
+
+@pytest.mark.usefixtures("quick_second_look")
+async def test_sweep_leaves_a_job_its_worker_is_still_taking(
+    redis: aioredis.Redis, scheduler: Scheduler, stream: str
+) -> None:
+    job = await _take(scheduler, stream)  # in the active list, stored status still "queued"
+    sweep = asyncio.create_task(scheduler.queue.sweep(lock=1))
+    await asyncio.sleep(0.1)
+    await job.update(status=Status.ACTIVE)  # what the worker does next
+    assert await sweep == []
+    state = await _state(redis, scheduler, job.id)
+    assert state["active"] == [job.id.encode()]
+    stored = await scheduler.queue.job(job.key)
+    assert stored is not None and stored.status == Status.ACTIVE
+
+
+@pytest.mark.usefixtures("quick_second_look")
+async def test_sweep_takes_back_a_job_nobody_marked_active(
+    redis: aioredis.Redis, scheduler: Scheduler, stream: str
+) -> None:
+    job = await _take(scheduler, stream)  # and then its worker died
+    try:
+        assert await scheduler.queue.sweep(lock=1, abort=0.5) == [job.id]
+        state = await _state(redis, scheduler, job.id)
+        assert state["active"] == []
+        retried = await scheduler.queue.job(job.key)
+        assert retried is not None and retried.status == Status.QUEUED
+        assert state["score"] is not None  # pending again
+    finally:
+        await redis.delete(job.abort_id)
+
+
+@pytest.mark.usefixtures("quick_second_look")
+async def test_sweep_drops_an_active_entry_whose_job_is_gone(
+    redis: aioredis.Redis, scheduler: Scheduler, stream: str
+) -> None:
+    job = await _take(scheduler, stream)
+    await redis.delete(job.id)
+    assert await scheduler.queue.sweep(lock=1) == [job.id]
+    assert await _state(redis, scheduler, job.id) == {
+        "active": [],
+        "queued": [],
+        "score": None,
+        "body": None,
+    }
