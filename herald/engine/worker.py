@@ -78,11 +78,11 @@ class PollWorker:
         return self._scheduler.poll_job(stream_id, next_poll)
 
     async def _after_process(self, ctx: Context) -> None:
+        """Enqueue the next poll where the finish script did not (a job SAQ failed)."""
         job = ctx.get("job")
-        stream_id = (job.kwargs or {}).get("stream_id") if job is not None else None
-        next_poll = self._next_polls.pop(stream_id, None) if stream_id else None
-        if stream_id and next_poll is not None:
-            await self._scheduler.schedule(stream_id, next_poll)
+        follow = self._follow_up(job) if job is not None else None
+        if follow is not None:
+            await self._scheduler.queue.enqueue(follow)
 
     async def start(self) -> None:
         self._tasks = [

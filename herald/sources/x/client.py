@@ -389,12 +389,11 @@ class XClient:
         method: str,
         path: str | httpx.URL,
         *,
-        params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         try:
             response = await self._http.request(
-                method, path, params=params, headers={**self._session_headers(), **(headers or {})}
+                method, path, headers={**self._session_headers(), **(headers or {})}
             )
         except httpx.TimeoutException as exc:
             raise FetchTimeout(

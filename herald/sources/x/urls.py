@@ -21,11 +21,11 @@ class URLCache:
     def __init__(self, base_url: str, size: int = 512) -> None:
         self._base = base_url.rstrip("/")
         self._size = size
-        self._urls: OrderedDict[tuple[str, ...], httpx.URL] = OrderedDict()
+        self._urls: OrderedDict[tuple[object, ...], httpx.URL] = OrderedDict()
 
     def get(self, path: str, params: Mapping[str, str]) -> httpx.URL:
         """The URL for ``path`` with ``params`` as its query, encoded and parsed once."""
-        key = (path, *(f"{name}={value}" for name, value in params.items()))
+        key = (path, *params.items())
         url = self._urls.get(key)
         if url is not None:
             self._urls.move_to_end(key)
