@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     reconcile_interval: float = Field(
         default=10, gt=0, validation_alias=_env("HERALD_RECONCILE_INTERVAL", "reconcile_interval")
     )
+    worker_heartbeat_ttl: float = Field(
+        default=5,
+        ge=0.5,
+        validation_alias=_env("HERALD_WORKER_HEARTBEAT_TTL", "worker_heartbeat_ttl"),
+    )
+    sweep_interval: float = Field(
+        default=1, gt=0, le=60, validation_alias=_env("HERALD_SWEEP_INTERVAL", "sweep_interval")
+    )
 
     # --- server and delivery -----------------------------------------------------
     host: str = Field(default="127.0.0.1", validation_alias=_env("HERALD_HOST", "host"))

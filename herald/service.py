@@ -111,6 +111,8 @@ class Herald:
                 concurrency=self._concurrency,
                 reconcile_interval=s.reconcile_interval,
                 reconcile_lock_key=self.keys.reconcile_lock,
+                sweep_interval=s.sweep_interval,
+                heartbeat_ttl=s.worker_heartbeat_ttl,
                 shutdown_grace=int(s.poll_timeout) + 1,
             )
             await self.worker.start()

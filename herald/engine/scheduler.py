@@ -4,7 +4,8 @@ SAQ's job keys make enqueueing idempotent: while a stream's job is pending or ru
 enqueueing it again is a no-op, so the reconciler can re-create lost jobs without fear.
 Cancelling a job that is not running removes it outright, instead of SAQ's abort marker,
 which would refuse a re-enqueue (a quick pause → resume) for five seconds. The queue
-itself is :class:`herald.engine.queue.HeraldQueue`.
+itself is :class:`herald.engine.queue.HeraldQueue`; its sweep asks
+:class:`herald.engine.liveness.Liveness` which workers are alive.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from saq import Job
 
+from herald.engine.liveness import Liveness
 from herald.engine.queue import HeraldQueue
 from herald.store.keys import Keys, poll_job_key
 
@@ -30,7 +32,8 @@ class Scheduler:
     """Enqueue, cancel and inspect the poll job of each stream."""
 
     def __init__(self, redis: Redis, keys: Keys, *, job_timeout: float) -> None:
-        self.queue = HeraldQueue(redis, name=keys.queue_name)
+        self.liveness = Liveness(redis, keys)
+        self.queue = HeraldQueue(redis, name=keys.queue_name, liveness=self.liveness)
         self._redis = redis
         self._job_timeout = max(int(job_timeout) + 1, 2)
         self._cancel = redis.register_script(_CANCEL)

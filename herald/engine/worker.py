@@ -3,9 +3,12 @@
 The next poll is enqueued in the same script that finishes the current job (the queue's
 ``follow_up``); SAQ's ``after_process`` hook enqueues it when that did not happen (a job
 that failed in SAQ's hands). If a worker dies between a poll and its finish, the
-reconciler notices the missing job and re-creates it; if it dies mid-poll, SAQ's sweep
-aborts the stuck job after its timeout, the lock's lease runs out, and the reconciler
-re-creates the job.
+reconciler notices the missing job and re-creates it.
+
+If it dies mid-poll, its heartbeat tells: the worker renews a key with a short TTL
+(``HERALD_WORKER_HEARTBEAT_TTL``) five times per TTL, and records the token of every poll
+lock its process takes. Once the key has expired, the next sweep (every
+``HERALD_SWEEP_INTERVAL``) frees the dead poll's lock and runs its job again at once.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 
 from saq import Job, Worker
@@ -37,18 +41,23 @@ class PollWorker:
         reconcile_interval: float,
         reconcile_lock_key: str,
         schedule_tick: float = 0.1,
-        sweep_interval: int = 5,
+        sweep_interval: float = 1.0,
+        heartbeat_ttl: float = 5.0,
         shutdown_grace: int = 30,
     ) -> None:
+        self.id = secrets.token_hex(6)
+        """This worker's id: in its jobs (SAQ's ``worker_id``) and its heartbeat key."""
         self._scheduler = scheduler
         self._poller = poller
         self._store = store
         self._reconcile_interval = reconcile_interval
         self._reconcile_lock_key = reconcile_lock_key
         self._next_polls: dict[str, float] = {}
+        self._heartbeat_ttl = heartbeat_ttl
         timers: PartialTimersDict = {"schedule": schedule_tick, "sweep": sweep_interval, "abort": 1}  # type: ignore[typeddict-item]
         self._worker: Worker[Context] = Worker(
             scheduler.queue,
+            id=self.id,
             functions=[("poll", self._poll_job)],
             concurrency=concurrency,
             after_process=self._after_process,
@@ -85,7 +94,11 @@ class PollWorker:
             await self._scheduler.queue.enqueue(follow)
 
     async def start(self) -> None:
+        """Beat once before taking any job, so no sweep can take this worker for dead."""
+        await self._scheduler.liveness.beat(self.id, self._heartbeat_ttl)
+        self._store.lock_holder = self.id
         self._tasks = [
+            asyncio.create_task(self._beat_forever(), name="herald-heartbeat"),
             asyncio.create_task(self._worker.start(), name="herald-worker"),
             asyncio.create_task(self._reconcile_forever(), name="herald-reconciler"),
         ]
@@ -103,12 +116,16 @@ class PollWorker:
             if task.get_name() != "process":  # SAQ's upkeep loops
                 task.cancel()
         await self._worker.stop()
-        for task in self._tasks:
+        for task in self._tasks:  # the heartbeat too, now that no poll of ours is left
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        if self._store.lock_holder == self.id:
+            self._store.lock_holder = None
+        with contextlib.suppress(Exception):
+            await self._scheduler.liveness.forget(self.id)
 
     @property
     def alive(self) -> bool:
@@ -132,6 +149,20 @@ class PollWorker:
         if created:
             log.info("reconciler re-created %d missing poll job(s)", created)
         return created
+
+    async def _beat_forever(self) -> None:
+        liveness, ttl = self._scheduler.liveness, self._heartbeat_ttl
+        while True:
+            await asyncio.sleep(ttl / 5)
+            try:
+                if not await liveness.beat(self.id, ttl):
+                    log.error(
+                        "worker %s renewed its heartbeat after it had expired: a sweep may "
+                        "have taken it for dead and run its polls elsewhere",
+                        self.id,
+                    )
+            except Exception:
+                log.exception("heartbeat of worker %s failed; retrying", self.id)
 
     async def _reconcile_forever(self) -> None:
         redis = self._scheduler.queue.redis

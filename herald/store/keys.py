@@ -87,6 +87,15 @@ class Keys:
         """hash: remaining, reset (epoch s) for one account and one X endpoint."""
         return f"{self.prefix}:ratelimit:{account_id}:{endpoint}"
 
+    def worker_alive(self, worker_id: str) -> str:
+        """string: a live worker's heartbeat (pid, host, since), renewed well within its PX."""
+        return f"{self.prefix}:worker:{worker_id}:alive"
+
+    def worker_locks(self, worker_id: str) -> str:
+        """hash: stream id -> token of the last poll lock the worker's process asked for, so
+        a sweep can free the lock of a dead worker's poll, and no other; PX of the latest lease."""
+        return f"{self.prefix}:worker:{worker_id}:locks"
+
     @property
     def reconcile_lock(self) -> str:
         return f"{self.prefix}:reconcile:lock"

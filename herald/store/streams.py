@@ -150,6 +150,9 @@ class StreamStore:
         self._keys = keys
         self._ttl = ttl
         self._commit = redis.register_script(_COMMIT_STATE)
+        self.lock_holder: str | None = None
+        """The id of the worker in this process, if any: each lock taken is recorded under
+        it (``Keys.worker_locks``) so that a sweep can free it should the worker die."""
 
     @property
     def ttl(self) -> int:
@@ -215,10 +218,14 @@ class StreamStore:
         trip per poll: the read comes after the lock on the server either way.
         """
         async with self._redis.pipeline(transaction=False) as pipe:
+            if self.lock_holder is not None:  # before the lock: never a lock without a record
+                held = self._keys.worker_locks(self.lock_holder)
+                pipe.hset(held, stream_id, token)
+                pipe.pexpire(held, lease_ms)
             pipe.set(self._keys.lock(stream_id), token, nx=True, px=lease_ms)
             pipe.hgetall(self._keys.meta(stream_id))
             pipe.hgetall(self._keys.state(stream_id))
-            locked, meta, state = await pipe.execute()
+            *_, locked, meta, state = await pipe.execute()
         return bool(locked), (_record(stream_id, meta, state) if meta else None)
 
     async def ids(self) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 import redis.asyncio as aioredis
 from saq import Job, Status
 
-from herald.engine import queue as queue_module
+from herald.engine import sweep as sweep_module
 from herald.engine.scheduler import Scheduler
 from herald.store.keys import Keys
 
@@ -115,7 +115,7 @@ async def test_no_job_status_is_published(
 
 @pytest.fixture
 def quick_second_look(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(queue_module, "SECOND_LOOK", 0.3)
+    monkeypatch.setattr(sweep_module, "SECOND_LOOK", 0.3)
 
 
 @pytest.mark.usefixtures("quick_second_look")
