@@ -20,7 +20,16 @@ from bench.common import (
 )
 from herald import runtime
 
-SCENARIOS = ("ingest", "fanout", "latency", "connections", "scheduler", "pollcost", "resume")
+SCENARIOS = (
+    "ingest",
+    "fanout",
+    "latency",
+    "connections",
+    "scheduler",
+    "pollcost",
+    "resume",
+    "workerkill",
+)
 
 
 async def _redis_ok(url: str) -> str | None:
