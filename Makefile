@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck fmt bench bench-quick browser node-deps clean
+.PHONY: setup run test lint typecheck fmt bench bench-quick chaos chaos-quick browser node-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,14 @@ bench: $(STAMP) node-deps
 
 bench-quick: $(STAMP) node-deps
 	$(BIN)/python -m bench --quick $(if $(BENCH_RESULTS),--results $(BENCH_RESULTS) --no-report)
+
+# Crashes and reconnect storms against real processes: 0 lost, 0 duplicated, or it fails.
+chaos: $(STAMP) node-deps
+	$(BIN)/python -m bench.chaos
+
+# The bounded form CI runs (under 5 minutes); its figures go to a temp dir, not the docs.
+chaos-quick: $(STAMP) node-deps
+	$(BIN)/python -m bench.chaos --quick $(if $(CHAOS_RESULTS),--results $(CHAOS_RESULTS) --no-report)
 
 clean:
 	rm -rf $(VENV) .herald .pytest_cache .mypy_cache .ruff_cache

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import plots
+from bench.chaos import report as chaos_report
 from bench.common import DEFAULT_RESULTS, REDIS_URL, ROOT
 from bench.tables import SECTIONS
 
@@ -113,6 +114,7 @@ def main(results_dir: Path = DEFAULT_RESULTS) -> Path:
     for name, section in SECTIONS:
         entry = entries.get(name)
         lines += section(entry, images)
+    lines += chaos_report.section(results_dir)  # the Reliability section (python -m bench.chaos)
     DOC.write_text("\n".join(lines).rstrip() + "\n")
     print(f"wrote {DOC} and {len(images)} plots", file=sys.stderr)
     return DOC

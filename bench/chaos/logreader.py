@@ -39,7 +39,11 @@ class LogReader:
     async def _follow(self) -> None:
         async with httpx.AsyncClient(timeout=LONG_POLL + 10) as client:
             while True:
-                params = {"since": self.cursor, "limit": 1000, "wait": LONG_POLL}
+                params: dict[str, str | float] = {
+                    "since": self.cursor,
+                    "limit": 1000,
+                    "wait": LONG_POLL,
+                }
                 try:
                     answer = await client.get(self.base + "/api/events/log", params=params)
                     answer.raise_for_status()

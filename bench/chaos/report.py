@@ -108,7 +108,8 @@ def latest(results_dir: Path, name: str) -> dict[str, Any] | None:
         return None
     entries = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
     full = [e for e in entries if not e.get("quick")]
-    return (full or entries or [None])[-1]
+    chosen: dict[str, Any] | None = (full or entries or [None])[-1]
+    return chosen
 
 
 def section(results_dir: Path) -> list[str]:

@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,17 +157,22 @@ class Stack:
 
 async def _wait_up(url: str, proc: Proc, timeout: float = 60) -> None:
     try:
-        await wait_http(url, timeout)
+        await _unless_dead(proc, wait_http(url, timeout))
     except TimeoutError:
-        raise RuntimeError(f"{proc.name} did not answer at {url} (exit {proc.proc.returncode})")
+        raise RuntimeError(f"{proc.name} did not answer at {url} within {timeout:g}s") from None
 
 
 async def _wait_line(proc: Proc, needle: str, timeout: float) -> None:
-    waiter = asyncio.create_task(proc.wait_line(needle, timeout))
+    await _unless_dead(proc, proc.wait_line(needle, timeout))
+
+
+async def _unless_dead(proc: Proc, waiting: Coroutine[Any, Any, None]) -> None:
+    """Await ``waiting``; if the process exits first, that is the error."""
+    waiter = asyncio.create_task(waiting)
     died = asyncio.create_task(proc.proc.wait())
-    done, _ = await asyncio.wait({waiter, died}, return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait({waiter, died}, return_when=asyncio.FIRST_COMPLETED)
     died.cancel()
-    if waiter not in done:
+    if not waiter.done():
         waiter.cancel()
         raise RuntimeError(f"{proc.name} exited early (code {proc.proc.returncode})")
     waiter.result()
