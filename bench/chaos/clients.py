@@ -152,8 +152,6 @@ class _Looping(Client):
 
     async def _run(self) -> None:
         while not self._ending:
-            self._connects += 1
-            self.reconnects = self._connects - 1
             self._conn = asyncio.create_task(self._session())
             try:
                 await self._conn
@@ -169,6 +167,12 @@ class _Looping(Client):
     async def got(self, offset: str) -> None:
         self.last = offset
         await super().got(offset)
+
+    def connected(self) -> None:
+        """A (re)connect the server accepted: counted, and the first one makes it ready."""
+        self._connects += 1
+        self.reconnects = self._connects - 1
+        self.ready.set()
 
     async def drop(self) -> None:
         if self._conn is not None:
@@ -197,7 +201,7 @@ class WsClient(_Looping):
             async for raw in ws:
                 msg = orjson.loads(raw)
                 if msg.get("type") == "events:stream:v1:started":
-                    self.ready.set()
+                    self.connected()
                 elif msg.get("type") == "events:stream:v1:stream":
                     await self.got(str(msg["payload"]["offset"]))
 
@@ -224,7 +228,7 @@ class SseClient(_Looping):
                     kind = line[7:]
                 elif line == "":
                     if kind == "subscribed":
-                        self.ready.set()
-                    elif kind == "stream:tweet:new" and offset:
+                        self.connected()
+                    elif offset and kind not in (None, "error"):
                         await self.got(offset)
                     offset = kind = None

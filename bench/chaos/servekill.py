@@ -14,10 +14,12 @@ import asyncio
 import random
 from typing import Any
 
+from bench.chaos.clients import Client, Progress, SseClient, WsClient
 from bench.chaos.logreader import LogReader, tweet_ids
 from bench.chaos.options import ChaosOptions, outcome
 from bench.chaos.stack import Proc, Stack, herald_env
-from bench.chaos.tally import posted_vs_log
+from bench.chaos.storm import all_have
+from bench.chaos.tally import Row, delivery, posted_vs_log
 from bench.chaos.world import World
 from bench.common import progress
 
@@ -41,7 +43,7 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
     users = opts.size("streams", 5, 10)
     rate = opts.size("rate", 5, 5)
     seconds = opts.size("seconds", 40, 150)
-    every = opts.size("kill_every", 8.0, 8.0)
+    every = opts.size("kill_every", 8.0, 6.0)
     settle = opts.size("settle", 30, 60)
     rng = random.Random(opts.seed)
     notes: list[str] = []
@@ -50,8 +52,15 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
         await stack.start_fakex()
         serve = [await stack.start_serve()]
         reader = LogReader(stack.base)
-        await reader.start()
+        since = await reader.start()
+        prog = Progress()
+        clients: list[Client] = [
+            WsClient(prog, stack.base, since),
+            SseClient(prog, stack.base, since),
+        ]
         try:
+            for client in clients:
+                await client.start()
             world = World(stack.fakex, stack.base, users, "sk")
             await world.create(interval=1)
             await world.wait_baselines(60)
@@ -68,7 +77,12 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
             want = set(world.posted)
             if not await reader.wait_for(lambda events: want <= tweet_ids(events), settle):
                 notes.append(f"not every posted tweet reached the log within {settle}s")
+            expected = [str(e["offset"]) for e in reader.events]
+            if not await all_have(prog, clients, expected[-1], settle):
+                notes.append(f"a client never got the log's last event within {settle}s")
         finally:
+            for client in clients:
+                await client.end()
             await reader.close()
     seen = tweet_ids(reader.events)
     row = posted_vs_log(
@@ -76,6 +90,14 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
     )
     row.kills = kills
     row.resumed = f"{sum(1 for t in sentinels.values() if t in seen)}/{len(sentinels)} streams"
+    rows = [row, *(_follower(c, expected) for c in clients)]
     params = {"streams": users, "tweets_per_s": rate, "seconds": seconds, "interval_s": 1,
               "kill_every_s": every, "storage": "embedded Valkey"}  # fmt: skip
-    return outcome([row], params, notes)
+    return outcome(rows, params, notes)
+
+
+def _follower(client: Client, expected: list[str]) -> Row:
+    """A client that followed the log across every restart: each event once, in order."""
+    row = delivery(f"{client.name} across the restarts", expected, client.offsets)
+    row.reconnects = client.reconnects
+    return row

@@ -55,7 +55,8 @@ async def _storm(clients: list[Client], every: float, counter: list[int]) -> Non
         counter[0] += 1
 
 
-async def _all_have(prog: Progress, clients: list[Client], offset: str, timeout: float) -> bool:
+async def all_have(prog: Progress, clients: list[Client], offset: str, timeout: float) -> bool:
+    """True once every client has received ``offset``; False if ``timeout`` passes first."""
     try:
         async with asyncio.timeout(timeout), prog.changed:
             await prog.changed.wait_for(lambda: all(offset in c.offsets[-50:] for c in clients))
@@ -101,7 +102,7 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
             expected = [
                 str(e["offset"]) for e in reader.events if e.get("type") == "stream:tweet:new"
             ]
-            if not await _all_have(prog, clients, expected[-1], settle):
+            if not await all_have(prog, clients, expected[-1], settle):
                 late = [c.name for c in clients if expected[-1] not in c.offsets]
                 notes.append(f"never got the last event within {settle}s: {', '.join(late)}")
         finally:
