@@ -123,6 +123,8 @@ def _handle(
             "[bold yellow]some events are older than the log keeps; "
             f"resuming from {escape(str(payload.get('offset')))}[/]"
         )
+    elif kind == "events:stream:v1:started":  # scripts wait for this line before acting
+        notices.print(f"[dim]subscribed at offset {escape(str(payload.get('offset')))}[/]")
     elif kind == "events:stream:v1:error":
         detail = str(payload.get("detail") or payload.get("error"))
         if payload.get("error") == "unauthorized":

@@ -31,6 +31,16 @@ async def next_event(proc: asyncio.subprocess.Process, timeout: float = 20) -> d
     return event
 
 
+async def subscribed(proc: asyncio.subprocess.Process, timeout: float = 20) -> str:
+    """Wait for ``herald tail``'s "subscribed" notice on stderr (it follows every connect)."""
+    assert proc.stderr is not None
+    async with asyncio.timeout(timeout):
+        while line := (await proc.stderr.readline()).decode():
+            if "subscribed at offset" in line:
+                return line
+    raise AssertionError("herald tail ended before it subscribed")
+
+
 async def test_tail_prints_events_and_resumes_after_a_restart(server: DashServer) -> None:
     server.source.post("tara", "old")
     stream = await server.manager.create("tweet", "tara", interval=3600)
@@ -38,10 +48,10 @@ async def test_tail_prints_events_and_resumes_after_a_restart(server: DashServer
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "herald.cli", "tail", "--json", "--url", server.url,
         "--type", "stream:tweet:new",
-        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        cwd=REPO_ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        await asyncio.sleep(1.5)  # let it subscribe
+        await subscribed(proc)
         server.source.post("tara", "first")
         await server.manager.poll_now(stream["id"])
         first = await next_event(proc)
@@ -50,6 +60,7 @@ async def test_tail_prints_events_and_resumes_after_a_restart(server: DashServer
         await server.stop()  # the connection drops
         server.source.post("tara", "while away")
         await server.start()
+        await subscribed(proc)  # resumed from its last offset
         await server.manager.poll_now(stream["id"])
         second = await next_event(proc)
         assert second["tweet"]["text"] == "while away"  # type: ignore[index]
