@@ -18,6 +18,7 @@ from herald.service import Herald
 from herald.testing.fakex import create_app as create_fakex
 from tests.conftest import EXTERNAL_REDIS_URL
 from tests.servers import serve_asgi, serve_herald
+from tests.waiting import wait_until
 
 COOKIE = "e2e0c00c1e5ec4e7a17e5e55101c00c1e5ec4fe"  # made up; grepped for everywhere below
 
@@ -36,6 +37,7 @@ class World:
     def __init__(self, herald: Herald, url: str, fakex: str, http: httpx.AsyncClient) -> None:
         self.herald, self.url, self.fakex, self.http = herald, url, fakex, http
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.markers: list[dict[str, Any]] = []  # stream:updated, appended by settle()
         self.answers: list[str] = []
 
     async def api(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -75,6 +77,7 @@ async def world(key_prefix: str, external_redis: Any, tmp_path: Path) -> AsyncIt
             client = socketio.AsyncClient()
             for name in EVENT_NAMES:
                 client.on(name, lambda data, name=name: world.received.append((name, data)))
+            client.on("stream:updated", world.markers.append)
             await client.connect(url, transports=["websocket"])
             yield world
             await client.disconnect()
@@ -95,8 +98,15 @@ async def post(world: World, author: str, text: str) -> str:
     return str(answer["id"])
 
 
-async def settle(world: World, seconds: float = 0.5) -> None:
-    await asyncio.sleep(seconds)
+async def settle(world: World, stream_id: str) -> None:
+    """Append a marker to the log (an empty update: ``stream:updated``) and wait for it.
+
+    One connection gets the log in order, so once the marker is in, every event appended
+    before it (by a poll, or a repeat that should not be there) is in too.
+    """
+    before = len(world.markers)
+    await world.api("PATCH", f"/api/streams/{stream_id}", json={"options": {}})
+    await wait_until(lambda: len(world.markers) > before, 10, what="the marker event")
 
 
 async def test_each_stream_type_end_to_end_with_poll_now_and_scheduler(
@@ -114,7 +124,7 @@ async def test_each_stream_type_end_to_end_with_poll_now_and_scheduler(
         status = await baseline_done(world, sid)
         assert status["lastError"] is None, (kind, status)
         assert status["counts"] == {"stream:started": 1}, (kind, status)
-    await settle(world)
+    await settle(world, ids["follower"])
     assert world.received == []  # no flood on start
 
     tweets = [await post(world, "alice", f"news {i} & more") for i in range(3)]
@@ -124,7 +134,7 @@ async def test_each_stream_type_end_to_end_with_poll_now_and_scheduler(
     mentions = [await post(world, "carol", f"hey @alice {i}") for i in range(2)]
     for kind in ("tweet", "follower", "mention"):
         await world.api("POST", f"/api/streams/{ids[kind]}/poll")
-    await settle(world)
+    await settle(world, ids["follower"])
 
     new_tweets = world.got("stream:tweet:new")
     assert [e["tweet"]["id"] for e in new_tweets] == tweets
@@ -144,11 +154,15 @@ async def test_each_stream_type_end_to_end_with_poll_now_and_scheduler(
     # the scheduler, with no poll-now: shorten the interval, post, and wait
     await world.api("PATCH", f"/api/streams/{ids['tweet']}", json={"interval": 0.5})
     late = await post(world, "alice", "scheduled")
-    for _ in range(100):
-        if len(world.got("stream:tweet:new")) == 4:
-            break
-        await asyncio.sleep(0.1)
-    await settle(world, 1.5)
+    await wait_until(lambda: len(world.got("stream:tweet:new")) >= 4, 10, what="the late tweet")
+    polled = (await world.api("GET", f"/api/streams/{ids['tweet']}"))["polls"]
+
+    async def two_more_polls() -> bool:
+        status = await world.api("GET", f"/api/streams/{ids['tweet']}")
+        return bool(status["polls"] >= polled + 2)
+
+    await wait_until(two_more_polls, 10, what="two more scheduled polls")  # none may repeat
+    await settle(world, ids["follower"])
     assert [e["tweet"]["id"] for e in world.got("stream:tweet:new")] == [*tweets, late]
 
     await assert_cookie_nowhere(world, caplog)

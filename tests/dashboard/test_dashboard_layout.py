@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import random
@@ -16,6 +15,12 @@ from herald.errors import UpstreamError
 from herald.events import Event, EventType
 from tests.conftest import REPO_ROOT
 from tests.dashboard.dash_support import DashServer, OpenPage, wait_polled
+from tests.waiting import wait_until
+
+
+async def _polls_above(api: httpx.AsyncClient, stream_id: str, count: int) -> bool:
+    return int((await api.get(f"/api/streams/{stream_id}")).json()["polls"]) > count
+
 
 pytestmark = pytest.mark.browser
 
@@ -171,8 +176,11 @@ async def test_write_screenshots(
         await expect(page.locator("#feed")).to_contain_text(text)
     for delay in (0.12, 0.09, 0.2, 0.1):
         dash.source.delay = delay
+        done = (await api.get(f"/api/streams/{news}")).json()["polls"]
         await poll_now.click()
-        await asyncio.sleep(0.15)
+        await wait_until(  # that poll has finished before the next click
+            lambda done=done: _polls_above(api, news, done), 10, what="the poll"
+        )
     dash.source.delay = 0
     _post(dash, "sam_reads", "Trying @herald_news on a phone: the feed is instant.")
     await api.post(f"/api/streams/{mentions}/poll")

@@ -205,3 +205,17 @@ async def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.02
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+async def sentinel(
+    redis: aioredis.Redis, keys: Keys, got: list[dict[str, Any]], stream_id: str = "s1"
+) -> str:
+    """Append one more event the client will receive and wait until it has arrived.
+
+    One connection delivers in log order, so by then anything the server sent before it
+    (a duplicate, an event a filter should have held back) has arrived too: the test can
+    assert "nothing more" without sleeping. Returns the sentinel's offset.
+    """
+    (offset,) = await append(redis, keys, [tweet(999_999, stream_id)])
+    await wait_for(lambda: any(e.get("offset") == offset for e in got))
+    return offset

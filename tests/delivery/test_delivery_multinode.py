@@ -115,7 +115,10 @@ async def test_two_nodes_two_workers_exactly_once_and_resume_elsewhere(cluster: 
             for i in range(3)
         ]
         await until(lambda: _count(received, 3))
-        await asyncio.sleep(1.5)  # more polls happen; nothing more may arrive
+        done = int((await http.get(f"{node_b}/api/streams/{sid}")).json()["polls"])
+        await until(lambda: polls(http, node_b, sid, done + 2))  # more polls; none repeats
+        posted.append(await _post(http, fakex, "sentinel"))  # arrives after any repeat would
+        await until(lambda: _count(received, 4))
         assert [e["tweet"]["id"] for e in received] == posted
         last_offset = received[-1]["offset"]
 
@@ -138,11 +141,17 @@ async def test_two_nodes_two_workers_exactly_once_and_resume_elsewhere(cluster: 
         )
         assert ack["recovered"] is True
         await until(lambda: _count(resumed, 2))
-        await asyncio.sleep(0.5)
+        later.append(await _post(http, fakex, "sentinel2"))  # after any replay repeat
+        await until(lambda: _count(resumed, 3))
         assert [e["tweet"]["id"] for e in resumed] == later
         await other.disconnect()
     if client.connected:
         await client.disconnect()
+
+
+async def _post(http: httpx.AsyncClient, fakex: str, text: str) -> str:
+    answer = await http.post(f"{fakex}/_fakex/users/alice/tweets", json={"text": text})
+    return str(answer.json()["id"])
 
 
 async def until(probe: Any, timeout: float = 30) -> None:

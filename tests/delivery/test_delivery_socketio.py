@@ -12,6 +12,7 @@ from delivery_helpers import (
     StalledWebSocket,
     append,
     append_n,
+    sentinel,
     tweet,
     wait_for,
 )
@@ -54,8 +55,8 @@ async def test_subscribe_narrows_delivery_and_acks(server: Server) -> None:
         assert isinstance(ack["offset"], str)
         await append(server.redis, server.keys, [tweet(1, "s1"), tweet(2, "s2"), tweet(3, "s1")])
         await wait_for(lambda: len(got) == 1)
-        await asyncio.sleep(0.2)
-        assert [e["streamId"] for e in got] == ["s2"]
+        end = await sentinel(server.redis, server.keys, got, "s2")
+        assert [e["streamId"] for e in got] == ["s2", "s2"] and got[-1]["offset"] == end
         bad = await client.call("subscribe", {"streamIds": 5}, timeout=5)
         assert bad["error"] == "validation_error" and "streamIds" in bad["detail"]
         assert (await client.call("unsubscribe", timeout=5))["success"] is True
@@ -79,8 +80,8 @@ async def test_resume_after_disconnect_gets_exactly_the_missed_events(server: Se
         assert ack["recovered"] is True
         live = await append_n(server.redis, server.keys, 5, start=900)
         await wait_for(lambda: len(got) >= 205)
-        await asyncio.sleep(0.2)
-        assert [e["offset"] for e in got] == missed + live
+        end = await sentinel(server.redis, server.keys, got)
+        assert [e["offset"] for e in got] == [*missed, *live, end]
     finally:
         await client.disconnect()
 
@@ -106,9 +107,9 @@ async def test_resubscribing_with_since_never_repeats_what_the_connection_got(
         )
         assert ack["recovered"] is True
         await wait_for(lambda: len(got) == 7)
-        await asyncio.sleep(0.3)
+        end = await sentinel(server.redis, server.keys, got)
         offsets = [e["offset"] for e in got]
-        assert offsets == [*live, mixed[1], mixed[0], mixed[2]]
+        assert offsets == [*live, mixed[1], mixed[0], mixed[2], end]
         assert len(set(offsets)) == len(offsets)
     finally:
         await client.disconnect()
@@ -153,8 +154,8 @@ async def test_seam_between_replay_and_live_has_no_gap_and_no_duplicate(server: 
         await producer
         expected = before[1:] + produced
         await wait_for(lambda: len(got) >= len(expected), timeout=20)
-        await asyncio.sleep(0.2)
-        assert [e["offset"] for e in got] == expected
+        end = await sentinel(server.redis, server.keys, got)
+        assert [e["offset"] for e in got] == [*expected, end]
     finally:
         await client.disconnect()
 

@@ -220,7 +220,9 @@ async def test_pause_keeps_state_and_resume_does_not_rebaseline(
     paused = await herald.manager.pause(stream["id"])
     assert paused["status"] == "paused"
     polls = await status_field(herald, stream["id"], "polls")
-    await asyncio.sleep(1.0)
+    # A stream on the same interval polls three times: the paused one had time to, and did not.
+    control = await herald.manager.create("tweet", "hank_control", interval=0.3)
+    await wait_for(lambda: status_field(herald, control["id"], "polls"), lambda v: v >= 3)
     assert await status_field(herald, stream["id"], "polls") == polls
     source.post("hank", "while paused")
     await herald.manager.resume(stream["id"])

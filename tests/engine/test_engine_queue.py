@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -107,24 +108,46 @@ async def test_no_job_status_is_published(
         job = await _take(scheduler, stream)
         await job.update(status=Status.ACTIVE)
         await job.finish(Status.COMPLETE, result="ok")
-        await asyncio.sleep(0.1)
-        assert await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.3) is None
+        marker = f"{scheduler.queue.job_id('')}marker"
+        await redis.publish(marker, "after the job")  # delivered after anything finish published
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=10)
+        assert message is not None and message["channel"] == marker.encode()
     finally:
         await pubsub.aclose()
 
 
+class _SecondLookSignal:
+    """The sweep module's ``asyncio``, except that a sleep (the sweep's wait before its
+    second look) first sets ``waiting``: the test acts between the two looks on that signal."""
+
+    def __init__(self) -> None:
+        self.waiting = asyncio.Event()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, seconds: float) -> None:
+        self.waiting.set()
+        await asyncio.sleep(seconds)
+
+
 @pytest.fixture
-def quick_second_look(monkeypatch: pytest.MonkeyPatch) -> None:
+def quick_second_look(monkeypatch: pytest.MonkeyPatch) -> _SecondLookSignal:
     monkeypatch.setattr(sweep_module, "SECOND_LOOK", 0.3)
+    signal = _SecondLookSignal()
+    monkeypatch.setattr(sweep_module, "asyncio", signal)
+    return signal
 
 
-@pytest.mark.usefixtures("quick_second_look")
 async def test_sweep_leaves_a_job_its_worker_is_still_taking(
-    redis: aioredis.Redis, scheduler: Scheduler, stream: str
+    redis: aioredis.Redis,
+    scheduler: Scheduler,
+    stream: str,
+    quick_second_look: _SecondLookSignal,
 ) -> None:
     job = await _take(scheduler, stream)  # in the active list, stored status still "queued"
     sweep = asyncio.create_task(scheduler.queue.sweep(lock=1))
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(quick_second_look.waiting.wait(), 10)  # its first look is done
     await job.update(status=Status.ACTIVE)  # what the worker does next
     assert await sweep == []
     state = await _state(redis, scheduler, job.id)

@@ -21,6 +21,7 @@ from herald.config import Settings
 from herald.service import Herald
 from tests.conftest import EXTERNAL_REDIS_URL, REPO_ROOT
 from tests.engine.redis_source import RedisTestSource, poll_log, post
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -118,7 +119,16 @@ async def test_three_workers_fifty_streams_never_overlap_or_miss(
     await asyncio.sleep(duration)
     for sid in ids:
         await local.manager.pause(sid)
-    await asyncio.sleep(1.5)  # polls in flight finish
+
+    async def in_flight_done() -> bool:
+        marks = await poll_log(external_redis, key_prefix)
+        return all(
+            sum(m[0] == "start" for m in marks.get(s, []))
+            == sum(m[0] == "end" for m in marks.get(s, []))
+            for s in ids
+        )
+
+    await wait_until(in_flight_done, 15, what="polls in flight finished")
     log = await poll_log(external_redis, key_prefix)
     pids: set[int] = set()
     for sid in ids:
@@ -143,8 +153,7 @@ async def test_kill_minus_nine_mid_poll_loses_and_duplicates_nothing(
     async with Herald(settings, sources=[idle], worker=False, delivery=False) as control:
         stream = await control.manager.create("tweet", "kim", interval=0.3)
         first = workers.start()
-        while (await control.manager.status(stream["id"]))["polls"] < 1:  # the baseline
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: _polls(control, stream["id"], 1), 30, what="the baseline")
         workers.kill(first)
         posted: list[str] = []
         rng = random.Random(7)
@@ -165,9 +174,8 @@ async def test_kill_minus_nine_mid_poll_loses_and_duplicates_nothing(
             await asyncio.sleep(0.2)
         assert sorted(seen) == sorted(posted), "every posted tweet exactly once, nothing else"
         polls = (await control.manager.status(stream["id"]))["polls"]
-        await asyncio.sleep(2)
-        after = await control.manager.status(stream["id"])
-        assert after["polls"] > polls and after["status"] == "active"
+        await wait_until(lambda: _polls(control, stream["id"], polls + 1), 15, what="a new poll")
+        assert (await control.manager.status(stream["id"]))["status"] == "active"
 
 
 async def test_restart_with_embedded_redis_keeps_everything_and_resumes(tmp_path: Path) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from mcp import Client
 
 from tests.mcp.conftest import data, error_text
+from tests.waiting import wait_until
 
 TOOLS = {
     "x_stream_start",
@@ -66,7 +66,12 @@ async def lifecycle(client: Client, post: Callable[[str, str], Any], username: s
     _, cursor = await follow_until(
         client, first["cursor"], sid, lambda seen: any(e["type"] == "stream:started" for e in seen)
     )
-    await asyncio.sleep(1.5)  # let the baseline poll record the account's existing state
+
+    async def baseline_done() -> bool:  # the account's existing state is recorded
+        status = data(await client.call_tool("x_stream_status", {"streamId": sid}))
+        return bool(status["polls"] >= 1)
+
+    await wait_until(baseline_done, 15, interval=0.1, what="the baseline poll")
     posted = await post(username, "hello from the mcp test")
     tweets, cursor = await follow_until(
         client,

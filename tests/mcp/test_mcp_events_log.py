@@ -37,8 +37,8 @@ async def test_cursor_reads_filter_wait_and_validate(server: McpServer) -> None:
         waiting = asyncio.create_task(
             http.get("/api/events/log", params={"since": tail, "wait": 10, "types": "paused"})
         )
-        await asyncio.sleep(0.5)
-        assert not waiting.done()
+        done, _ = await asyncio.wait({waiting}, timeout=0.5)
+        assert not done  # nothing comes back for as long as we look: it is waiting
         await http.post(f"/api/streams/{a['id']}/pause")
         woke = (await asyncio.wait_for(waiting, 5)).json()
         assert [(e["streamId"], e["type"]) for e in woke["events"]] == [(a["id"], "stream:paused")]

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from herald.errors import AccountAuthFailed
 from herald.sources.x import parse_tweets, parse_user
 from tests.testing.fakex_support import Gql, graphql, session_client
+from tests.waiting import wait_until
 
 
 async def fault(client: httpx.AsyncClient, **body: object) -> None:
@@ -105,7 +106,11 @@ async def graphql_with_timeout(client: httpx.AsyncClient, seconds: float) -> htt
 async def test_timeout_ends_at_reset(client: httpx.AsyncClient, gql: Gql) -> None:
     await fault(client, mode="timeout", count=1, seconds=30)
     hanging = asyncio.create_task(gql("UserByScreenName", screen_name="alice"))
-    await asyncio.sleep(0.3)
+
+    async def fault_taken() -> bool:  # the request took it and hangs from that moment
+        return not (await client.get("/_fakex/faults")).json()["pending"]
+
+    await wait_until(fault_taken, 10, what="the request taking the timeout fault")
     assert not hanging.done()
     await client.post("/_fakex/reset")
     r = await asyncio.wait_for(hanging, 5)
