@@ -50,7 +50,7 @@ async def settle(world: World, reader: LogReader, seconds: float) -> bool:
 async def run(opts: ChaosOptions) -> dict[str, Any]:
     streams = opts.size("streams", 20, 20)
     workers_n = opts.size("workers", 2, 3)
-    rate = opts.size("rate", 10, 10)
+    rate = opts.size("rate", 20, 20)
     seconds = opts.size("seconds", 40, 150)
     every = opts.size("kill_every", 5.0, 5.0)
     rng = random.Random(opts.seed)
