@@ -55,7 +55,7 @@ def _not(event: dict[str, Any], ids: list[str]) -> bool:
 
 async def run(opts: ChaosOptions) -> dict[str, Any]:
     sizes: list[int] = opts.size("sizes", [21, 45, 100], [21, 45, 100, 200])
-    settle = opts.size("settle", 10, 20)
+    settle = opts.size("settle", 5, 20)  # a poll-now returns once its events are in the log
     env = herald_env(REDIS_URL=opts.redis_url, HERALD_REDIS_PREFIX=opts.prefix(NAME))
     async with Stack(env) as stack:
         await stack.start_fakex()

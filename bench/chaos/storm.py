@@ -69,7 +69,7 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
     rate = opts.size("rate", 200, 300)
     seconds = opts.size("seconds", 25, 90)
     every = opts.size("drop_every", 2.0, 2.0)
-    settle = opts.size("settle", 20, 30)
+    settle = opts.size("settle", 15, 30)
     prefix = opts.prefix(NAME)
     env = herald_env(REDIS_URL=opts.redis_url, HERALD_REDIS_PREFIX=prefix)
     prog = Progress()

@@ -25,17 +25,32 @@ NAME = "workerkill"
 
 
 async def _killer(stack: Stack, workers: list[Proc], every: float, rng: random.Random) -> int:
-    """Kill a random worker every ``every`` seconds and start another; returns the kills."""
+    """Kill a random worker every ``every`` seconds and start another; returns the kills.
+
+    The replacement starts in the background, so that a slow start (a loaded machine) does
+    not stretch the time between kills.
+    """
     kills = 0
+    starting: set[asyncio.Task[None]] = set()
+
+    async def replace() -> None:
+        workers.append(await stack.start_worker())
+
     try:
         while True:
             await asyncio.sleep(every * rng.uniform(0.6, 1.4))  # pacing the kills
+            if not workers:
+                continue
             victim = rng.choice(workers)
-            await stack.kill9(victim)
             workers.remove(victim)
+            await stack.kill9(victim)
             kills += 1
-            workers.append(await stack.start_worker())
+            task = asyncio.create_task(replace())
+            starting.add(task)
+            task.add_done_callback(starting.discard)
     except asyncio.CancelledError:
+        if starting:
+            await asyncio.wait(starting, timeout=60)  # the workers that stay, started
         return kills
 
 
@@ -50,7 +65,7 @@ async def settle(world: World, reader: LogReader, seconds: float) -> bool:
 async def run(opts: ChaosOptions) -> dict[str, Any]:
     streams = opts.size("streams", 20, 20)
     workers_n = opts.size("workers", 2, 3)
-    rate = opts.size("rate", 20, 20)
+    rate = opts.size("rate", 40, 40)
     seconds = opts.size("seconds", 40, 150)
     every = opts.size("kill_every", 5.0, 5.0)
     rng = random.Random(opts.seed)
