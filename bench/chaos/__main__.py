@@ -30,14 +30,17 @@ TOTAL = {"quick": 290.0, "full": 900.0}
 async def _one(opts: ChaosOptions, name: str, left: float) -> dict[str, Any]:
     module = importlib.import_module(f"bench.chaos.{name}")
     budget = min(BUDGET["quick" if opts.quick else "full"], max(left, 1.0))
+    limit = asyncio.timeout(budget)
     try:
-        async with asyncio.timeout(budget):
+        async with limit:
             results: dict[str, Any] = await module.run(opts)
-    except TimeoutError:
-        results = {"ok": False, "error": f"did not finish within its budget of {budget:.0f}s"}
     except Exception as exc:
-        traceback.print_exc()
-        results = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        if isinstance(exc, TimeoutError) and limit.expired():
+            error = f"did not finish within its budget of {budget:.0f}s"
+        else:
+            traceback.print_exc()
+            error = f"{type(exc).__name__}: {exc}"
+        results = {"ok": False, "error": error}
     finally:  # every key the scenario created on the external Redis
         await delete_prefix(opts.redis_url, opts.prefix("*"))
     return results
