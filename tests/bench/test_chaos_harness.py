@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,24 @@ async def test_a_client_that_drops_one_event_fails_the_run(
     honest = rows["/ws since"]
     assert (honest["lost"], honest["duplicated"], honest["out_of_order"]) == (0, 0, 0)
     assert honest["received"] == honest["expected"] == broken["expected"]
+
+
+def test_reliability_section_replaces_only_itself(tmp_path: Path) -> None:
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## 7. Resume\n\nkept\n\n## Reliability\n\nold figures\n")
+    results = tmp_path / "results"
+    results.mkdir()
+    entry = {
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "commit": "abc1234",
+        "quick": True,
+        "results": {"ok": False, "rows": [delivery("a client", ["1-0", "2-0"], ["1-0"]).as_dict()]},
+    }
+    (results / "chaos-storm.jsonl").write_text(json.dumps(entry) + "\n")
+    report.write(results, doc)
+    report.write(results, doc)  # a second run changes nothing
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks\n\n## 7. Resume\n\nkept\n\n## Reliability\n")
+    assert "old figures" not in text and text.count("## Reliability") == 1
+    assert "| a client | 2 | 1 | 1 |" in text and "**FAIL**" in text
+    assert "_Not run yet._" in text  # the scenarios without results say so
