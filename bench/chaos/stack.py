@@ -107,8 +107,11 @@ class Stack:
     async def __aexit__(self, *exc: object) -> None:
         for proc in reversed(self.procs):
             await proc.kill9()
+            if exc[0] is not None:  # the scenario failed: show what each process said last
+                progress("chaos", f"{proc.name} (pid {proc.proc.pid}) stderr:\n{self.tail(proc)}")
         await self._stop_embedded()
-        self._tmp.cleanup()
+        with contextlib.suppress(OSError):
+            self._tmp.cleanup()
 
     async def _spawn(self, name: str, argv: Sequence[str], env: dict[str, str]) -> Proc:
         self._count += 1

@@ -88,8 +88,12 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
         try:
             for client in clients:
                 await client.start()
-            async with asyncio.timeout(30):
-                await asyncio.gather(*(c.ready.wait() for c in clients))
+            try:
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*(c.ready.wait() for c in clients))
+            except TimeoutError:
+                names = ", ".join(c.name for c in clients if not c.ready.is_set())
+                raise RuntimeError(f"never connected (and subscribed) in 30s: {names}") from None
             progress(NAME, f"{len(clients)} clients ready; {rate} events/s for {seconds}s")
             storm = asyncio.create_task(_storm(clients, every, storms))
             reply = await producer.ask(
