@@ -4,7 +4,7 @@ One tweet stream per burst size, on an interval long enough (an hour) that only 
 polls asked for through ``POST /api/streams/{id}/poll`` happen. After the baseline, the
 burst is posted, then one poll; then a sentinel tweet and one more poll, so that a second
 look could add what the first missed (or repeat what it had). Every tweet of the burst must
-be one ``stream:tweet:new``; a ``stream:gap`` is counted too (it says tweets were skipped).
+be one ``stream:tweet:new``; a ``stream:gap`` is counted and shown, but a loss stays a loss.
 """
 
 from __future__ import annotations

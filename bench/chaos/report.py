@@ -47,7 +47,8 @@ SCENARIOS = {
         "bursts larger than a page",
         "Tweets posted to one user between two polls, more than X's page of 20; then one "
         "poll (`POST /api/streams/{id}/poll`) and one more to be sure. Every tweet of the "
-        "burst must be announced once (or the gap reported with `stream:gap`).",
+        "burst must be announced once; *gaps* counts `stream:gap` events (herald saying "
+        "it skipped some), which are shown but do not excuse a loss.",
     ),
 }
 COLUMNS = (
