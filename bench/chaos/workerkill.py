@@ -34,7 +34,10 @@ async def _killer(stack: Stack, workers: list[Proc], every: float, rng: random.R
     starting: set[asyncio.Task[None]] = set()
 
     async def replace() -> None:
-        workers.append(await stack.start_worker())
+        try:
+            workers.append(await stack.start_worker())
+        except (RuntimeError, TimeoutError) as exc:  # one fewer worker; the run goes on
+            progress(NAME, f"a replacement worker did not start: {exc}")
 
     try:
         while True:
