@@ -80,6 +80,15 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias=_env("HERALD_FOLLOWER_SNAPSHOT_LIMIT", "follower_snapshot_limit"),
     )
+    max_pages: int = Field(
+        default=5, ge=1, le=50, validation_alias=_env("HERALD_MAX_PAGES", "max_pages")
+    )
+    follower_resync_polls: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        validation_alias=_env("HERALD_FOLLOWER_RESYNC_POLLS", "follower_resync_polls"),
+    )
     worker_concurrency: int = Field(
         default=50, ge=1, validation_alias=_env("HERALD_WORKER_CONCURRENCY", "worker_concurrency")
     )
