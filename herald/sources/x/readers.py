@@ -46,10 +46,12 @@ async def _user(call: Call, name: str) -> User:
 
 # --- timelines and searches --------------------------------------------------------------
 def _reached(tweets: list[Tweet], high_water: int) -> bool:
-    """A page reaches the last poll when it holds a tweet no newer than the newest seen, or
-    no tweet at all (the end). The pinned tweet, shown first whatever its age, says nothing."""
+    """A page reaches the last poll when its last tweet is no newer than the newest seen, or
+    it has no tweet at all (the end). The pinned tweet, shown first whatever its age, says
+    nothing; nor does an old tweet higher up, such as the start of a thread the user just
+    replied to, which X shows beside the new reply."""
     unpinned = [t for t in tweets if not t.pinned]
-    return not unpinned or any(t.order <= high_water for t in unpinned)
+    return not unpinned or unpinned[-1].order <= high_water
 
 
 async def _read_pages(
@@ -76,8 +78,8 @@ async def _read_pages(
             return tweets, None
         cursor = page.cursor_bottom
     reason = (
-        f"more than {max_pages} pages of new {ctx.type}s since the last poll: "
-        "older ones were not read (raise HERALD_MAX_PAGES or poll more often)"
+        f"{max_pages} pages of new {ctx.type}s since the last poll, the most one poll reads: "
+        "older ones, if any, were not read (raise HERALD_MAX_PAGES or poll more often)"
     )
     return tweets, Gap(reason=reason, pages=max_pages)
 
@@ -152,8 +154,8 @@ def _follower_gap(ctx: PollContext, count: int, users: list[User], pages: int) -
     missed = grown - new
     return Gap(
         reason=(
-            f"more than {pages} pages of new followers since the last poll, above the "
-            "snapshot limit: older new followers were not read"
+            f"{pages} pages of new followers since the last poll, the most one poll reads, "
+            "and more than the snapshot limit: older new followers, if any, were not read"
         ),
         missed=missed if missed > 0 else None,
         pages=pages,
