@@ -12,7 +12,9 @@ import pytest
 
 from herald.sources.models import TweetPage
 from herald.sources.x import parse_tweets
-from tests.testing.fakex_support import Gql
+from tests.testing.fakex_support import Gql, graphql
+
+RECORDED_ID = "2244994945"
 
 INSTRUCTIONS = {
     "UserTweets": ("raw_user_tweets.json", "data.user.result.timeline.timeline.instructions"),
@@ -132,3 +134,27 @@ async def test_a_search_pages_with_replaced_cursors(client: httpx.AsyncClient, g
         "TimelineReplaceEntry",
         "TimelineReplaceEntry",
     ]
+
+
+async def test_the_recorded_user_pages_what_was_added_then_the_recording(
+    recorded: httpx.AsyncClient, fixtures_dir: Path
+) -> None:
+    raw = json.loads((fixtures_dir / "x" / INSTRUCTIONS["UserTweets"][0]).read_text("utf-8"))
+    recorded_ids = [t.id for t in parse_tweets(raw).tweets if not t.pinned]
+    posted = [
+        (await recorded.post("/_fakex/users/XDevelopers/tweets", json={"text": f"n{i}"})).json()[
+            "id"
+        ]
+        for i in range(45)
+    ]
+
+    async def call(operation: str, **variables: Any) -> httpx.Response:
+        return await graphql(recorded, operation, **variables)
+
+    found = await pages(call, "UserTweets", userId=RECORDED_ID)
+    assert [sum(t.pinned for t in p.tweets) for p in found] == [1, 0, 0, 0]
+    unpinned = [[t.id for t in p.tweets if not t.pinned] for p in found]
+    assert [len(ids) for ids in unpinned] == [20, 20, 5 + len(recorded_ids), 0]
+    assert [i for page in unpinned for i in page] == posted[::-1] + recorded_ids
+    # the page holding the recording carries the recording's own cursors
+    assert found[2].cursor_bottom == parse_tweets(raw).cursor_bottom
