@@ -62,6 +62,7 @@ async def x_world(settings: Settings, **overrides: Any) -> AsyncIterator[XWorld]
                 "x_transaction_id": False,
                 "secret_key": "test secret key",
                 "session_cookie": None,
+                "poll_timeout": 10,  # several pages on a busy machine: a bound, not a wait
                 **overrides,
             }
         )
