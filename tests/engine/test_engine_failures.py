@@ -116,6 +116,7 @@ async def test_a_non_ascii_session_cookie_is_a_counted_error_not_a_silent_loop(
             await world.poll(stream["id"])
         errors = await world.events(stream["id"], "stream:error")
         assert [e["kind"] for e in errors] == ["internal", "internal"]
+        assert "UnicodeEncodeError during the fetch" in errors[0]["error"]
         status = await world.herald.manager.status(stream["id"])
         assert status["status"] == "error" and status["consecutiveErrors"] == 2
         everything = caplog.text + repr(await world.events(stream["id"])) + repr(status)

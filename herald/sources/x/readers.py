@@ -25,6 +25,8 @@ from herald.sources.x.parse import parse_tweets, parse_user, parse_users
 Call = Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
 # The cursor field counting the polls left until the next full follower read.
 RESYNC_FIELD = "resyncIn"
+# Followers asked for on the first newest-followers page of a poll (X's page is 100).
+NEWEST_PAGE = 20
 
 
 def _screen_name(username: str) -> str:
@@ -181,9 +183,11 @@ async def _newest(
         return [], False, False
     cursor: str | None = None
     for number in range(max(max_pages, 1)):
-        variables: dict[str, Any] = {"userId": user_id}
+        # the first page is small: most polls find a known follower at once, and parsing
+        # users is most of a follower poll's CPU; later pages take X's full page
+        variables: dict[str, Any] = {"userId": user_id, "count": NEWEST_PAGE}
         if cursor:
-            variables["cursor"] = cursor
+            variables = {"userId": user_id, "cursor": cursor}
         page = parse_users(await call("Followers", variables))
         if number == 0 and not page.users and not (page.cursor_top or page.cursor_bottom):
             raise _empty_list(name, count)
