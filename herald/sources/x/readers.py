@@ -127,10 +127,10 @@ async def read_followers(
     if not full:
         users, reached, more = await _newest(call, user.id, name, count, ctx.known, max_pages)
         if reached or (not more and count > limit):
-            cursor[RESYNC_FIELD] = str(left)
+            cursor[RESYNC_FIELD] = str(max(left, 0))
             return FetchResult(followers=FollowerSnapshot(count, users, False), cursor=cursor)
         if count > limit:  # no full read can catch up: say what was not seen
-            cursor[RESYNC_FIELD] = str(left)
+            cursor[RESYNC_FIELD] = str(max(left, 0))
             return FetchResult(
                 followers=FollowerSnapshot(count, users, False),
                 cursor=cursor,
