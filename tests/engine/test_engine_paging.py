@@ -104,3 +104,27 @@ async def test_a_mention_flood_gives_what_fits_and_one_gap(settings: Settings) -
         assert events[0]["type"] == "stream:gap" and events[0]["pages"] == 2
         assert events[0]["streamType"] == "mention"
         assert [e["mention"]["id"] for e in events[1:]] == posted[10:]
+
+
+async def test_a_retried_poll_appends_its_gap_and_tweets_once(settings: Settings) -> None:
+    """A worker that dies between appending a poll's events and committing its state leaves
+    the state as it was; the poll that runs again finds the same gap and the same tweets."""
+    async with x_world(settings) as world:
+        await world.control("POST", "/users", json={"username": "retry"})
+        await burst(world, "retry", 3, "old {i}")
+        stream = await world.start("tweet", "retry")
+        await world.poll(stream)
+        keys, redis = world.herald.keys, world.herald.redis
+        state_before = await redis.hgetall(keys.state(stream))
+        seen_before = await redis.zrange(keys.seen(stream), 0, -1, withscores=True)
+        await burst(world, "retry", 120)
+        assert (await world.poll(stream))["events"] == 101
+        # undo the commit, as if the worker had died right after the append
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.state(stream), keys.seen(stream))
+            pipe.hset(keys.state(stream), mapping=state_before)
+            pipe.zadd(keys.seen(stream), dict(seen_before))
+            await pipe.execute()
+        assert (await world.poll(stream))["events"] == 0
+        kinds = [e["type"] for e in await world.events(stream)]
+        assert kinds.count("stream:gap") == 1 and kinds.count("stream:tweet:new") == 100
