@@ -40,8 +40,9 @@ class PollContext:
 class FollowerSnapshot:
     """The exact profile count, and the follower list when it was fetched.
 
-    ``followers`` is None when the count did not change and the list was not fetched.
-    ``complete`` says the list holds every follower, so absences mean "lost".
+    ``followers`` is None when no list was fetched (a stream that keeps no snapshot), and
+    may be a part of the list, such as the newest page. ``complete`` says the list holds
+    every follower, so absences mean "lost".
     """
 
     count: int
