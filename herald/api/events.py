@@ -86,9 +86,10 @@ async def read_after(
 
     When entries after ``since`` were trimmed before this read, the answer says so:
     ``recovered: false``, ``gap: true`` and ``oldest`` (the oldest offset held, where the
-    read restarted), as the push transports' acknowledgements do. The cursor is the offset of the last entry *looked at* (matching or not), so a
-    filtered reader never rescans what it skipped. Waits up to ``query.wait`` seconds
-    for the first match, polling the log (no connection is held while waiting).
+    read restarted), as the push transports' acknowledgements do. The cursor is the offset
+    of the last entry *looked at* (matching or not), so a filtered reader never rescans what
+    it skipped. Waits up to ``query.wait`` seconds for the first match, polling the log (no
+    connection is held while waiting).
     """
     cursor = query.since
     oldest = None
