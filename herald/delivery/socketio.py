@@ -23,12 +23,13 @@ from urllib.parse import parse_qsl
 
 import engineio.exceptions
 import engineio.packet
+import orjson
 import socketio
 from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct
+from herald.delivery import direct, release
 from herald.delivery.entry import Entry, OffsetKey, entries, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.replay import catch_up, plan_resume
@@ -58,6 +59,11 @@ def event_packet(entry: Entry) -> engineio.packet.Packet:
         pkt.encode()  # fills the shared encode cache once
         entry.cache[TRANSPORT] = pkt
     return pkt
+
+
+def disconnect_packet(notice: dict[str, Any]) -> bytes:
+    """The Engine.IO message carrying ``42["herald:disconnect",notice]``."""
+    return b'42["' + DISCONNECT_EVENT.encode() + b'",' + orjson.dumps(notice) + b"]"
 
 
 def event_frame(entry: Entry) -> tuple[bytes, bytes]:
@@ -405,11 +411,20 @@ class SocketIOTransport:
             if reason == "slow_consumer"
             else "delivery failed; reconnect and resume from your offset"
         )
+        notice = {"reason": reason, "detail": detail}
+        proto = client._direct()
         try:
-            await self.sio.emit(
-                DISCONNECT_EVENT, {"reason": reason, "detail": detail}, to=client.sid
-            )
+            if proto is not None and direct.is_open(proto):
+                # Straight to the socket, right behind what it holds: Engine.IO's queue would
+                # wait for a socket that drains, which a stalled client's never does.
+                for data in (disconnect_packet(notice), b"41"):
+                    direct.write(proto, direct.text_frame(data), data)
+            else:
+                await self.sio.emit(DISCONNECT_EVENT, notice, to=client.sid)
             await self.sio.disconnect(client.sid)
         except Exception:  # the client may already be gone
             log.debug("disconnecting %s failed", client.sid, exc_info=True)
+        held = proto or getattr(client._socket(), PROTOCOL_ATTR, None)
+        if isinstance(held, direct.HeraldWebSocketProtocol):
+            release.release(held.transport)
         self._forget(client)

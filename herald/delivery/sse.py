@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from herald import metrics
 from herald.auth import token_from_headers_and_query
+from herald.delivery import release
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
@@ -54,11 +55,13 @@ class SseStream:
 
     transport = TRANSPORT
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, socket: asyncio.Transport | None = None) -> None:
         self.ctx = ctx
         self.outbox: Outbox[str] = Outbox(ctx.settings.client_queue)
         self.floor: OffsetKey | None = None
         self.ended: str | None = None
+        self.socket = socket
+        self.finished = False
 
     def offer(self, entry: Entry) -> None:
         if not self.outbox.push(_sse_frame(entry)):
@@ -66,6 +69,9 @@ class SseStream:
                 f"too slow: more than {self.outbox.limit} events behind; resume from your offset"
             )
             metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
+            if self.socket is not None:
+                # The closing error event goes out if the client reads; if not, let go.
+                release.release(self.socket, done=lambda: self.finished)
 
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
         for entry in entries:
@@ -138,7 +144,7 @@ async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response
         resume = await plan_resume(ctx.redis, ctx.log_key, sub.since, ctx.tail)
     except HeraldError as exc:
         return _error(exc)
-    stream = SseStream(ctx)
+    stream = SseStream(ctx, release.transport_of(request.scope))
     ctx.sse_streams.add(stream)
     metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
 
@@ -147,6 +153,7 @@ async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response
             async for chunk in stream.body(sub, resume):
                 yield chunk
         finally:
+            stream.finished = True
             ctx.sse_streams.discard(stream)
             metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
 

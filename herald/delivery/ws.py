@@ -11,8 +11,10 @@ Server → client: ``events:stream:v1:started`` (``payload: {recovered, offset}`
 ``heartbeat_interval``, ``…:success`` when a subscription ends, ``…:error`` (``payload:
 {error, detail}``) for every bad request; the connection survives bad requests.
 
-Close codes: 4401 refused credentials, 4008 too slow (more than ``client_queue`` behind),
-4408 idle (no subscription and no message for ``idle_timeout``), 1001 server shutdown.
+Close codes: 4401 refused credentials, 4008 too slow (more than ``client_queue`` behind;
+an ``error`` ``slow_consumer`` comes first), 4408 idle (no subscription and no message for
+``idle_timeout``), 1001 server shutdown. The close frame goes out at once, and the socket is
+released right after a short bounded flush (:mod:`herald.delivery.release`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct
+from herald.delivery import direct, release
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
@@ -46,6 +48,7 @@ STARTED, STREAM, HEARTBEAT = PREFIX + "started", PREFIX + "stream", PREFIX + "he
 SUCCESS, ERROR = PREFIX + "success", PREFIX + "error"
 CLOSE_UNAUTHORIZED, CLOSE_TOO_SLOW, CLOSE_IDLE = 4401, 4008, 4408
 MAX_SUBSCRIPTIONS = 100
+SLOW_CONSUMER = "slow_consumer"
 
 
 #: A text message as sent: its WebSocket frame and its payload (see :func:`direct.write`).
@@ -146,7 +149,8 @@ class WsConnection:
         if proto is not None:
             direct.write(proto, *msg)
         elif not self.outbox.push(msg):
-            self.cut(CLOSE_TOO_SLOW, f"too slow: more than {self.outbox.limit} events behind")
+            behind = f"more than {self.outbox.limit} events behind"
+            self.cut(CLOSE_TOO_SLOW, f"{SLOW_CONSUMER}: {behind}; resume from your offset")
 
     def cut(self, code: int, reason: str) -> None:
         """Stop all delivery now; the connection closes with ``code`` and ``reason``."""
@@ -183,8 +187,20 @@ class WsConnection:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         if self.close_code is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(self.close_code, self.close_reason), 2)
+            await self._close(self.close_code, self.close_reason)
+
+    async def _close(self, code: int, reason: str) -> None:
+        """Say why (a slow consumer first gets an ``error``), close, and let the socket go."""
+        before: list[bytes] = []
+        if code == CLOSE_TOO_SLOW:
+            before.append(_frame(ERROR, None, {"error": SLOW_CONSUMER, "detail": reason})[1])
+        if self.proto is not None and release.close_websocket(self.proto, code, reason, before):
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                for data in before:
+                    await self.ws.send_text(data.decode())
+                await self.ws.close(code, reason)
 
     async def _send_loop(self) -> None:
         proto = self.proto
