@@ -30,6 +30,7 @@ from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
 from herald.delivery import direct, release
+from herald.delivery.connections import Refused, Slot
 from herald.delivery.entry import Entry, OffsetKey, entries, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.replay import catch_up, plan_resume
@@ -140,6 +141,7 @@ class SioClient:
         self.on_engine_queue = False
         self.backlog: deque[Entry] = deque()
         self.flusher: asyncio.Task[None] | None = None
+        self.slot = Slot(TRANSPORT, "unknown", principal.subject)
 
     def _socket(self) -> Any:
         return self.owner.sio.eio.sockets.get(self.eio_sid)
@@ -163,7 +165,12 @@ class SioClient:
                 self.proto = getattr(sock, PROTOCOL_ATTR, None)
         return self.proto
 
+    def queue_depth(self) -> int:
+        queue = self._queue()
+        return len(self.backlog) + (queue.qsize() if queue is not None else 0)
+
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        self.slot.sent += len(entries)
         proto = self._direct()
         if (
             proto is not None
@@ -195,6 +202,7 @@ class SioClient:
             await asyncio.sleep(0.01)
         if outcome == "gone":
             raise ClientGone(self.sid)
+        self.slot.sent += 1
 
     def _send(self, entry: Entry, room: int) -> Literal["sent", "full", "gone"]:
         """Write ``entry``, or queue it while fewer than ``room`` events wait, in order."""
@@ -246,6 +254,11 @@ class SioClient:
             while not queue.empty():
                 queue.get_nowait()
                 queue.task_done()
+
+
+def _address(environ: Mapping[str, Any]) -> str:
+    client = (environ.get("asgi.scope") or {}).get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def _handshake_token(environ: Mapping[str, Any], auth: Any) -> str | None:
@@ -308,10 +321,19 @@ class SocketIOTransport:
         sock = self.sio.eio.sockets.get(eio_sid)
         if sock is None or sock.closed:
             return  # gone while the log was read
+        try:
+            slot = self.ctx.connections.admit(TRANSPORT, _address(environ), principal.subject)
+        except Refused as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.detail, {"error": exc.code, "detail": exc.detail}
+            ) from exc
         sock.poll = functools.partial(_bounded_poll, sock)
         client = SioClient(self, sid, eio_sid, principal)
+        client.slot = slot
+        slot.depth = client.queue_depth
         self.clients[sid] = client
         selector = compat_selector(principal)
+        slot.subscribed("compat", selector)
         client.sent.open(max(self.tail.position, floor or (0, 0)), selector)
         self.hub.join(client, selector, floor=floor)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
@@ -319,6 +341,7 @@ class SocketIOTransport:
     def _forget(self, client: SioClient) -> None:
         if self.clients.pop(client.sid, None) is None:
             return
+        self.ctx.connections.release(client.slot)
         self.hub.leave(client)
         if client.replay is not None:
             client.replay.cancel()
@@ -350,6 +373,7 @@ class SocketIOTransport:
         try:
             sub = parse_subscription(data, client.principal)
         except HeraldError as exc:
+            client.slot.errors += 1
             return {"error": exc.code, "detail": exc.detail}
         if client.replay is not None:
             client.replay.cancel()
@@ -362,6 +386,8 @@ class SocketIOTransport:
             if sid in self.clients and not client.cut:
                 self.hub.join(client, sub.selector, floor=offset_key(last))
 
+        client.slot.unsubscribed()
+        client.slot.subscribed("subscribe", sub.selector)
         if resume.after is None and not resume.from_oldest:
             client.sent.open(self.tail.position, sub.selector)
             go_live(self.tail.offset)
@@ -390,6 +416,7 @@ class SocketIOTransport:
         if client.replay is not None:
             client.replay.cancel()
         self.hub.leave(client)
+        client.slot.unsubscribed()
         client.sent.open(self.tail.position, None)
         return {"success": True, "offset": self.tail.offset}
 

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from herald.auth import Principal
 from herald.delivery.entry import Entry, is_offset
 from herald.delivery.filters import Filter, parse_filter
@@ -40,6 +42,14 @@ class Selector:
         streams = ",".join(sorted(self.stream_ids)) if self.stream_ids is not None else "*"
         types = ",".join(sorted(self.types)) if self.types is not None else "*"
         return f"{streams}|{types}|{self.filter.key if self.filter else ''}"
+
+    def describe(self) -> dict[str, Any]:
+        """What the selector asks for, as JSON (``null`` fields mean "any")."""
+        return {
+            "streamIds": sorted(self.stream_ids) if self.stream_ids is not None else None,
+            "types": sorted(self.types) if self.types is not None else None,
+            "filters": orjson.loads(self.filter.key) if self.filter is not None else None,
+        }
 
     def matches(self, entry: Entry) -> bool:
         if self.stream_ids is not None and entry.stream_id not in self.stream_ids:
