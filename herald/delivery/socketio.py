@@ -29,7 +29,7 @@ from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct, release
+from herald.delivery import direct, release, sioguard
 from herald.delivery.connections import Refused, Slot
 from herald.delivery.entry import Entry, OffsetKey, entries, offset_key
 from herald.delivery.hub import ClientGone
@@ -115,6 +115,9 @@ class _EngineWebSocket(EngineAsgiWebSocket):  # type: ignore[misc]
         if sock is not None and proto is not None:
             setattr(sock, PROTOCOL_ATTR, proto)
         return await super().__call__(environ)
+
+    async def wait(self) -> Any:
+        return sioguard.check_frame(await super().wait())
 
 
 class SioClient:
@@ -286,6 +289,7 @@ class SocketIOTransport:
         )
         eio: Any = self.sio.eio
         eio._async = {**eio._async, "websocket": _EngineWebSocket}
+        sioguard.install(self.sio)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("subscribe", self._on_subscribe)
