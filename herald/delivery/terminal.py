@@ -125,6 +125,9 @@ def _handle(
         )
     elif kind == "events:stream:v1:error":
         detail = str(payload.get("detail") or payload.get("error"))
+        if payload.get("error") == "slow_consumer":  # the server closes next; resume then
+            notices.print(f"[yellow]the server cut this connection: {escape(detail)}[/]")
+            return None
         if payload.get("error") == "unauthorized":
             raise AuthError(detail)
         raise ValidationError(detail)
