@@ -28,7 +28,7 @@ import websockets
 from served import Served, serve_subprocess
 from websockets.asyncio.client import ClientConnection
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [pytest.mark.fuzz, pytest.mark.timeout(90)]
 
 SEED = int(os.environ.get("HERALD_FUZZ_SEED", "20261129"))
 WS_CASES = 400
