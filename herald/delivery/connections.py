@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +50,12 @@ def is_admin(principal: Principal, auth_enabled: bool) -> bool:
     if not auth_enabled:
         return True
     return principal.streams is None and principal.subject.startswith("key:")
+
+
+def client_address(scope: Mapping[str, Any] | None) -> str:
+    """The client's address in an ASGI scope (``"unknown"`` when the server gives none)."""
+    client = scope.get("client") if scope is not None else None
+    return str(client[0]) if client else "unknown"
 
 
 def _iso(ts: float) -> str:

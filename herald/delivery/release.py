@@ -20,10 +20,11 @@ import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from websockets.protocol import State
 
-from herald.delivery.direct import HeraldWebSocketProtocol
+from herald.delivery.direct import HeraldWebSocketProtocol, is_open, text_frame, write
 
 SCOPE_KEY = "herald.transport"
 #: The peer must take some of the buffered bytes in every tick, or the socket is aborted.
@@ -104,3 +105,24 @@ def close_websocket(
         proto.transport.resume_reading()
     release(proto.transport)
     return True
+
+
+def sio_notice(proto: Any, queued: bool, event: str, notice: dict[str, Any]) -> bool:
+    """Write ``42[event, notice]`` and the namespace disconnect ``41`` straight to a Socket.IO
+    client's WebSocket, right behind what it holds (Engine.IO's queue would wait for a
+    socket that drains, which a stalled client's never does). ``False`` when the client's
+    events go through that queue (``queued``: they must not be overtaken) or it has no
+    open WebSocket: then the notice has to be queued.
+    """
+    if queued or not isinstance(proto, HeraldWebSocketProtocol) or not is_open(proto):
+        return False
+    packet = b'42["' + event.encode() + b'",' + orjson.dumps(notice) + b"]"
+    for data in (packet, b"41"):
+        write(proto, text_frame(data), data)
+    return True
+
+
+def let_go(proto: Any) -> None:
+    """:func:`release` the WebSocket behind ``proto``, if there is one."""
+    if isinstance(proto, HeraldWebSocketProtocol):
+        release(proto.transport)

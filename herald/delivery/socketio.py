@@ -23,14 +23,13 @@ from urllib.parse import parse_qsl
 
 import engineio.exceptions
 import engineio.packet
-import orjson
 import socketio
 from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
 from herald.delivery import direct, release, sioguard
-from herald.delivery.connections import Refused, Slot
+from herald.delivery.connections import Refused, Slot, client_address
 from herald.delivery.entry import Entry, OffsetKey, entries, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.replay import catch_up, plan_resume
@@ -60,11 +59,6 @@ def event_packet(entry: Entry) -> engineio.packet.Packet:
         pkt.encode()  # fills the shared encode cache once
         entry.cache[TRANSPORT] = pkt
     return pkt
-
-
-def disconnect_packet(notice: dict[str, Any]) -> bytes:
-    """The Engine.IO message carrying ``42["herald:disconnect",notice]``."""
-    return b'42["' + DISCONNECT_EVENT.encode() + b'",' + orjson.dumps(notice) + b"]"
 
 
 def event_frame(entry: Entry) -> tuple[bytes, bytes]:
@@ -259,11 +253,6 @@ class SioClient:
                 queue.task_done()
 
 
-def _address(environ: Mapping[str, Any]) -> str:
-    client = (environ.get("asgi.scope") or {}).get("client")
-    return str(client[0]) if client else "unknown"
-
-
 def _handshake_token(environ: Mapping[str, Any], auth: Any) -> str | None:
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         return str(auth["token"])
@@ -326,7 +315,9 @@ class SocketIOTransport:
         if sock is None or sock.closed:
             return  # gone while the log was read
         try:
-            slot = self.ctx.connections.admit(TRANSPORT, _address(environ), principal.subject)
+            slot = self.ctx.connections.admit(
+                TRANSPORT, client_address(environ.get("asgi.scope")), principal.subject
+            )
         except Refused as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.detail, {"error": exc.code, "detail": exc.detail}
@@ -444,18 +435,16 @@ class SocketIOTransport:
         )
         notice = {"reason": reason, "detail": detail}
         proto = client._direct()
+        direct_notice = False
         try:
-            if proto is not None and direct.is_open(proto):
-                # Straight to the socket, right behind what it holds: Engine.IO's queue would
-                # wait for a socket that drains, which a stalled client's never does.
-                for data in (disconnect_packet(notice), b"41"):
-                    direct.write(proto, direct.text_frame(data), data)
-            else:
+            direct_notice = release.sio_notice(
+                proto, client.on_engine_queue, DISCONNECT_EVENT, notice
+            )
+            if not direct_notice:
                 await self.sio.emit(DISCONNECT_EVENT, notice, to=client.sid)
             await self.sio.disconnect(client.sid)
         except Exception:  # the client may already be gone
             log.debug("disconnecting %s failed", client.sid, exc_info=True)
-        held = proto or getattr(client._socket(), PROTOCOL_ATTR, None)
-        if isinstance(held, direct.HeraldWebSocketProtocol):
-            release.release(held.transport)
+        if direct_notice:  # written behind what the socket holds: let the socket go
+            release.let_go(proto)
         self._forget(client)
