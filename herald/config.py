@@ -80,6 +80,15 @@ class Settings(BaseSettings):
         ge=0,
         validation_alias=_env("HERALD_FOLLOWER_SNAPSHOT_LIMIT", "follower_snapshot_limit"),
     )
+    max_pages: int = Field(
+        default=5, ge=1, le=50, validation_alias=_env("HERALD_MAX_PAGES", "max_pages")
+    )
+    follower_resync_polls: int = Field(
+        default=10,
+        ge=1,
+        le=10_000,
+        validation_alias=_env("HERALD_FOLLOWER_RESYNC_POLLS", "follower_resync_polls"),
+    )
     worker_concurrency: int = Field(
         default=50, ge=1, validation_alias=_env("HERALD_WORKER_CONCURRENCY", "worker_concurrency")
     )
@@ -106,6 +115,18 @@ class Settings(BaseSettings):
     )
     client_queue: int = Field(
         default=1000, ge=1, validation_alias=_env("HERALD_CLIENT_QUEUE", "client_queue")
+    )
+    max_connections: int = Field(
+        default=20_000,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_env("HERALD_MAX_CONNECTIONS", "max_connections"),
+    )
+    max_connections_per_address: int = Field(
+        default=20_000,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_env("HERALD_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"),
     )
     max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, validation_alias=_env("HERALD_MAX_BODY", "max_body_bytes")

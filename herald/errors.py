@@ -125,3 +125,10 @@ class AccountSuspended(SourceError):
 
 class UserNotFound(SourceError):
     kind = "user_not_found"
+
+
+class InternalError(SourceError):
+    """Something other than a source error broke a poll (a bug, a bad stored value): still
+    a counted ``stream:error``, never a silent loop."""
+
+    kind = "internal"

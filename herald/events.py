@@ -26,6 +26,7 @@ class EventType(StrEnum):
     FOLLOWER_LOST = "stream:follower:lost"
     FOLLOWER_COUNT = "stream:follower:count"
     ERROR = "stream:error"
+    GAP = "stream:gap"
     STARTED = "stream:started"
     PAUSED = "stream:paused"
     RESUMED = "stream:resumed"
@@ -43,6 +44,7 @@ _KIND: dict[EventType, str] = {
     EventType.FOLLOWER_LOST: "follower.lost",
     EventType.FOLLOWER_COUNT: "follower.count",
     EventType.ERROR: "error",
+    EventType.GAP: "gap",
     EventType.STARTED: "started",
     EventType.PAUSED: "paused",
     EventType.RESUMED: "resumed",

@@ -19,8 +19,8 @@ from fastapi import APIRouter, Request
 
 from herald.api.responses import JSON
 from herald.auth import Authenticator, token_from_headers_and_query
+from herald.delivery.subscription import event_types
 from herald.errors import HeraldError, ValidationError
-from herald.events import EVENT_TYPES
 from herald.service import Herald
 from herald.store.eventlog import EventLog
 
@@ -66,19 +66,14 @@ def event_query(
         raise ValidationError(f"since: {since!r} is not an offset (like 1712345678901-0)")
     cursor = None if since in (None, "", "$") else since
     ids = frozenset(s for s in (stream_ids or ()) if s) or None
-    kinds: set[str] = set()
-    for name in types or ():
-        full = name if name.startswith("stream:") else f"stream:{name}"
-        if full not in EVENT_TYPES:
-            raise ValidationError(f"types: unknown event type {name!r} (known: {EVENT_TYPES})")
-        kinds.add(full)
+    kinds = event_types([t for t in types or () if t])
     count = 100 if limit is None else limit
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_LIMIT:
         raise ValidationError(f"limit: must be a whole number from 1 to {MAX_LIMIT}")
     seconds = 0.0 if wait is None else float(wait)
     if not 0 <= seconds <= MAX_WAIT:
         raise ValidationError(f"wait: must be from 0 to {MAX_WAIT:g} seconds")
-    return EventQuery(cursor, ids, frozenset(kinds) or None, count, seconds)
+    return EventQuery(cursor, ids, kinds or None, count, seconds)
 
 
 async def read_after(
@@ -87,22 +82,31 @@ async def read_after(
     *,
     gone: Callable[[], Awaitable[bool]] | None = None,
 ) -> dict[str, Any]:
-    """``{events, cursor}``: matching events after ``query.since``, oldest first.
+    """``{events, cursor, recovered, gap}``: matching events after ``query.since``, oldest first.
 
-    The cursor is the offset of the last entry *looked at* (matching or not), so a
-    filtered reader never rescans what it skipped. Waits up to ``query.wait`` seconds
-    for the first match, polling the log (no connection is held while waiting).
+    When entries after ``since`` were trimmed before this read, the answer says so:
+    ``recovered: false``, ``gap: true`` and ``oldest`` (the oldest offset held, where the
+    read restarted), as the push transports' acknowledgements do. The cursor is the offset
+    of the last entry *looked at* (matching or not), so a filtered reader never rescans what
+    it skipped. Waits up to ``query.wait`` seconds for the first match, polling the log (no
+    connection is held while waiting).
     """
     cursor = query.since
+    oldest = None
     if cursor is None:
         _, newest = await log.bounds()
         cursor = newest or "0-0"
+    else:
+        oldest = await log.trimmed_after(cursor if "-" in cursor else f"{cursor}-0")
+    continuity: dict[str, Any] = {"recovered": oldest is None, "gap": oldest is not None}
+    if oldest is not None:
+        continuity["oldest"] = oldest
     deadline = time.monotonic() + query.wait
     while True:
         events, cursor = await _scan(log, query, cursor)
         remaining = deadline - time.monotonic()
         if events or remaining <= 0 or (gone is not None and await gone()):
-            return {"events": events, "cursor": cursor, "count": len(events)}
+            return {"events": events, "cursor": cursor, "count": len(events), **continuity}
         await asyncio.sleep(min(POLL_EVERY, remaining))
 
 

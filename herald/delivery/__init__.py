@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 
 from herald.auth import Authenticator
 from herald.config import Settings
-from herald.delivery import sse
+from herald.delivery import connections, sse
 from herald.delivery.entry import Entry
 from herald.delivery.external import ExternalEmitter
 from herald.delivery.hub import Hub
@@ -86,6 +86,13 @@ class Delivery:
             await ws_endpoint(ctx, ws)
 
         sse.install(app, ctx)
+        app.add_api_route(
+            "/api/connections",
+            connections.listing(ctx.connections, ctx.auth),
+            methods=["GET"],
+            tags=["system"],
+            summary="Every live connection of this node (admin only)",
+        )
 
     def wrap(self, app: ASGIApp) -> ASGIApp:
         """Serve Socket.IO at ``/socket.io`` in front of ``app``."""
@@ -94,7 +101,7 @@ class Delivery:
         wrapped: ASGIApp = socketio.ASGIApp(
             self.socketio.sio, other_asgi_app=app, socketio_path="socket.io"
         )
-        return wrapped
+        return connections.HandshakeGate(wrapped, self.ctx.connections, "/socket.io/")
 
     def set_io(self, server: Any) -> None:
         """Also emit every event to an external python-socketio server (the seed's setIO)."""

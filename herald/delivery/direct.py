@@ -24,6 +24,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from herald.config import Settings
+
 SCOPE_KEY = "herald.websocket"
 
 
@@ -39,10 +41,18 @@ class HeraldWebSocketProtocol(WebSocketsSansIOProtocol):
             scope.pop(SCOPE_KEY, None)
 
 
-def uvicorn_options() -> dict[str, Any]:
-    """What every herald server passes to ``uvicorn.Config``."""
+def uvicorn_options(settings: Settings | None = None) -> dict[str, Any]:
+    """What every herald server passes to ``uvicorn.Config`` (``settings``: from the env)."""
+    from herald.delivery.release import HeraldHttpProtocol
+
+    limit = (settings or Settings()).max_body_bytes
     return {
         "ws": HeraldWebSocketProtocol,
+        # Request transports reachable from the scope, so a cut-off SSE client is let go.
+        "http": HeraldHttpProtocol,
+        # A WebSocket message above herald's body limit is refused as its header arrives
+        # (close 1009, "message too big"), before its bytes are read into memory.
+        "ws_max_size": limit,
         # Compressing each client's copy costs more than it saves on small JSON events, and
         # an uncompressed frame is the same bytes for every client.
         "ws_per_message_deflate": False,

@@ -93,7 +93,9 @@ def parse_filter(raw: Any) -> Filter | None:
         raise ValidationError("filters must be an object")
     unknown = sorted(set(raw) - _FIELDS)
     if unknown:
-        raise ValidationError(f"filters.{unknown[0]} is not a known filter")
+        raise ValidationError(
+            f"filters.{unknown[0][:64]} is not a known filter; known: {', '.join(sorted(_FIELDS))}"
+        )
     canon: dict[str, Any] = {}
     preds: list[Predicate] = []
     _keywords(raw, canon, preds)

@@ -28,7 +28,8 @@ from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct
+from herald.delivery import direct, release, sioguard
+from herald.delivery.connections import Refused, Slot, client_address
 from herald.delivery.entry import Entry, OffsetKey, entries, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.replay import catch_up, plan_resume
@@ -109,6 +110,9 @@ class _EngineWebSocket(EngineAsgiWebSocket):  # type: ignore[misc]
             setattr(sock, PROTOCOL_ATTR, proto)
         return await super().__call__(environ)
 
+    async def wait(self) -> Any:
+        return sioguard.check_frame(await super().wait())
+
 
 class SioClient:
     """One connected Socket.IO client as a hub sink.
@@ -134,6 +138,7 @@ class SioClient:
         self.on_engine_queue = False
         self.backlog: deque[Entry] = deque()
         self.flusher: asyncio.Task[None] | None = None
+        self.slot = Slot(TRANSPORT, "unknown", principal.subject)
 
     def _socket(self) -> Any:
         return self.owner.sio.eio.sockets.get(self.eio_sid)
@@ -157,7 +162,12 @@ class SioClient:
                 self.proto = getattr(sock, PROTOCOL_ATTR, None)
         return self.proto
 
+    def queue_depth(self) -> int:
+        queue = self._queue()
+        return len(self.backlog) + (queue.qsize() if queue is not None else 0)
+
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        self.slot.sent += len(entries)
         proto = self._direct()
         if (
             proto is not None
@@ -189,6 +199,7 @@ class SioClient:
             await asyncio.sleep(0.01)
         if outcome == "gone":
             raise ClientGone(self.sid)
+        self.slot.sent += 1
 
     def _send(self, entry: Entry, room: int) -> Literal["sent", "full", "gone"]:
         """Write ``entry``, or queue it while fewer than ``room`` events wait, in order."""
@@ -267,6 +278,7 @@ class SocketIOTransport:
         )
         eio: Any = self.sio.eio
         eio._async = {**eio._async, "websocket": _EngineWebSocket}
+        sioguard.install(self.sio)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("subscribe", self._on_subscribe)
@@ -302,10 +314,21 @@ class SocketIOTransport:
         sock = self.sio.eio.sockets.get(eio_sid)
         if sock is None or sock.closed:
             return  # gone while the log was read
+        try:
+            slot = self.ctx.connections.admit(
+                TRANSPORT, client_address(environ.get("asgi.scope")), principal.subject
+            )
+        except Refused as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.detail, {"error": exc.code, "detail": exc.detail}
+            ) from exc
         sock.poll = functools.partial(_bounded_poll, sock)
         client = SioClient(self, sid, eio_sid, principal)
+        client.slot = slot
+        slot.depth = client.queue_depth
         self.clients[sid] = client
         selector = compat_selector(principal)
+        slot.subscribed("compat", selector)
         client.sent.open(max(self.tail.position, floor or (0, 0)), selector)
         self.hub.join(client, selector, floor=floor)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
@@ -313,6 +336,7 @@ class SocketIOTransport:
     def _forget(self, client: SioClient) -> None:
         if self.clients.pop(client.sid, None) is None:
             return
+        self.ctx.connections.release(client.slot)
         self.hub.leave(client)
         if client.replay is not None:
             client.replay.cancel()
@@ -344,6 +368,7 @@ class SocketIOTransport:
         try:
             sub = parse_subscription(data, client.principal)
         except HeraldError as exc:
+            client.slot.errors += 1
             return {"error": exc.code, "detail": exc.detail}
         if client.replay is not None:
             client.replay.cancel()
@@ -356,6 +381,8 @@ class SocketIOTransport:
             if sid in self.clients and not client.cut:
                 self.hub.join(client, sub.selector, floor=offset_key(last))
 
+        client.slot.unsubscribed()
+        client.slot.subscribed("subscribe", sub.selector)
         if resume.after is None and not resume.from_oldest:
             client.sent.open(self.tail.position, sub.selector)
             go_live(self.tail.offset)
@@ -384,6 +411,7 @@ class SocketIOTransport:
         if client.replay is not None:
             client.replay.cancel()
         self.hub.leave(client)
+        client.slot.unsubscribed()
         client.sent.open(self.tail.position, None)
         return {"success": True, "offset": self.tail.offset}
 
@@ -405,11 +433,18 @@ class SocketIOTransport:
             if reason == "slow_consumer"
             else "delivery failed; reconnect and resume from your offset"
         )
+        notice = {"reason": reason, "detail": detail}
+        proto = client._direct()
+        direct_notice = False
         try:
-            await self.sio.emit(
-                DISCONNECT_EVENT, {"reason": reason, "detail": detail}, to=client.sid
+            direct_notice = release.sio_notice(
+                proto, client.on_engine_queue, DISCONNECT_EVENT, notice
             )
+            if not direct_notice:
+                await self.sio.emit(DISCONNECT_EVENT, notice, to=client.sid)
             await self.sio.disconnect(client.sid)
         except Exception:  # the client may already be gone
             log.debug("disconnecting %s failed", client.sid, exc_info=True)
+        if direct_notice:  # written behind what the socket holds: let the socket go
+            release.let_go(proto)
         self._forget(client)

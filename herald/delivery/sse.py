@@ -18,10 +18,12 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from herald import metrics
 from herald.auth import token_from_headers_and_query
+from herald.delivery import release
+from herald.delivery.connections import HeldResponse, Refused, Slot, refusal
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
@@ -54,18 +56,25 @@ class SseStream:
 
     transport = TRANSPORT
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, socket: asyncio.Transport | None = None) -> None:
         self.ctx = ctx
         self.outbox: Outbox[str] = Outbox(ctx.settings.client_queue)
         self.floor: OffsetKey | None = None
         self.ended: str | None = None
+        self.socket = socket
+        self.finished = False
+        self.slot = Slot(TRANSPORT, "unknown", "unknown")
 
     def offer(self, entry: Entry) -> None:
+        self.slot.sent += 1
         if not self.outbox.push(_sse_frame(entry)):
             self.end(
                 f"too slow: more than {self.outbox.limit} events behind; resume from your offset"
             )
             metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
+            if self.socket is not None:
+                # The closing error event goes out if the client reads; if not, let go.
+                release.release(self.socket, done=lambda: self.finished)
 
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
         for entry in entries:
@@ -75,6 +84,7 @@ class SseStream:
 
     async def put(self, entry: Entry) -> None:
         await self.outbox.put(_sse_frame(entry))
+        self.slot.sent += 1
 
     def end(self, reason: str) -> None:
         """Stop delivery now; the response ends with an ``error`` event naming ``reason``."""
@@ -136,9 +146,15 @@ async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response
             )
         sub = parse_subscription(raw, principal)
         resume = await plan_resume(ctx.redis, ctx.log_key, sub.since, ctx.tail)
+        slot = ctx.connections.admit(TRANSPORT, client, principal.subject)
+    except Refused as exc:
+        return refusal(exc)
     except HeraldError as exc:
         return _error(exc)
-    stream = SseStream(ctx)
+    stream = SseStream(ctx, release.transport_of(request.scope))
+    stream.slot = slot
+    slot.subscribed(TRANSPORT, sub.selector)
+    slot.depth = lambda: len(stream.outbox)
     ctx.sse_streams.add(stream)
     metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
 
@@ -147,10 +163,17 @@ async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response
             async for chunk in stream.body(sub, resume):
                 yield chunk
         finally:
+            stream.finished = True
             ctx.sse_streams.discard(stream)
             metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
 
-    return StreamingResponse(body(), media_type="text/event-stream", headers=HEADERS)
+    return HeldResponse(
+        body(),
+        media_type="text/event-stream",
+        headers=HEADERS,
+        registry=ctx.connections,
+        slot=slot,
+    )
 
 
 def _query(request: Request, stream_id: str | None) -> dict[str, Any]:

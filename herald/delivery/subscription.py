@@ -1,5 +1,10 @@
 """What a client asks for: ``{streamIds?, types?, filters?, since?}``, validated once.
 
+One rule on every transport (Socket.IO, ``/ws``, SSE, ``/api/events/log``, MCP): an event
+type is a known name (``stream:tweet:new``) or its shorthand without ``stream:``
+(``tweet:new``); anything else is refused with the known names, never accepted as a
+subscription that silently matches nothing.
+
 A :class:`Selector` is the part that decides which events match (streams, types, filter);
 its :attr:`Selector.key` is what clients are grouped by. ``since`` is where the replay
 starts and is not part of the group.
@@ -11,10 +16,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from herald.auth import Principal
 from herald.delivery.entry import Entry, is_offset
 from herald.delivery.filters import Filter, parse_filter
 from herald.errors import AuthError, ValidationError
+from herald.events import EVENT_TYPES
 
 MAX_STREAM_IDS = 1000
 _NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,128}$")
@@ -34,6 +42,14 @@ class Selector:
         streams = ",".join(sorted(self.stream_ids)) if self.stream_ids is not None else "*"
         types = ",".join(sorted(self.types)) if self.types is not None else "*"
         return f"{streams}|{types}|{self.filter.key if self.filter else ''}"
+
+    def describe(self) -> dict[str, Any]:
+        """What the selector asks for, as JSON (``null`` fields mean "any")."""
+        return {
+            "streamIds": sorted(self.stream_ids) if self.stream_ids is not None else None,
+            "types": sorted(self.types) if self.types is not None else None,
+            "filters": orjson.loads(self.filter.key) if self.filter is not None else None,
+        }
 
     def matches(self, entry: Entry) -> bool:
         if self.stream_ids is not None and entry.stream_id not in self.stream_ids:
@@ -60,6 +76,20 @@ def _names(value: Any, name: str, limit: int) -> frozenset[str]:
         if not _NAME.match(v):
             raise ValidationError(f"{name} contains an invalid value: {v[:64]!r}")
     return frozenset(value)
+
+
+def event_types(names: frozenset[str] | list[str], field: str = "types") -> frozenset[str]:
+    """Full event type names for ``names``; an unknown one is refused, naming the known ones."""
+    out: set[str] = set()
+    for name in names:
+        full = name if name in EVENT_TYPES else f"stream:{name}"
+        if full not in EVENT_TYPES:
+            raise ValidationError(
+                f"{field}: unknown event type {name[:64]!r}; known: {', '.join(EVENT_TYPES)} "
+                "(the 'stream:' prefix may be left out)"
+            )
+        out.add(full)
+    return frozenset(out)
 
 
 def restrict(stream_ids: frozenset[str] | None, principal: Principal) -> frozenset[str] | None:
@@ -89,7 +119,7 @@ def parse_subscription(raw: Any, principal: Principal) -> Subscription:
         stream_ids = _names(raw["streamIds"], "streamIds", MAX_STREAM_IDS)
     types = None
     if raw.get("types") is not None:
-        types = _names(raw["types"], "types", 64)
+        types = event_types(_names(raw["types"], "types", 64))
     since = raw.get("since")
     if since is not None and not is_offset(since):
         raise ValidationError('since must be a log offset such as "1700000000000-0"')

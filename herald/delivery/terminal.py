@@ -127,6 +127,9 @@ def _handle(
         notices.print(f"[dim]subscribed at offset {escape(str(payload.get('offset')))}[/]")
     elif kind == "events:stream:v1:error":
         detail = str(payload.get("detail") or payload.get("error"))
+        if payload.get("error") == "slow_consumer":  # the server closes next; resume then
+            notices.print(f"[yellow]the server cut this connection: {escape(detail)}[/]")
+            return None
         if payload.get("error") == "unauthorized":
             raise AuthError(detail)
         raise ValidationError(detail)

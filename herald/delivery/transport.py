@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 
 from herald.auth import Authenticator
 from herald.config import Settings
+from herald.delivery.connections import ConnectionRegistry
 from herald.delivery.hub import Hub
 from herald.delivery.tail import LogTail
 from herald.ratelimit import TokenBucket
@@ -26,3 +27,9 @@ class Context:
     #: Open WebSocket connections and SSE responses, for counting and shutdown.
     ws_connections: set[Any] = field(default_factory=set)
     sse_streams: set[Any] = field(default_factory=set)
+    #: Every live connection (all transports): the caps, and ``GET /api/connections``.
+    connections: ConnectionRegistry = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.connections = ConnectionRegistry(s.max_connections, s.max_connections_per_address)

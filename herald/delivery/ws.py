@@ -11,8 +11,11 @@ Server → client: ``events:stream:v1:started`` (``payload: {recovered, offset}`
 ``heartbeat_interval``, ``…:success`` when a subscription ends, ``…:error`` (``payload:
 {error, detail}``) for every bad request; the connection survives bad requests.
 
-Close codes: 4401 refused credentials, 4008 too slow (more than ``client_queue`` behind),
-4408 idle (no subscription and no message for ``idle_timeout``), 1001 server shutdown.
+Close codes: 4401 refused credentials, 1013 connection cap reached (the reason says which),
+4008 too slow (more than ``client_queue`` behind; an ``error`` ``slow_consumer`` comes
+first), 4408 idle (no subscription and no message for ``idle_timeout``), 1001 server
+shutdown. The close frame goes out at once, and the socket is released right after a short
+bounded flush (:mod:`herald.delivery.release`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct
+from herald.delivery import direct, release
+from herald.delivery.connections import CLOSE_TRY_LATER, Refused, Slot
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
@@ -46,6 +50,7 @@ STARTED, STREAM, HEARTBEAT = PREFIX + "started", PREFIX + "stream", PREFIX + "he
 SUCCESS, ERROR = PREFIX + "success", PREFIX + "error"
 CLOSE_UNAUTHORIZED, CLOSE_TOO_SLOW, CLOSE_IDLE = 4401, 4008, 4408
 MAX_SUBSCRIPTIONS = 100
+SLOW_CONSUMER = "slow_consumer"
 
 
 #: A text message as sent: its WebSocket frame and its payload (see :func:`direct.write`).
@@ -93,6 +98,7 @@ class WsSubscription:
         return cached
 
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        self.conn.slot.sent += len(entries)
         proto = self.conn.writable_now()
         if proto is not None and direct.shares_frames(proto):
             # Keyed by the id's head: subscriptions of the group with the same id share it.
@@ -105,6 +111,7 @@ class WsSubscription:
 
     async def put(self, entry: Entry) -> None:
         await self.conn.outbox.put(self.message(entry))
+        self.conn.slot.sent += 1
 
 
 class WsConnection:
@@ -115,7 +122,14 @@ class WsConnection:
     the send loop drains as the socket's buffer empties.
     """
 
-    def __init__(self, ctx: Context, ws: WebSocket, principal: Principal, client_id: str) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        ws: WebSocket,
+        principal: Principal,
+        client_id: str,
+        slot: Slot | None = None,
+    ) -> None:
         self.ctx = ctx
         self.ws = ws
         self.proto = direct.protocol_of(ws.scope)
@@ -127,6 +141,8 @@ class WsConnection:
         self.close_code: int | None = None
         self.close_reason = ""
         self._closed = asyncio.Event()
+        self.slot = slot or Slot(TRANSPORT, client_id, principal.subject)
+        self.slot.depth = lambda: len(self.outbox)
 
     def writable_now(self) -> direct.HeraldWebSocketProtocol | None:
         """The socket, when a frame may go straight to it without overtaking another."""
@@ -146,7 +162,8 @@ class WsConnection:
         if proto is not None:
             direct.write(proto, *msg)
         elif not self.outbox.push(msg):
-            self.cut(CLOSE_TOO_SLOW, f"too slow: more than {self.outbox.limit} events behind")
+            behind = f"more than {self.outbox.limit} events behind"
+            self.cut(CLOSE_TOO_SLOW, f"{SLOW_CONSUMER}: {behind}; resume from your offset")
 
     def cut(self, code: int, reason: str) -> None:
         """Stop all delivery now; the connection closes with ``code`` and ``reason``."""
@@ -165,6 +182,7 @@ class WsConnection:
 
     def _drop(self, sub: WsSubscription) -> None:
         self.subs.pop(sub.id, None)
+        self.slot.unsubscribed(sub.id)
         self.ctx.hub.leave(sub)
         if sub.replay is not None:
             sub.replay.cancel()
@@ -183,8 +201,20 @@ class WsConnection:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         if self.close_code is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(self.close_code, self.close_reason), 2)
+            await self._close(self.close_code, self.close_reason)
+
+    async def _close(self, code: int, reason: str) -> None:
+        """Say why (a slow consumer first gets an ``error``), close, and let the socket go."""
+        before: list[bytes] = []
+        if code == CLOSE_TOO_SLOW:
+            before.append(_frame(ERROR, None, {"error": SLOW_CONSUMER, "detail": reason})[1])
+        if self.proto is not None and release.close_websocket(self.proto, code, reason, before):
+            return
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                for data in before:
+                    await self.ws.send_text(data.decode())
+                await self.ws.close(code, reason)
 
     async def _send_loop(self) -> None:
         proto = self.proto
@@ -225,6 +255,7 @@ class WsConnection:
                 try:
                     await self._handle(raw)
                 except BadRequest as exc:
+                    self.slot.errors += 1
                     self.push(_frame(ERROR, exc.sub_id, {"error": exc.error, "detail": exc.detail}))
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass
@@ -284,6 +315,7 @@ class WsConnection:
             raise BadRequest(exc.code, exc.detail, sub_id) from exc
         sub = WsSubscription(self, sub_id)
         self.subs[sub_id] = sub
+        self.slot.subscribed(sub_id, spec.selector)
         resume = await plan_resume(self.ctx.redis, self.ctx.log_key, spec.since, self.ctx.tail)
         if self.subs.get(sub_id) is not sub:
             return
@@ -323,12 +355,20 @@ async def endpoint(ctx: Context, ws: WebSocket) -> None:
         return
     client = ws.client
     client_id = f"ws:{client.host}:{client.port}" if client else f"ws:{id(ws)}"
-    conn = WsConnection(ctx, ws, principal, client_id)
+    try:
+        slot = ctx.connections.admit(
+            TRANSPORT, client.host if client else "unknown", principal.subject
+        )
+    except Refused as exc:
+        await ws.close(CLOSE_TRY_LATER, exc.detail[:120])
+        return
+    conn = WsConnection(ctx, ws, principal, client_id, slot)
     ctx.ws_connections.add(conn)
     metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
     try:
         await conn.run()
     finally:
+        ctx.connections.release(slot)
         ctx.ws_connections.discard(conn)
         ctx.limiter.forget(client_id)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()

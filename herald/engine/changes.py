@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from herald.engine.diff import FollowerDiff, PostDiff
 from herald.events import Event, EventType
+from herald.sources.base import Gap
 from herald.store.streams import StreamRecord
 
 
@@ -74,8 +75,16 @@ def follower_events(record: StreamRecord, diff: FollowerDiff) -> list[Event]:
 
 
 def error_event(
-    record: StreamRecord, *, kind: str, message: str, consecutive: int, retry_at: str | None
+    record: StreamRecord,
+    *,
+    occurrence: int,
+    kind: str,
+    message: str,
+    consecutive: int,
+    retry_at: str | None,
 ) -> Event:
+    """``occurrence`` is the stream's failure number: every failure is its own event, also
+    after a resume, while a retried append of the same one stays one."""
     payload: dict[str, object] = {
         "error": message,
         "kind": kind,
@@ -83,13 +92,18 @@ def error_event(
     }
     if retry_at:
         payload["retryAt"] = retry_at
-    return Event(
-        EventType.ERROR,
-        record.id,
-        record.username,
-        f"{record.seq}.{record.polls}.{consecutive}.{kind}",
-        payload,
-    )
+    return Event(EventType.ERROR, record.id, record.username, f"{occurrence}.{kind}", payload)
+
+
+def gap_event(record: StreamRecord, gap: Gap) -> Event:
+    """One per poll that could not see everything; the poll sequence number keeps it
+    append-once across a retried poll."""
+    payload: dict[str, object] = {"reason": gap.reason, "streamType": record.type}
+    if gap.missed is not None:
+        payload["missed"] = gap.missed
+    if gap.pages:
+        payload["pages"] = gap.pages
+    return Event(EventType.GAP, record.id, record.username, f"{record.seq + 1}", payload)
 
 
 def lifecycle_event(

@@ -14,6 +14,8 @@ import logging
 import random
 import secrets
 import time
+import traceback
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import orjson
@@ -23,7 +25,7 @@ from herald import metrics
 from herald.config import Settings
 from herald.engine import changes
 from herald.engine.diff import FollowerDiff, diff_followers, diff_posts
-from herald.errors import FetchTimeout, SourceError
+from herald.errors import FetchTimeout, InternalError, SourceError
 from herald.events import Event, EventType
 from herald.sources.base import FetchResult, PollContext
 from herald.sources.models import Tweet
@@ -39,6 +41,22 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+
+
+def internal_error(exc: Exception, stage: str) -> InternalError:
+    """An unexpected exception as a counted error. Its message is left out of the event and
+    the log, since it may quote a value (a header, a cookie); its stack, values-free, goes
+    to DEBUG."""
+    log.debug(
+        "unexpected %s during the %s of a poll, raised at:\n%s",
+        type(exc).__name__,
+        stage,
+        "".join(traceback.format_tb(exc.__traceback__)),
+    )
+    return InternalError(
+        f"internal error: an unexpected {type(exc).__name__} during the {stage} "
+        "(a herald bug or a bad stored value; the stack is in the server log at DEBUG)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +127,12 @@ class Poller:
 
     async def _poll_locked(self, record: StreamRecord, lease: _Lease) -> PollOutcome:
         started = time.perf_counter()
+        known: dict[str, str] = {}
         try:
             async with asyncio.timeout(self._settings.poll_timeout):
-                result = await self._fetch(record)
+                if record.type == "follower":
+                    known = await self._known_followers(record)
+                result = await self._fetch(record, known)
         except TimeoutError:
             error: SourceError = FetchTimeout(
                 f"the fetch took longer than {self._settings.poll_timeout:g}s and was abandoned"
@@ -119,14 +140,26 @@ class Poller:
             return await self._failed(record, error)
         except SourceError as exc:
             return await self._failed(record, exc)
+        except Exception as exc:  # a bug or a bad value must still be a counted error
+            return await self._failed(record, internal_error(exc, "fetch"))
         finally:
             metrics.POLL_DURATION.labels(record.type).observe(time.perf_counter() - started)
         try:
-            return await self._record(record, result, lease)
+            return await self._record(record, result, lease, known)
         except StreamInactive:
             return PollOutcome("stopped")
+        except SourceError as exc:
+            return await self._failed(record, exc)
+        except Exception as exc:
+            return await self._failed(record, internal_error(exc, "diff"))
 
-    async def _fetch(self, record: StreamRecord) -> FetchResult:
+    async def _known_followers(self, record: StreamRecord) -> dict[str, str]:
+        """The stored snapshot (follower id -> username): the source pages the newest
+        followers until it meets one of them, and the diff compares with it."""
+        raw = await self._redis.hgetall(self._keys.snapshot(record.id))
+        return {text(k): text(v) for k, v in raw.items()}
+
+    async def _fetch(self, record: StreamRecord, known: Collection[str]) -> FetchResult:
         source = self._sources.for_type(record.type)
         ctx = PollContext(
             stream_id=record.id,
@@ -137,6 +170,8 @@ class Poller:
             cursor=record.cursor,
             previous_count=record.previous_count,
             baseline=not record.baselined,
+            high_water=int(record.high_water or 0),
+            known=known,
         )
         return await source.fetch(ctx)
 
@@ -145,13 +180,16 @@ class Poller:
         return time.time() + delay + random.uniform(-spread, spread)
 
     async def _record(
-        self, record: StreamRecord, result: FetchResult, lease: _Lease
+        self, record: StreamRecord, result: FetchResult, lease: _Lease, known: dict[str, str]
     ) -> PollOutcome:
         baseline = not record.baselined
         if record.type == "follower":
-            found = await self._follower_changes(record, result, baseline)
+            found = self._follower_changes(record, result, baseline, known)
         else:
             found = await self._post_changes(record, result, baseline)
+        if result.gap is not None and not baseline:
+            # the hole lies before what this poll found: it comes first
+            found.events.insert(0, changes.gap_event(record, result.gap))
         appended = await self._log.append(record.id, found.events, require_active=True)
         await self._remember(record, found)
         next_poll = self._next_at(record.interval)
@@ -198,14 +236,12 @@ class Poller:
             state={"highWater": str(diff.high_water)},
         )
 
-    async def _follower_changes(
-        self, record: StreamRecord, result: FetchResult, baseline: bool
+    def _follower_changes(
+        self, record: StreamRecord, result: FetchResult, baseline: bool, known: dict[str, str]
     ) -> _Found:
         snapshot = result.followers
         if snapshot is None:
             raise SourceError("the follower source returned no follower data")
-        known_raw = await self._redis.hgetall(self._keys.snapshot(record.id))
-        known = {text(k): text(v) for k, v in known_raw.items()}
         diff = diff_followers(
             snapshot, known, previous_count=record.previous_count, baseline=baseline
         )
@@ -235,6 +271,7 @@ class Poller:
             await pipe.execute()
 
     async def _failed(self, record: StreamRecord, error: SourceError) -> PollOutcome:
+        """Count, record and announce a failed poll, then back off (or wait for a reset)."""
         kind = error.kind
         metrics.POLL_ERRORS.labels(kind).inc()
         metrics.POLLS.labels(record.type, kind).inc()
@@ -244,7 +281,7 @@ class Poller:
         if not error.counts_as_error:
             delay = error.retry_after if error.retry_after is not None else record.interval
             next_poll = time.time() + max(delay, 1.0)
-            await self._store.set_state(
+            occurrence = await self._store.record_failure(
                 record.id,
                 {
                     "lastPoll": repr(time.time()),
@@ -255,6 +292,7 @@ class Poller:
             )
             event = changes.error_event(
                 record,
+                occurrence=occurrence,
                 kind=kind,
                 message=message,
                 consecutive=record.consecutive_errors,
@@ -269,7 +307,7 @@ class Poller:
         if error.retry_after is not None:
             backoff = max(backoff, error.retry_after)
         next_poll = self._next_at(backoff)
-        await self._store.set_state(
+        occurrence = await self._store.record_failure(
             record.id,
             {
                 "lastPoll": repr(time.time()),
@@ -280,7 +318,12 @@ class Poller:
             },
         )
         event = changes.error_event(
-            record, kind=kind, message=message, consecutive=errors, retry_at=iso(next_poll)
+            record,
+            occurrence=occurrence,
+            kind=kind,
+            message=message,
+            consecutive=errors,
+            retry_at=iso(next_poll),
         )
         await self._append_quietly(record.id, [event])
         return PollOutcome("error", next_poll=next_poll, error=message)
@@ -289,7 +332,7 @@ class Poller:
         self, record: StreamRecord, kind: str, message: str, errors: int
     ) -> PollOutcome:
         reason = f"stopped after {errors} consecutive errors; last: {message}"
-        await self._store.set_state(
+        occurrence = await self._store.record_failure(
             record.id,
             {
                 "status": ERROR,
@@ -302,10 +345,15 @@ class Poller:
         )
         record.status = ERROR
         error = changes.error_event(
-            record, kind=kind, message=message, consecutive=errors, retry_at=None
+            record,
+            occurrence=occurrence,
+            kind=kind,
+            message=message,
+            consecutive=errors,
+            retry_at=None,
         )
         stopped = changes.lifecycle_event(
-            record, EventType.STOPPED, f"auto.{record.seq}.{errors}", reason=reason
+            record, EventType.STOPPED, f"auto.{occurrence}", reason=reason
         )
         await self._append_quietly(record.id, [error, stopped])
         log.error("stream %s (@%s) %s", record.id, record.username, reason)

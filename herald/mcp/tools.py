@@ -197,8 +197,11 @@ def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
     ) -> dict[str, Any]:
         """Read new events after a cursor: the reliable way to follow streams.
 
-        Returns `{events, cursor}`, oldest first. Pass the returned `cursor` as `since` on
-        the next call and you will see every event exactly once, even across restarts.
+        Returns `{events, cursor, recovered, gap}`, oldest first. Pass the returned `cursor`
+        as `since` on the next call and you will see every event exactly once, even across
+        restarts. `gap: true` (with `recovered: false` and `oldest`, the oldest offset still
+        held) means events after your cursor were already trimmed from the log and are lost:
+        the read restarted at `oldest`.
         Each event has `type` (e.g. stream:tweet:new), `streamId`, `username`, the change
         itself (`tweet`, `mention`, `follower`, `unfollower`, or `followersCount` with
         `delta`), `detectedAt` and `offset`. Use waitSeconds (e.g. 25) to wait for news

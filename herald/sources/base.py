@@ -8,7 +8,7 @@ or aborted fetch is an error of unknown outcome, not "nothing new".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,6 +17,13 @@ from herald.sources.models import Tweet, User
 
 @dataclass(frozen=True, slots=True)
 class PollContext:
+    """What a poll asks, and what the last polls saw, so a source knows when to stop paging.
+
+    ``high_water`` is the newest item id seen so far (0: none): a paged source reads back
+    until it meets an item at or below it. ``known`` holds the follower ids of the stored
+    snapshot. The baseline poll reads one page only.
+    """
+
     stream_id: str
     type: str
     username: str
@@ -25,14 +32,17 @@ class PollContext:
     cursor: Mapping[str, str] = field(default_factory=dict)
     previous_count: int | None = None
     baseline: bool = True
+    high_water: int = 0
+    known: Collection[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class FollowerSnapshot:
     """The exact profile count, and the follower list when it was fetched.
 
-    ``followers`` is None when the count did not change and the list was not fetched.
-    ``complete`` says the list holds every follower, so absences mean "lost".
+    ``followers`` is None when no list was fetched (a stream that keeps no snapshot), and
+    may be a part of the list, such as the newest page. ``complete`` says the list holds
+    every follower, so absences mean "lost".
     """
 
     count: int
@@ -41,10 +51,23 @@ class FollowerSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Gap:
+    """The source knows it could not see everything since the last poll (``stream:gap``).
+
+    ``missed`` is how many items it knows it did not see (at least), when it knows.
+    """
+
+    reason: str
+    missed: int | None = None
+    pages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
     items: list[Tweet] = field(default_factory=list)
     followers: FollowerSnapshot | None = None
     cursor: Mapping[str, str] = field(default_factory=dict)
+    gap: Gap | None = None
 
 
 @runtime_checkable

@@ -11,7 +11,6 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from herald.errors import SourceError
 from herald.sources.base import FetchResult, FollowerSnapshot, PollContext
 from herald.sources.models import Tweet, User
 
@@ -29,7 +28,7 @@ class MemorySource:
     def __init__(self, *, page_size: int = 20, delay: float = 0.0) -> None:
         self._accounts: defaultdict[str, _Account] = defaultdict(_Account)
         self._ids = itertools.count(1_000_000_000_000_000_000)
-        self._faults: list[SourceError] = []
+        self._faults: list[Exception] = []
         self.page_size = page_size
         self.delay = delay
         self.fetches = 0
@@ -64,7 +63,9 @@ class MemorySource:
         acct = self._acct(username)
         acct.followers = {k: u for k, u in acct.followers.items() if u.username != follower}
 
-    def fail_next(self, error: SourceError, times: int = 1) -> None:
+    def fail_next(self, error: Exception, times: int = 1) -> None:
+        """The next ``times`` fetches raise ``error``: a SourceError, or any exception, as a
+        buggy adapter would."""
         self._faults.extend([error] * times)
 
     async def fetch(self, ctx: PollContext) -> FetchResult:

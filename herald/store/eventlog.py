@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from herald.events import Event, decode
 from herald.store.codec import stream_fields, text
@@ -126,6 +127,24 @@ class EventLog:
         entries = await self._redis.xrange(self._keys.events, min=start, count=count)
         return [decode(stream_fields(entry)[b"e"], text(entry[0])) for entry in entries or []]
 
+    async def trimmed_after(self, offset: str) -> str | None:
+        """The oldest offset still held, when entries after ``offset`` were trimmed away.
+
+        ``None`` when reading after ``offset`` is continuous: nothing was ever removed from
+        the log, or ``offset`` is at or after the oldest entry held.
+        """
+        try:
+            info = await self._redis.xinfo_stream(self._keys.events)
+        except ResponseError:  # no log yet: nothing was ever trimmed
+            return None
+        first = info.get("first-entry")
+        if int(info.get("entries-added", -1)) == int(info.get("length", 0)):
+            return None
+        oldest = text(first[0]) if first else text(info.get("last-generated-id") or b"0-0")
+        if _key(offset) >= _key(oldest):
+            return None
+        return oldest
+
     async def bounds(self) -> tuple[str | None, str | None]:
         """The oldest and newest offsets the global log still holds."""
         first = await self._redis.xrange(self._keys.events, count=1)
@@ -134,6 +153,11 @@ class EventLog:
             text(first[0][0]) if first else None,
             text(last[0][0]) if last else None,
         )
+
+
+def _key(offset: str) -> tuple[int, int]:
+    ms, _, seq = offset.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _now_ms() -> int:

@@ -19,7 +19,8 @@ class Keys:
         return f"{self.prefix}:stream:{{{stream_id}}}:meta"
 
     def state(self, stream_id: str) -> str:
-        """hash: status, lastPoll, nextPoll, consecutiveErrors, lastError, highWater, counts."""
+        """hash: status, lastPoll, nextPoll, consecutiveErrors, failures, lastError, highWater,
+        counts."""
         return f"{self.prefix}:stream:{{{stream_id}}}:state"
 
     def history(self, stream_id: str) -> str:

@@ -268,6 +268,22 @@ class StreamStore:
             pipe.expire(k.meta(stream_id), self._ttl)
             await pipe.execute()
 
+    async def record_failure(self, stream_id: str, values: Mapping[str, Any]) -> int:
+        """Write a failed poll's state and count the failure in the same transaction.
+
+        Returns the stream's failure number (``failures``, never reset): error and stop
+        events take their ids from it, so each occurrence is its own event, while a retried
+        append of the same events stays one.
+        """
+        k = self._keys
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hincrby(k.state(stream_id), "failures", 1)
+            pipe.hset(k.state(stream_id), mapping=fields(values))
+            pipe.expire(k.state(stream_id), self._ttl)
+            pipe.expire(k.meta(stream_id), self._ttl)
+            results = await pipe.execute()
+        return int(results[0])
+
     async def commit_poll(
         self, stream_id: str, values: Mapping[str, Any], lock_token: str = ""
     ) -> bool:

@@ -172,11 +172,7 @@ async def test_slow_client_is_cut_off_with_4008_while_others_keep_receiving(serv
         # and dropped when it is cut off, so the server never holds the 50 MB it missed.
         grown = current_rss() - rss_before
         assert grown < 25 * 1024 * 1024, f"RSS grew by {grown / 2**20:.1f} MiB"
-        # The slow client was dropped from delivery, and told why when it read again.
-        conns = server.delivery.ctx.ws_connections
-        await wait_for(lambda: any(c.close_code == 4008 for c in conns))
-        code, reason = await asyncio.wait_for(slow.read_until_close(), 10)
-        slow.close()
-        assert code == 4008
-        assert "more than 100 events behind" in reason
+        # The slow client was dropped from delivery and its socket let go (that it is told
+        # why when it reads is test_delivery_slow_release.py's business).
         await wait_for(lambda: server.delivery.connected_clients()["ws"] == 1)
+        slow.close()

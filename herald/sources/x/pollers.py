@@ -15,13 +15,8 @@ from herald.errors import AccountAuthFailed
 from herald.sources.base import PollContext
 from herald.sources.models import Tweet
 from herald.sources.x.client import XClient
-from herald.sources.x.source import (
-    NO_SESSION,
-    Call,
-    read_followers,
-    read_mentions,
-    read_tweets,
-)
+from herald.sources.x.readers import Call, read_followers, read_mentions, read_tweets
+from herald.sources.x.source import NO_SESSION
 
 
 @asynccontextmanager

@@ -1,9 +1,9 @@
 """The X source: tweets, followers and mentions of one user per poll, read with an account.
 
-The per-type readers (:func:`read_tweets`, :func:`read_followers`, :func:`read_mentions`) are
-plain functions over a ``call(operation, variables)``; :class:`XSource` supplies a call that
-picks an account, keeps its health and records X's rate-limit budgets in Redis, and the
-one-off pollers supply one that just uses a cookie.
+The per-type readers (``readers.py``) are plain functions over a ``call(operation,
+variables)``; :class:`XSource` supplies a call that picks an account, keeps its health and
+records X's rate-limit budgets in Redis, and the one-off pollers supply one that just uses a
+cookie.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -21,23 +21,19 @@ from herald.errors import (
     AccountAuthFailed,
     AccountLocked,
     AccountSuspended,
-    EmptyResponse,
     RateLimited,
     ValidationError,
 )
-from herald.sources.base import FetchResult, FollowerSnapshot, PollContext
-from herald.sources.models import TweetPage, User
+from herald.sources.base import FetchResult, PollContext
 from herald.sources.x.accounts import Account, AccountStore, Health, NoUsableAccount
 from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
 from herald.sources.x.operations import Operations
-from herald.sources.x.parse import parse_tweets, parse_user, parse_users
 from herald.sources.x.ratelimit import Budget
+from herald.sources.x.readers import Call, read_followers, read_mentions, read_tweets
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
 log = logging.getLogger(__name__)
-
-Call = Callable[[str, Mapping[str, Any]], Awaitable[dict[str, Any]]]
 
 NO_SESSION = "no X session: pass authToken, set HERALD_SESSION_COOKIE, or run herald accounts add"
 # The endpoint whose budget decides which account polls a stream type.
@@ -47,88 +43,6 @@ PRIMARY_ENDPOINT = {
     "mention": "SearchTimeline",
 }
 ACCOUNT_ATTEMPTS = 3
-
-
-# --- readers ---------------------------------------------------------------------------
-def _screen_name(username: str) -> str:
-    return username.strip().lstrip("@")
-
-
-def _require_entries(page: TweetPage, what: str, name: str) -> None:
-    """No entries at all, not even cursors, is X failing quietly, not "nothing new"."""
-    if not page.tweets and page.cursor_top is None and page.cursor_bottom is None:
-        raise EmptyResponse(
-            f"X returned an empty {what} for @{name}: treated as a failed fetch, "
-            "not as 'nothing new'"
-        )
-
-
-async def _user(call: Call, name: str) -> User:
-    return parse_user(await call("UserByScreenName", {"screen_name": name}))
-
-
-async def read_tweets(call: Call, ctx: PollContext) -> FetchResult:
-    """The user's latest timeline page (pinned tweet included, flagged); the user id is
-    cached in the cursor so later polls cost one request."""
-    name = _screen_name(ctx.username)
-    user_id = ctx.cursor.get("userId") if ctx.cursor.get("userFor") == name.lower() else None
-    if not user_id:
-        user_id = (await _user(call, name)).id
-    page = parse_tweets(await call("UserTweets", {"userId": user_id}))
-    _require_entries(page, "timeline", name)
-    return FetchResult(items=page.tweets, cursor={"userId": user_id, "userFor": name.lower()})
-
-
-async def read_mentions(call: Call, ctx: PollContext) -> FetchResult:
-    """The latest search for ``@user``, without the user's own tweets."""
-    name = _screen_name(ctx.username)
-    raw = await call("SearchTimeline", {"rawQuery": f"@{name} -from:{name}", "product": "Latest"})
-    page = parse_tweets(raw)
-    _require_entries(page, "timeline", name)
-    mentions = [t for t in page.tweets if t.author.lower() != name.lower()]
-    return FetchResult(items=mentions, cursor=dict(ctx.cursor))
-
-
-async def read_followers(call: Call, ctx: PollContext, limit: int) -> FetchResult:
-    """The exact profile count every poll; the list only on baseline or when it changed."""
-    name = _screen_name(ctx.username)
-    user = await _user(call, name)
-    count = user.followers_count or 0
-    cursor = {"userId": user.id, "userFor": name.lower()}
-    if not ctx.baseline and ctx.previous_count == count:
-        return FetchResult(followers=FollowerSnapshot(count, None, False), cursor=cursor)
-    followers, ended = await _follower_list(call, user.id, name, limit, count)
-    complete = count <= limit and (ended or len(followers) >= count)
-    return FetchResult(followers=FollowerSnapshot(count, followers, complete), cursor=cursor)
-
-
-async def _follower_list(
-    call: Call, user_id: str, name: str, limit: int, count: int
-) -> tuple[list[User], bool]:
-    """Followers page by page up to ``limit``; says whether the list was read to its end."""
-    if count == 0 or limit == 0:
-        return [], count == 0
-    seen: dict[str, User] = {}
-    cursor: str | None = None
-    for page_number in range(limit // 10 + 5):
-        variables: dict[str, Any] = {"userId": user_id}
-        if cursor:
-            variables["cursor"] = cursor
-        page = parse_users(await call("Followers", variables))
-        if page_number == 0 and not page.users and not (page.cursor_top or page.cursor_bottom):
-            raise EmptyResponse(
-                f"X returned an empty follower list for @{name} (profile count {count}): "
-                "treated as a failed fetch"
-            )
-        before = len(seen)
-        for user in page.users:
-            seen.setdefault(user.id, user)
-        if len(seen) >= limit:
-            return list(seen.values())[:limit], len(seen) >= count
-        if not page.cursor_bottom or page.cursor_bottom == cursor or len(seen) == before:
-            return list(seen.values()), True
-        cursor = page.cursor_bottom
-    return list(seen.values()), False
 
 
 def _health_of(exc: AccountAuthFailed | AccountLocked | AccountSuspended) -> Health:
@@ -203,14 +117,21 @@ class XSource:
 
     # --- internals -------------------------------------------------------------
     async def _read(self, ctx: PollContext, call: Call) -> FetchResult:
+        pages = self._settings.max_pages
         if ctx.type == "tweet":
-            return await read_tweets(call, ctx)
+            return await read_tweets(call, ctx, pages)
         if ctx.type == "mention":
-            return await read_mentions(call, ctx)
+            return await read_mentions(call, ctx, pages)
         limit = int(
             ctx.options.get("followerSnapshotLimit", self._settings.follower_snapshot_limit)
         )
-        return await read_followers(call, ctx, limit)
+        return await read_followers(
+            call,
+            ctx,
+            limit,
+            max_pages=pages,
+            resync_polls=self._settings.follower_resync_polls,
+        )
 
     async def _choose(self, ctx: PollContext, endpoint: str) -> Account:
         """The stream's own account, else the env cookie's, else the pool's pick.

@@ -76,15 +76,29 @@ class Recordings:
         result: Json = self.profile(followers, tweets)["data"]["user"]["result"]
         return result
 
-    def merged(self, operation: str, new_entries: list[Json], drop: set[str]) -> Json | None:
-        """The recording with ``new_entries`` in front and entries ``drop`` names left out."""
+    def merged(
+        self, operation: str, new_entries: list[Json], drop: set[str], *, first_page: bool = True
+    ) -> Json | None:
+        """The recording with ``new_entries`` in front and entries ``drop`` names left out;
+        a later page leaves the pinned tweet out, as X shows it on the first page only."""
         if operation not in self.raw:
             return None
         doc = copy.deepcopy(self.raw[operation])
         entries = _add_entries(doc)
         kept = [e for e in entries if e.get("entryId") not in drop]
         entries[:] = new_entries + kept
+        if not first_page:
+            instructions = _instructions(doc)
+            instructions[:] = [i for i in instructions if i.get("type") != "TimelinePinEntry"]
         return doc
+
+    def pin_entry(self, operation: str) -> Json | None:
+        """The recording's pinned-tweet entry, if it has one."""
+        for instruction in _instructions(self.raw.get(operation, {})):
+            if instruction.get("type") == "TimelinePinEntry":
+                entry: Json = copy.deepcopy(instruction["entry"])
+                return entry
+        return None
 
 
 def _set_counts(result: Json, followers: int, tweets: int) -> None:
@@ -98,14 +112,21 @@ def _set_counts(result: Json, followers: int, tweets: int) -> None:
         legacy["statuses_count"] = tweets
 
 
-def _add_entries(doc: Json) -> list[Json]:
-    """The entries list of the first TimelineAddEntries instruction (edited in place)."""
+def _instructions(doc: Json) -> list[Json]:
+    """The timeline's instructions list (edited in place); empty when there is none."""
     for path in _INSTRUCTIONS:
         node: Any = doc
         for key in path:
             node = node.get(key) if isinstance(node, dict) else None
-        for instruction in node or []:
-            if instruction.get("type") == "TimelineAddEntries":
-                entries: list[Json] = instruction["entries"]
-                return entries
+        if isinstance(node, list):
+            return node
+    return []
+
+
+def _add_entries(doc: Json) -> list[Json]:
+    """The entries list of the first TimelineAddEntries instruction (edited in place)."""
+    for instruction in _instructions(doc):
+        if instruction.get("type") == "TimelineAddEntries":
+            entries: list[Json] = instruction["entries"]
+            return entries
     return []

@@ -1,8 +1,8 @@
 """The four GraphQL operations herald calls, answered from the world (and recordings).
 
 Each method takes the request's ``variables`` and returns the JSON body. Paging follows X:
-the requested ``count`` is honoured for synthetic users, a bottom cursor is always sent, and
-the page after the last one is empty.
+the requested ``count`` is honoured for synthetic users and for what was added to the
+recorded user, a bottom cursor is always sent, and the page after the last one is empty.
 """
 
 from __future__ import annotations
@@ -158,11 +158,29 @@ class Responder:
     def _recorded(
         self, operation: str, variables: Json, new: list[Json], drop: set[str]
     ) -> Json | None:
-        """The recording, merged; any cursor leads past its end. None without a recording."""
+        """The recording with what was added in front. Added entries that do not fit one
+        page (``count``) are paged with our cursors first; the page holding the last of them
+        holds the recording too (X ignores ``count`` at times), and the recording's own
+        cursor leads past its end. None without a recording."""
         if self.recordings is None or operation not in self.recordings.raw:
             return None
-        if not variables.get("cursor"):
-            return self.recordings.merged(operation, new, drop)
+        cursor = variables.get("cursor")
+        offset = decode_cursor(cursor)
+        if cursor and offset is None:
+            return self._past_the_end(operation)
+        start, count = offset or 0, _count(variables)
+        if len(new) - start <= count:
+            return self.recordings.merged(operation, new[start:], drop, first_page=start == 0)
+        entries, cursors = new[start : start + count], _cursors(start + count)
+        if operation == "SearchTimeline":
+            return t.search(entries, cursors, first_page=start == 0)
+        if operation == "Followers":
+            return t.followers(entries, cursors)
+        pin = self.recordings.pin_entry(operation) if start == 0 else None
+        return t.user_tweets(entries, pin, cursors)
+
+    @staticmethod
+    def _past_the_end(operation: str) -> Json:
         if operation == "SearchTimeline":
             return t.search([], _cursors(0), first_page=False)
         if operation == "Followers":

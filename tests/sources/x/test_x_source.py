@@ -55,8 +55,16 @@ async def test_tweets_with_the_pinned_one_flagged(
 
     posted = (await fakex.post("/_fakex/users/alice/tweets", json={"text": "fresh"})).json()
     before = await requests_seen(fakex)
+    newest = max(t.order for t in first.items)
     second = await source.fetch(
-        context("tweet", "alice", account_id=account_id, cursor=first.cursor, baseline=False)
+        context(
+            "tweet",
+            "alice",
+            account_id=account_id,
+            cursor=first.cursor,
+            baseline=False,
+            high_water=newest,
+        )
     )
     after = await requests_seen(fakex)
     assert posted["id"] in {t.id for t in second.items}
@@ -83,20 +91,33 @@ async def test_mentions_exclude_the_users_own_tweets(
     assert all("@alice" in t.text.lower() for t in result.items)
 
 
-async def test_followers_baseline_then_count_only_then_list_on_change(
+async def test_followers_baseline_then_newest_page_then_list_on_change(
     source: XSource, fakex: httpx.AsyncClient, account_id: str
 ) -> None:
     baseline = await source.fetch(context("follower", "alice", account_id=account_id))
     snap = baseline.followers
     assert snap is not None and snap.count == 2 and snap.complete is True
     assert sorted(u.username for u in snap.followers or []) == ["bob", "carol"]
+    known = {u.id for u in snap.followers or []}
 
+    before = await requests_seen(fakex)
     same = await source.fetch(
-        context("follower", "alice", account_id=account_id, baseline=False, previous_count=2)
+        context(
+            "follower",
+            "alice",
+            account_id=account_id,
+            baseline=False,
+            previous_count=2,
+            cursor=baseline.cursor,
+            known=known,
+        )
     )
-    assert same.followers is not None
-    assert (same.followers.count, same.followers.followers) == (2, None)
+    after = await requests_seen(fakex)
+    assert same.followers is not None and same.followers.count == 2
+    # the count is unchanged: the newest page only, which cannot tell who left
+    assert {u.id for u in same.followers.followers or []} == known
     assert same.followers.complete is False
+    assert after["Followers"] == before["Followers"] + 1
 
     await fakex.post("/_fakex/users/alice/followers", json={"username": "dave"})
     await fakex.delete("/_fakex/users/alice/followers/bob")
