@@ -5,6 +5,9 @@ polls asked for through ``POST /api/streams/{id}/poll`` happen. After the baseli
 burst is posted, then one poll; then a sentinel tweet and one more poll, so that a second
 look could add what the first missed (or repeat what it had). Every tweet of the burst must
 be one ``stream:tweet:new``; a ``stream:gap`` is counted and shown, but a loss stays a loss.
+herald pages back at most ``HERALD_MAX_PAGES`` pages and says ``stream:gap`` past that (the
+engine tests cover that edge); here the bound is set above the largest burst, so every burst
+must arrive whole.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from bench.common import progress
 
 NAME = "burst"
 BUSY_TRIES = 50
+PAGE = 20
 
 
 async def _poll(base: str, stream_id: str) -> None:
@@ -56,7 +60,12 @@ def _not(event: dict[str, Any], ids: list[str]) -> bool:
 async def run(opts: ChaosOptions) -> dict[str, Any]:
     sizes: list[int] = opts.size("sizes", [21, 45, 100], [21, 45, 100, 200])
     settle = opts.size("settle", 5, 20)  # a poll-now returns once its events are in the log
-    env = herald_env(REDIS_URL=opts.redis_url, HERALD_REDIS_PREFIX=opts.prefix(NAME))
+    pages = max(sizes) // PAGE + 2
+    env = herald_env(
+        REDIS_URL=opts.redis_url,
+        HERALD_REDIS_PREFIX=opts.prefix(NAME),
+        HERALD_MAX_PAGES=str(pages),
+    )
     async with Stack(env) as stack:
         await stack.start_fakex()
         await stack.start_serve()
@@ -72,4 +81,4 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
                 rows.append(await _one(world, reader, stream_id, size, settle))
         finally:
             await reader.close()
-    return outcome(rows, {"sizes": sizes, "page": 20})
+    return outcome(rows, {"sizes": sizes, "page": PAGE, "maxPages": pages})
