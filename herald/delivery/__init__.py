@@ -54,7 +54,7 @@ class Delivery:
         self.ctx = Context(
             settings, redis, keys.events, self.hub, self.tail, self.auth, self.limiter
         )
-        self.socketio = SocketIOTransport(self.ctx)
+        self.socketio = SocketIOTransport(self.ctx, keys.sio_session)
 
     def _dispatch(self, batch: list[Entry]) -> None:
         self.hub.dispatch(batch)

@@ -1,14 +1,19 @@
-"""Socket.IO at ``/socket.io``: the seed's compat mode plus subscriptions with resume.
+"""Socket.IO at ``/socket.io``: the seed's compat mode, subscriptions, and v4 recovery.
 
 A client that never subscribes is in the compat group of its principal and receives every
 event it may see, under the event name ``type``. ``subscribe`` moves it to the group of
 its selector (after replaying from ``since``); ``unsubscribe`` leaves delivery altogether.
 
+Every session has a recovery ``pid`` (:mod:`herald.delivery.recovery`): socket.io-client
+reconnects with ``{pid, offset}`` and gets what it missed, once, in order, before anything
+new. The handshake goes through the one subscribe flow (:mod:`herald.delivery.subscribe`),
+so no event reaches a socket before its ``CONNECT`` packet.
+
 Live delivery bypasses python-socketio's per-recipient emit: the Socket.IO packet
 ``42["type",{...}]`` is built once per event, framed once, and written straight to each
-recipient's WebSocket (:mod:`herald.delivery.direct`); a client still long-polling gets it
-through its Engine.IO queue. Past ``client_queue`` events of backlog the client is cut off
-with a reason.
+recipient's WebSocket (:mod:`herald.delivery.sioclient`); a client still long-polling gets
+it through its Engine.IO queue. Past ``client_queue`` events of backlog the client is cut
+off with a reason.
 """
 
 from __future__ import annotations
@@ -16,241 +21,28 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections import deque
-from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
-import engineio.exceptions
-import engineio.packet
 import socketio
-from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald import metrics
-from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct, release, sioguard
-from herald.delivery.connections import Refused, Slot, client_address
-from herald.delivery.entry import Entry, OffsetKey, entries, offset_key
+from herald.auth import token_from_headers_and_query
+from herald.delivery import release, sioguard, subscribe
+from herald.delivery.connections import Refused, client_address
 from herald.delivery.hub import ClientGone
-from herald.delivery.replay import catch_up, plan_resume
-from herald.delivery.sent import SentWindows
-from herald.delivery.subscription import compat_selector, parse_subscription
+from herald.delivery.recovery import Session, Sessions, knows_recovery, open_session
+from herald.delivery.replay import Resume
+from herald.delivery.sioclient import TRANSPORT, EngineWebSocket, SioClient, bounded_poll
+from herald.delivery.sioserver import HeraldSocketServer
 from herald.delivery.transport import Context
 from herald.errors import HeraldError
 
 log = logging.getLogger(__name__)
 
-TRANSPORT = "socketio"
-FRAME_CACHE = "socketio.frame"
-#: Where :class:`_EngineWebSocket` leaves the uvicorn connection on the Engine.IO socket.
-PROTOCOL_ATTR = "herald_websocket"
-#: python-engineio clients refuse a long-polling payload of more packets than this.
-MAX_PACKETS_PER_POLL = 16
 #: Sent just before a server-side disconnect, so a client knows why and can resume.
 DISCONNECT_EVENT = "herald:disconnect"
-
-
-def event_packet(entry: Entry) -> engineio.packet.Packet:
-    """The Engine.IO packet carrying ``42["type",body]``, built once per event."""
-    pkt = entry.cache.get(TRANSPORT)
-    if pkt is None:
-        data = '2["' + entry.type.replace("\\", "\\\\").replace('"', '\\"') + '",' + entry.text
-        pkt = engineio.packet.Packet(engineio.packet.MESSAGE, data=data + "]")
-        pkt.encode()  # fills the shared encode cache once
-        entry.cache[TRANSPORT] = pkt
-    return pkt
-
-
-def event_frame(entry: Entry) -> tuple[bytes, bytes]:
-    """The WebSocket frame of :func:`event_packet` (and its payload), built once per event."""
-    cached: tuple[bytes, bytes] | None = entry.cache.get(FRAME_CACHE)
-    if cached is None:
-        data = str(event_packet(entry).encode()).encode()
-        cached = entry.cache[FRAME_CACHE] = (direct.text_frame(data), data)
-    return cached
-
-
-async def _bounded_poll(sock: Any) -> list[Any]:
-    """Engine.IO's ``AsyncSocket.poll``, taking at most :data:`MAX_PACKETS_PER_POLL` packets.
-
-    A long-polling response carries every queued packet in one payload, and python-engineio
-    clients refuse a payload of more than 16 packets (and drop the connection). A burst of
-    events must reach them over several polls instead.
-    """
-    try:
-        first = await asyncio.wait_for(
-            sock.queue.get(), sock.server.ping_interval + sock.server.ping_timeout
-        )
-        sock.queue.task_done()
-    except (TimeoutError, asyncio.CancelledError) as exc:
-        raise engineio.exceptions.QueueEmpty() from exc
-    if first is None:
-        return []
-    packets = [first]
-    while len(packets) < MAX_PACKETS_PER_POLL:
-        try:
-            pkt = sock.queue.get_nowait()
-        except asyncio.QueueEmpty:
-            break
-        sock.queue.task_done()
-        if pkt is None:
-            sock.queue.put_nowait(None)
-            break
-        packets.append(pkt)
-    return packets
-
-
-class _EngineWebSocket(EngineAsgiWebSocket):  # type: ignore[misc]
-    """Engine.IO's ASGI WebSocket, which also tells its socket the uvicorn connection."""
-
-    async def __call__(self, environ: dict[str, Any]) -> Any:
-        sock = getattr(self.handler, "__self__", None)
-        proto = direct.protocol_of(environ.get("asgi.scope"))
-        if sock is not None and proto is not None:
-            setattr(sock, PROTOCOL_ATTR, proto)
-        return await super().__call__(environ)
-
-    async def wait(self) -> Any:
-        return sioguard.check_frame(await super().wait())
-
-
-class SioClient:
-    """One connected Socket.IO client as a hub sink.
-
-    Once the client is on a WebSocket, events are written straight to its socket (see
-    :mod:`herald.delivery.direct`), or to :attr:`backlog` while the socket's buffer is
-    full. A client still long-polling gets them through Engine.IO's queue, and stays on
-    that queue for good once anything went there, so that events never overtake each other.
-    """
-
-    transport = TRANSPORT
-
-    def __init__(self, owner: SocketIOTransport, sid: str, eio_sid: str, principal: Principal):
-        self.owner = owner
-        self.sid = sid
-        self.eio_sid = eio_sid
-        self.principal = principal
-        self.floor: OffsetKey | None = None
-        self.replay: asyncio.Task[None] | None = None
-        self.cut = False
-        self.sent = SentWindows()
-        self.proto: direct.HeraldWebSocketProtocol | None = None
-        self.on_engine_queue = False
-        self.backlog: deque[Entry] = deque()
-        self.flusher: asyncio.Task[None] | None = None
-        self.slot = Slot(TRANSPORT, "unknown", principal.subject)
-
-    def _socket(self) -> Any:
-        return self.owner.sio.eio.sockets.get(self.eio_sid)
-
-    def _queue(self) -> asyncio.Queue[Any] | None:
-        sock = self._socket()
-        if sock is None or sock.closed or sock.closing:
-            return None
-        queue: asyncio.Queue[Any] = sock.queue
-        return queue
-
-    def _queue_even_if_closing(self) -> asyncio.Queue[Any] | None:
-        sock = self._socket()
-        return None if sock is None else sock.queue
-
-    def _direct(self) -> direct.HeraldWebSocketProtocol | None:
-        """The connection to write to, or ``None`` while Engine.IO's queue carries events."""
-        if self.proto is None and not self.on_engine_queue:
-            sock = self._socket()
-            if sock is not None and sock.upgraded and not sock.upgrading:
-                self.proto = getattr(sock, PROTOCOL_ATTR, None)
-        return self.proto
-
-    def queue_depth(self) -> int:
-        queue = self._queue()
-        return len(self.backlog) + (queue.qsize() if queue is not None else 0)
-
-    def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
-        self.slot.sent += len(entries)
-        proto = self._direct()
-        if (
-            proto is not None
-            and not self.backlog
-            and direct.is_writable(proto)
-            and direct.shares_frames(proto)
-        ):
-            self.sent.last = entries[-1].key
-            direct.write_shared(
-                proto, shared, FRAME_CACHE, lambda: (event_frame(e)[0] for e in entries)
-            )
-            return
-        for entry in entries:
-            if self.cut:
-                return
-            self.offer(entry)
-
-    def offer(self, entry: Entry) -> None:
-        """Live path: never waits; a client ``client_queue`` events behind is cut off."""
-        if self._send(entry, self.owner.limit) == "full":
-            self.owner.cut_off(self, "slow_consumer")
-
-    async def put(self, entry: Entry) -> None:
-        """Replay path: skip what this connection already got, wait for room, never cut."""
-        if self.sent.was_sent(entry):
-            return
-        room = self.owner.limit // 2 + 1
-        while (outcome := self._send(entry, room)) == "full":
-            await asyncio.sleep(0.01)
-        if outcome == "gone":
-            raise ClientGone(self.sid)
-        self.slot.sent += 1
-
-    def _send(self, entry: Entry, room: int) -> Literal["sent", "full", "gone"]:
-        """Write ``entry``, or queue it while fewer than ``room`` events wait, in order."""
-        proto = self._direct()
-        if proto is None:
-            queue = self._queue()
-            if queue is None:
-                return "gone"
-            if queue.qsize() >= room:
-                return "full"
-            self.on_engine_queue = True
-            queue.put_nowait(event_packet(entry))
-        elif not direct.is_open(proto):
-            return "gone"
-        elif not self.backlog and direct.is_writable(proto):
-            direct.write(proto, *event_frame(entry))
-        elif len(self.backlog) >= room:
-            return "full"
-        else:
-            self.backlog.append(entry)
-            if self.flusher is None:
-                self.flusher = self.owner._spawn(self._flush(proto))
-        self.sent.last = entry.key
-        return "sent"
-
-    async def _flush(self, proto: direct.HeraldWebSocketProtocol) -> None:
-        """Write the backlog, in order, as the socket's buffer drains."""
-        try:
-            while self.backlog:
-                await proto.writable.wait()
-                if not direct.is_open(proto):
-                    self.backlog.clear()
-                    return
-                while self.backlog and proto.writable.is_set():
-                    direct.write(proto, *event_frame(self.backlog.popleft()))
-        finally:
-            self.flusher = None
-
-    def discard_backlog(self) -> None:
-        self.backlog.clear()
-        if self.flusher is not None:
-            self.flusher.cancel()
-
-    def drop_backlog(self) -> None:
-        """Discard the backlog and whatever waits in Engine.IO's queue."""
-        self.discard_backlog()
-        queue = self._queue()
-        if queue is not None:
-            while not queue.empty():
-                queue.get_nowait()
-                queue.task_done()
 
 
 def _handshake_token(environ: Mapping[str, Any], auth: Any) -> str | None:
@@ -261,23 +53,41 @@ def _handshake_token(environ: Mapping[str, Any], auth: Any) -> str | None:
     return token_from_headers_and_query(headers, query)
 
 
+class _Pending:
+    """What the connect handler decided, carried out once the ``CONNECT`` is queued."""
+
+    __slots__ = ("plan", "session")
+
+    def __init__(self, session: Session, plan: subscribe.Plan) -> None:
+        self.session, self.plan = session, plan
+
+
 class SocketIOTransport:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, session_key: Callable[[str], str]) -> None:
         self.ctx = ctx
-        self.redis = ctx.redis
-        self.log_key = ctx.log_key
         self.hub = ctx.hub
         self.tail = ctx.tail
-        self.auth = ctx.auth
-        self.limiter = ctx.limiter
         self.limit = ctx.settings.client_queue
+        self.sessions = Sessions(ctx.redis, session_key)
         self.clients: dict[str, SioClient] = {}
+        self._pending: dict[str, _Pending] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.sio = socketio.AsyncServer(
-            async_mode="asgi", cors_allowed_origins="*", transports=["polling", "websocket"]
+        self.sio = HeraldSocketServer(
+            after_connect=self._after_connect,
+            async_mode="asgi",
+            cors_allowed_origins="*",
+            transports=["polling", "websocket"],
+            # A client's packet may be as large as any other request body; a larger one is
+            # refused before it is buffered (HTTP 413, or WebSocket close 1009).
+            max_http_buffer_size=ctx.settings.max_body_bytes,
         )
         eio: Any = self.sio.eio
-        eio._async = {**eio._async, "websocket": _EngineWebSocket}
+        websocket = type(
+            "HeraldEngineWebSocket",
+            (EngineWebSocket,),
+            {"max_message": ctx.settings.max_body_bytes},
+        )
+        eio._async = {**eio._async, "websocket": websocket}
         sioguard.install(self.sio)
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -292,28 +102,22 @@ class SocketIOTransport:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+    def spawn(self, coro: Any) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+    async def _on_connect(
+        self, sid: str, environ: dict[str, Any], auth: Any = None
+    ) -> dict[str, Any]:
+        """Authenticate and plan the session; delivery starts in :meth:`_after_connect`."""
         try:
-            principal = self.auth.authenticate(_handshake_token(environ, auth))
+            principal = self.ctx.auth.authenticate(_handshake_token(environ, auth))
         except HeraldError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.detail, {"error": exc.code, "detail": exc.detail}
             ) from exc
-        # Compat mode delivers what is appended from now on: events already in the log
-        # that the tail has not dispatched yet are not this client's (a subscribe with
-        # ``since`` replays them in order instead).
-        newest = await self.redis.xrevrange(self.log_key, "+", "-", count=1)
-        floor = entries(newest)[0].key if newest else None
-        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
-        sock = self.sio.eio.sockets.get(eio_sid)
-        if sock is None or sock.closed:
-            return  # gone while the log was read
         try:
             slot = self.ctx.connections.admit(
                 TRANSPORT, client_address(environ.get("asgi.scope")), principal.subject
@@ -322,18 +126,51 @@ class SocketIOTransport:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.detail, {"error": exc.code, "detail": exc.detail}
             ) from exc
-        sock.poll = functools.partial(_bounded_poll, sock)
-        client = SioClient(self, sid, eio_sid, principal)
+        try:
+            session, plan, _ = await open_session(self.ctx, self.sessions, auth, principal)
+        except BaseException:
+            self.ctx.connections.release(slot)
+            raise
+        eio_sid = self.sio.manager.eio_sid_from_sid(sid, "/")
+        sock = self.sio.eio.sockets.get(eio_sid)
+        if sock is None or sock.closed:
+            self.ctx.connections.release(slot)
+            return {"pid": session.pid}  # gone while the session was read: nothing starts
+        sock.poll = functools.partial(bounded_poll, sock)
+        client = SioClient(self, sid, eio_sid, principal, offsets=knows_recovery(environ, auth))
         client.slot = slot
         slot.depth = client.queue_depth
+        client.pid = session.pid
         self.clients[sid] = client
-        selector = compat_selector(principal)
-        slot.subscribed("compat", selector)
-        client.sent.open(max(self.tail.position, floor or (0, 0)), selector)
-        self.hub.join(client, selector, floor=floor)
+        self._pending[sid] = _Pending(session, plan)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
+        return {"pid": session.pid}
+
+    async def _after_connect(self, sid: str, namespace: str) -> None:
+        pending = self._pending.pop(sid, None)
+        client = self.clients.get(sid)
+        if pending is None or client is None or not pending.session.active:
+            return
+        kind = "compat" if pending.session.sub is None else "subscribe"
+        client.slot.subscribed(kind, pending.plan.selector)
+        self._start(client, pending.plan, ack=lambda _resume: None)
+
+    def _start(
+        self, client: SioClient, plan: subscribe.Plan, ack: Callable[[Resume], None]
+    ) -> None:
+        replay = subscribe.begin(
+            self.ctx,
+            client,
+            plan,
+            ack=ack,
+            active=lambda: self.clients.get(client.sid) is client and not client.cut,
+            sent=client.sent,
+        )
+        if replay is not None:
+            client.replay = self.spawn(self._replay(client, replay))
 
     def _forget(self, client: SioClient) -> None:
+        self._pending.pop(client.sid, None)
         if self.clients.pop(client.sid, None) is None:
             return
         self.ctx.connections.release(client.slot)
@@ -341,59 +178,61 @@ class SocketIOTransport:
         if client.replay is not None:
             client.replay.cancel()
         client.discard_backlog()
-        self.limiter.forget(client.sid)
+        self.ctx.limiter.forget(client.sid)
         metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         client = self.clients.get(sid)
-        if client is not None:
-            self._forget(client)
-            # Engine.IO leaves a pending long-poll hanging until its ping timeout, so a
-            # polling client's disconnect would take half a minute: answer it now.
-            queue = client._queue_even_if_closing()
-            if queue is not None:
-                queue.put_nowait(None)
+        if client is None:
+            return
+        self._forget(client)
 
     async def _on_subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         client = self.clients.get(sid)
         if client is None:
             return {"error": "not_connected", "detail": "connect first"}
-        if not self.limiter.allow(sid):
-            retry = round(self.limiter.retry_after(sid), 3)
-            return {
-                "error": "rate_limited",
-                "detail": "too many subscribe requests",
-                "retryAfter": retry,
-            }
         try:
-            sub = parse_subscription(data, client.principal)
+            plan = await subscribe.prepare(self.ctx, sid, data, client.principal)
         except HeraldError as exc:
             client.slot.errors += 1
-            return {"error": exc.code, "detail": exc.detail}
+            return subscribe.refusal(exc)
+        if self.clients.get(sid) is not client:
+            return {"error": "not_connected", "detail": "disconnected"}
+        self._stop_delivery(client)
+        client.slot.subscribed("subscribe", plan.selector)
+        raw = {k: v for k, v in (data or {}).items() if k != "since"}
+        self.spawn(self._remember(client, raw, True))
+        acked: dict[str, Any] = {}
+
+        def ack(resume: Resume) -> None:
+            acked.update(recovered=resume.recovered, offset=resume.offset)
+
+        self._start(client, plan, ack)
+        return acked
+
+    async def _on_unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
+        client = self.clients.get(sid)
+        if client is None:
+            return {"error": "not_connected", "detail": "connect first"}
+        self._stop_delivery(client)
+        client.sent.open(self.tail.position, None)
+        self.spawn(self._remember(client, None, False))
+        return {"success": True, "offset": self.tail.offset}
+
+    def _stop_delivery(self, client: SioClient) -> None:
         if client.replay is not None:
             client.replay.cancel()
         self.hub.leave(client)
-        resume = await plan_resume(self.redis, self.log_key, sub.since, self.tail)
-        if sid not in self.clients:
-            return {"error": "not_connected", "detail": "disconnected"}
-
-        def go_live(last: str) -> None:
-            if sid in self.clients and not client.cut:
-                self.hub.join(client, sub.selector, floor=offset_key(last))
-
         client.slot.unsubscribed()
-        client.slot.subscribed("subscribe", sub.selector)
-        if resume.after is None and not resume.from_oldest:
-            client.sent.open(self.tail.position, sub.selector)
-            go_live(self.tail.offset)
-        else:
-            start = offset_key(resume.after) if resume.after is not None else (0, 0)
-            client.sent.open(start, sub.selector)
-            replay = catch_up(
-                self.redis, self.log_key, resume, sub.selector, self.tail, client.put, go_live
-            )
-            client.replay = self._spawn(self._replay(client, replay))
-        return {"recovered": resume.recovered, "offset": resume.offset}
+
+    async def _remember(self, client: SioClient, sub: dict[str, Any] | None, active: bool) -> None:
+        """Keep the session's subscription, for a recovering reconnect to restore it."""
+        if client.pid is None:
+            return
+        session = await self.sessions.load(client.pid)
+        if session is not None:
+            session.sub, session.active = sub, active
+            await self.sessions.save(session)
 
     async def _replay(self, client: SioClient, replay: Coroutine[Any, Any, None]) -> None:
         try:
@@ -404,17 +243,6 @@ class SocketIOTransport:
             log.exception("replay for %s failed", client.sid)
             self.cut_off(client, "replay_failed")
 
-    async def _on_unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
-        client = self.clients.get(sid)
-        if client is None:
-            return {"error": "not_connected", "detail": "connect first"}
-        if client.replay is not None:
-            client.replay.cancel()
-        self.hub.leave(client)
-        client.slot.unsubscribed()
-        client.sent.open(self.tail.position, None)
-        return {"success": True, "offset": self.tail.offset}
-
     def cut_off(self, client: SioClient, reason: str) -> None:
         """Stop delivery now (synchronously) and disconnect the client in the background."""
         if client.cut:
@@ -423,7 +251,7 @@ class SocketIOTransport:
         self.hub.leave(client)
         if reason == "slow_consumer":
             metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
-        self._spawn(self._disconnect(client, reason))
+        self.spawn(self._disconnect(client, reason))
 
     async def _disconnect(self, client: SioClient, reason: str) -> None:
         # Drop the backlog: memory is freed now and the client resumes from its offset.
@@ -437,9 +265,8 @@ class SocketIOTransport:
         proto = client._direct()
         direct_notice = False
         try:
-            direct_notice = release.sio_notice(
-                proto, client.on_engine_queue, DISCONNECT_EVENT, notice
-            )
+            # Direct only when nothing waits in Engine.IO's queue (``proto`` says so).
+            direct_notice = release.sio_notice(proto, proto is None, DISCONNECT_EVENT, notice)
             if not direct_notice:
                 await self.sio.emit(DISCONNECT_EVENT, notice, to=client.sid)
             await self.sio.disconnect(client.sid)

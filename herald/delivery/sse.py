@@ -22,13 +22,12 @@ from starlette.responses import JSONResponse, Response
 
 from herald import metrics
 from herald.auth import token_from_headers_and_query
-from herald.delivery import release
+from herald.delivery import release, subscribe
 from herald.delivery.connections import HeldResponse, Refused, Slot, refusal
-from herald.delivery.entry import Entry, OffsetKey, offset_key
+from herald.delivery.entry import Entry, OffsetKey
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
-from herald.delivery.replay import Resume, catch_up, plan_resume
-from herald.delivery.subscription import Subscription, parse_subscription
+from herald.delivery.replay import Resume
 from herald.delivery.transport import Context
 from herald.errors import HeraldError
 
@@ -93,25 +92,13 @@ class SseStream:
             self.ctx.hub.leave(self)
             self.outbox.close()
 
-    async def body(self, sub: Subscription, resume: Resume) -> AsyncIterator[str]:
-        ack = {"recovered": resume.recovered, "offset": resume.offset}
-        yield f"retry: 2000\nevent: subscribed\ndata: {orjson.dumps(ack).decode()}\n\n"
+    async def body(self, plan: subscribe.Plan) -> AsyncIterator[str]:
+        def ack(resume: Resume) -> None:
+            data = orjson.dumps({"recovered": resume.recovered, "offset": resume.offset})
+            self.outbox.push(f"retry: 2000\nevent: subscribed\ndata: {data.decode()}\n\n")
 
-        def go_live(last: str) -> None:
-            if self.ended is None:
-                self.ctx.hub.join(self, sub.selector, floor=offset_key(last))
-
-        replay = asyncio.create_task(
-            catch_up(
-                self.ctx.redis,
-                self.ctx.log_key,
-                resume,
-                sub.selector,
-                self.ctx.tail,
-                self.put,
-                go_live,
-            )
-        )
+        begun = subscribe.begin(self.ctx, self, plan, ack=ack, active=lambda: self.ended is None)
+        replay = asyncio.create_task(begun) if begun is not None else None
         heartbeat = self.ctx.settings.heartbeat_interval
         try:
             while True:
@@ -127,9 +114,10 @@ class SseStream:
             yield f"event: error\ndata: {detail}\n\n"
         finally:
             self.end("closed")
-            replay.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await replay
+            if replay is not None:
+                replay.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await replay
 
 
 async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response:
@@ -138,29 +126,28 @@ async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response
             token_from_headers_and_query(request.headers, request.query_params)
         )
         client = request.client.host if request.client else "unknown"
-        if not ctx.limiter.allow(f"sse:{client}"):
-            return JSONResponse(
-                {"error": "rate_limited", "detail": "too many subscribe requests"},
-                status_code=429,
-                headers={"Retry-After": str(int(ctx.limiter.retry_after(f"sse:{client}")) + 1)},
-            )
-        sub = parse_subscription(raw, principal)
-        resume = await plan_resume(ctx.redis, ctx.log_key, sub.since, ctx.tail)
+        plan = await subscribe.prepare(ctx, f"sse:{client}", raw, principal)
         slot = ctx.connections.admit(TRANSPORT, client, principal.subject)
+    except subscribe.RateLimited as exc:
+        return JSONResponse(
+            {"error": "rate_limited", "detail": exc.detail},
+            status_code=429,
+            headers={"Retry-After": str(int(exc.retry_after) + 1)},
+        )
     except Refused as exc:
         return refusal(exc)
     except HeraldError as exc:
         return _error(exc)
     stream = SseStream(ctx, release.transport_of(request.scope))
     stream.slot = slot
-    slot.subscribed(TRANSPORT, sub.selector)
+    slot.subscribed(TRANSPORT, plan.selector)
     slot.depth = lambda: len(stream.outbox)
     ctx.sse_streams.add(stream)
     metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
 
     async def body() -> AsyncIterator[str]:
         try:
-            async for chunk in stream.body(sub, resume):
+            async for chunk in stream.body(plan):
                 yield chunk
         finally:
             stream.finished = True

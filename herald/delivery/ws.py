@@ -31,13 +31,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct, release
+from herald.delivery import direct, release, subscribe
 from herald.delivery.connections import CLOSE_TRY_LATER, Refused, Slot
-from herald.delivery.entry import Entry, OffsetKey, offset_key
+from herald.delivery.entry import Entry, OffsetKey
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
-from herald.delivery.replay import catch_up, plan_resume
-from herald.delivery.subscription import parse_subscription
+from herald.delivery.replay import Resume
 from herald.delivery.transport import Context
 from herald.errors import HeraldError
 
@@ -306,29 +305,28 @@ class WsConnection:
             raise BadRequest("duplicate_id", f"subscription {sub_id!r} is already active", sub_id)
         if len(self.subs) >= MAX_SUBSCRIPTIONS:
             raise BadRequest("too_many", f"at most {MAX_SUBSCRIPTIONS} subscriptions", sub_id)
-        if not self.ctx.limiter.allow(self.client_id):
-            retry = self.ctx.limiter.retry_after(self.client_id)
-            raise BadRequest("rate_limited", f"too many requests; retry in {retry:.2f}s", sub_id)
-        try:
-            spec = parse_subscription(payload, self.principal)
-        except HeraldError as exc:
-            raise BadRequest(exc.code, exc.detail, sub_id) from exc
         sub = WsSubscription(self, sub_id)
         self.subs[sub_id] = sub
-        self.slot.subscribed(sub_id, spec.selector)
-        resume = await plan_resume(self.ctx.redis, self.ctx.log_key, spec.since, self.ctx.tail)
+        try:
+            plan = await subscribe.prepare(self.ctx, self.client_id, payload, self.principal)
+        except HeraldError as exc:
+            if self.subs.get(sub_id) is sub:
+                del self.subs[sub_id]
+            raise BadRequest(exc.code, _refusal_detail(exc), sub_id) from exc
+        self.slot.subscribed(sub_id, plan.selector)
         if self.subs.get(sub_id) is not sub:
             return
-        self.push(_frame(STARTED, sub_id, {"recovered": resume.recovered, "offset": resume.offset}))
 
-        def go_live(last: str) -> None:
-            if self.subs.get(sub_id) is sub:
-                self.ctx.hub.join(sub, spec.selector, floor=offset_key(last))
+        def ack(resume: Resume) -> None:
+            self.push(
+                _frame(STARTED, sub_id, {"recovered": resume.recovered, "offset": resume.offset})
+            )
 
-        replay = catch_up(
-            self.ctx.redis, self.ctx.log_key, resume, spec.selector, self.ctx.tail, sub.put, go_live
+        replay = subscribe.begin(
+            self.ctx, sub, plan, ack=ack, active=lambda: self.subs.get(sub_id) is sub
         )
-        sub.replay = asyncio.create_task(self._replay(sub, replay))
+        if replay is not None:
+            sub.replay = asyncio.create_task(self._replay(sub, replay))
 
     async def _replay(self, sub: WsSubscription, replay: Any) -> None:
         try:
@@ -342,6 +340,12 @@ class WsConnection:
                 self.push(
                     _frame(ERROR, sub.id, {"error": "replay_failed", "detail": "resubscribe"})
                 )
+
+
+def _refusal_detail(exc: HeraldError) -> str:
+    if isinstance(exc, subscribe.RateLimited):
+        return f"too many requests; retry in {exc.retry_after:.2f}s"
+    return exc.detail
 
 
 async def endpoint(ctx: Context, ws: WebSocket) -> None:

@@ -101,6 +101,10 @@ class Keys:
     def reconcile_lock(self) -> str:
         return f"{self.prefix}:reconcile:lock"
 
+    def sio_session(self, pid: str) -> str:
+        """string (JSON, with a TTL): a Socket.IO session's recovery state, by its ``pid``."""
+        return f"{self.prefix}:sio:session:{pid}"
+
     @property
     def stats(self) -> str:
         """hash: global counters (polls, errors by kind)."""
