@@ -15,11 +15,13 @@ subclass takes over three of its handlers (its private API; the version is pinne
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import engineio.exceptions
 import socketio
 from socketio import packet as sio_packet
 
@@ -56,6 +58,18 @@ MALFORMED = ThrottledLog(log, MALFORMED_LOG_INTERVAL)
 def describe(exc: BaseException) -> str:
     """A short, single-line reason (never the packet itself: it may be huge or hostile)."""
     return f"{type(exc).__name__}: {str(exc)[:80]}".replace("\n", " ")
+
+
+async def _guarded_receive(sock: Any, receive: Callable[[Any], Awaitable[None]], pkt: Any) -> None:
+    """Engine.IO's ``receive``: a malformed packet closes the session with one log line."""
+    try:
+        await receive(pkt)
+    except engineio.exceptions.EngineIOError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        MALFORMED.warning("malformed Engine.IO packet; closing the connection: %s", describe(exc))
+        await sock.close(wait=False, abort=True)
+        raise engineio.exceptions.SocketIsClosedError() from exc
 
 
 class HeraldSocketServer(socketio.AsyncServer):  # type: ignore[misc]
@@ -105,6 +119,12 @@ class HeraldSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         await self.manager.connect(sid, namespace)
         if self.after_connect is not None:
             await self.after_connect(sid, namespace)
+
+    async def _handle_eio_connect(self, eio_sid: str, environ: Any) -> Any:
+        sock = self.eio.sockets.get(eio_sid)
+        if sock is not None:
+            sock.receive = functools.partial(_guarded_receive, sock, sock.receive)
+        return await super()._handle_eio_connect(eio_sid, environ)
 
     async def _handle_eio_disconnect(self, eio_sid: str, reason: Any) -> None:
         await super()._handle_eio_disconnect(eio_sid, reason)
