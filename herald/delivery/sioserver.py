@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import engineio.exceptions
+import engineio.packet
 import socketio
 from socketio import packet as sio_packet
 
@@ -130,8 +131,10 @@ class HeraldSocketServer(socketio.AsyncServer):  # type: ignore[misc]
         await super()._handle_eio_disconnect(eio_sid, reason)
         # Engine.IO leaves a pending long-poll hanging until its ping timeout, so a closing
         # polling client would wait half a minute: answer it now.
+        # A NOOP answers it, as the Engine.IO protocol asks; ``None`` ends the socket's queue.
         sock = self.eio.sockets.get(eio_sid)
         if sock is not None:
+            sock.queue.put_nowait(engineio.packet.Packet(engineio.packet.NOOP))
             sock.queue.put_nowait(None)
 
     async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
