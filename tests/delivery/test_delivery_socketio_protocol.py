@@ -10,7 +10,7 @@ import orjson
 import pytest
 import socketio
 import websockets
-from delivery_helpers import Server, append_n
+from delivery_helpers import Server, append_n, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -121,3 +121,30 @@ async def test_malformed_packets_log_one_line_not_a_traceback_each(
     assert len(lines) <= 2, text
     assert not any(r.exc_info for r in caplog.records), text
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("recovery", [None, True])
+async def test_the_offset_argument_only_for_clients_that_take_it(
+    server: Server, recovery: bool | None
+) -> None:
+    """A Python handler gets the body alone, unless the client asks for the offset too."""
+    client = socketio.AsyncClient(reconnection=False)
+    got: list[tuple[Any, ...]] = []
+
+    async def on_tweet(*args: Any) -> None:
+        got.append(args)
+
+    client.on("stream:tweet:new", on_tweet)
+    auth = {"recovery": recovery} if recovery is not None else None
+    await client.connect(server.url, transports=["websocket"], auth=auth)
+    try:
+        (offset,) = await append_n(server.redis, server.keys, 1)
+        await wait_for(lambda: len(got) == 1)
+        if recovery:
+            body, last = got[0]
+            assert last == offset == body["offset"]
+        else:
+            ((body,),) = got
+            assert body["offset"] == offset
+    finally:
+        await client.disconnect()
