@@ -107,9 +107,12 @@ async def newest_offset(ctx: Context) -> str:
 
 
 async def open_session(
-    ctx: Context, sessions: Sessions, auth: Any, principal: Principal
+    ctx: Context, sessions: Sessions, auth: Any, principal: Principal, *, keep: bool = True
 ) -> tuple[Session, Plan, bool]:
     """The session a handshake continues (``True``) or the fresh one it starts (``False``).
+
+    A fresh session is stored only when ``keep``: a client that cannot recover (it gets no
+    offsets) would only leave keys behind.
 
     Compat mode delivers what is appended from the handshake on: events already in the log
     that the tail has not dispatched yet are not a fresh session's (``since`` replays them).
@@ -119,7 +122,8 @@ async def open_session(
         return found[0], found[1], True
     start = await newest_offset(ctx)
     session = Session(secrets.token_urlsafe(18), start)
-    await sessions.save(session)
+    if keep:
+        await sessions.save(session)
     fresh = Plan(compat_selector(principal), Resume(True, start, None), floor=start)
     return session, fresh, False
 

@@ -126,8 +126,11 @@ class SocketIOTransport:
             raise socketio.exceptions.ConnectionRefusedError(
                 exc.detail, {"error": exc.code, "detail": exc.detail}
             ) from exc
+        offsets = knows_recovery(environ, auth)
         try:
-            session, plan, _ = await open_session(self.ctx, self.sessions, auth, principal)
+            session, plan, _ = await open_session(
+                self.ctx, self.sessions, auth, principal, keep=offsets
+            )
         except BaseException:
             self.ctx.connections.release(slot)
             raise

@@ -148,3 +148,21 @@ async def test_the_offset_argument_only_for_clients_that_take_it(
             assert body["offset"] == offset
     finally:
         await client.disconnect()
+
+
+async def test_an_upgraded_client_moves_to_direct_writes_in_order(server: Server) -> None:
+    """Polling first (CONNECT and early events in Engine.IO's queue), then the upgrade."""
+    client = socketio.AsyncClient(reconnection=False)
+    got: list[dict[str, Any]] = []
+    client.on("stream:tweet:new", got.append)
+    await client.connect(server.url)  # polling, then an upgrade to WebSocket
+    try:
+        early = await append_n(server.redis, server.keys, 20)
+        await wait_for(lambda: client.transport() == "websocket")
+        late = await append_n(server.redis, server.keys, 20, start=100)
+        await wait_for(lambda: len(got) == 40)
+        assert [e["offset"] for e in got] == early + late
+        (sio_client,) = server.delivery.socketio.clients.values()
+        assert (sio_client.proto is not None) is server.direct_writes
+    finally:
+        await client.disconnect()
