@@ -5,8 +5,8 @@ the connection's handler without the disconnect that frees the client (its slot 
 membership stayed until the ping timeout). python-socketio logs a full traceback for every
 packet it cannot decode, so a client could flood the server's log. :func:`check_frame`
 refuses such a frame before Engine.IO parses it (the connection then closes as if the
-client had gone), and :func:`install` turns a Socket.IO decoding error into one line and a
-server-side disconnect.
+client had gone), and :func:`install` turns a Socket.IO decoding error into a server-side
+disconnect and one log line, rate-limited (:data:`herald.delivery.sioserver.MALFORMED`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import socketio
+
+from herald.delivery.sioserver import MALFORMED as MALFORMED_LOG
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def install(sio: socketio.AsyncServer) -> None:
             await handle(eio_sid, data)
         except MALFORMED as exc:
             reason = f"{type(exc).__name__}: {exc}"[:100]
-            log.info("malformed Socket.IO packet (%s); closing the connection", reason)
+            MALFORMED_LOG.warning("malformed Socket.IO packet (%s); closing the connection", reason)
             await eio.disconnect(eio_sid)
 
     eio.on("message", guarded)

@@ -7,8 +7,9 @@ subclass takes over three of its handlers (its private API; the version is pinne
   recovery ``pid``); ``after_connect`` runs once the ``CONNECT`` packet is queued, so a
   transport starts delivery only behind it. An unknown namespace gets the protocol's
   ``{"message": "Invalid namespace"}``.
-- **Malformed packets** close the connection (as the protocol asks) with one log line,
-  rate-limited, instead of a traceback per packet.
+- **Malformed packets**, and events for a namespace the client is not connected to, close
+  the connection (as socket.io's server does) with one log line, rate-limited, instead of
+  a traceback per packet or a call that is never answered.
 - **Unknown events** called with an ack get an ``{error: "unknown_event", detail}`` ack
   instead of a silence the caller can only time out on.
 """
@@ -146,6 +147,20 @@ class HeraldSocketServer(socketio.AsyncServer):  # type: ignore[misc]
                 "malformed Socket.IO packet; closing the connection: %s", describe(exc)
             )
             await self.eio.disconnect(eio_sid)
+
+    async def _handle_event(self, eio_sid: str, namespace: str | None, id: Any, data: Any) -> None:
+        # As socket.io's own server does: a packet for a namespace the client is not
+        # connected to (it left with ``41``, or never joined) ends the connection, instead
+        # of a call that would never be answered.
+        namespace = namespace or "/"
+        sid = self.manager.sid_from_eio_sid(eio_sid, namespace)
+        if sid is None or not self.manager.is_connected(sid, namespace):
+            MALFORMED.warning(
+                "Socket.IO event outside a connected namespace; closing the connection"
+            )
+            await self.eio.disconnect(eio_sid)
+            return
+        await super()._handle_event(eio_sid, namespace, id, data)
 
     async def _trigger_event(self, event: Any, namespace: str, *args: Any) -> Any:
         ret = await super()._trigger_event(event, namespace, *args)

@@ -140,7 +140,7 @@ class SocketIOTransport:
             self.ctx.connections.release(slot)
             return {"pid": session.pid}  # gone while the session was read: nothing starts
         sock.poll = functools.partial(bounded_poll, sock)
-        client = SioClient(self, sid, eio_sid, principal, offsets=knows_recovery(environ, auth))
+        client = SioClient(self, sid, eio_sid, principal, offsets=offsets)
         client.slot = slot
         slot.depth = client.queue_depth
         client.pid = session.pid
