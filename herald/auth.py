@@ -2,8 +2,12 @@
 
 Auth is on when ``HERALD_API_KEYS`` or ``HERALD_JWT_SECRET`` is set. A token is first
 compared with every API key (constant time, all keys, so timing says nothing about which
-one nearly matched), then, if a JWT secret is set, verified as a JWT. A JWT's optional
-``streams`` claim limits which streams its bearer may receive.
+one nearly matched), then, if a JWT secret is set, verified as a JWT.
+
+What a caller may do (docs/auth.md): an API key is an administrator. A JWT's optional
+``streams`` claim limits its bearer to those stream ids (absent: every stream); its optional
+``admin: true`` claim adds what reaches beyond single streams: starting streams, stop-all
+and the X accounts. ``admin`` with a ``streams`` list is refused as contradictory.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from herald import redaction
 from herald.config import Settings
 from herald.errors import AuthError
 
@@ -27,15 +32,24 @@ class Principal:
 
     subject: str
     streams: frozenset[str] | None = None
+    admin: bool = False
+
+    @property
+    def all_streams(self) -> bool:
+        return self.streams is None
+
+    def may_access(self, stream_id: str) -> bool:
+        return self.streams is None or stream_id in self.streams
 
 
-ANONYMOUS = Principal("anonymous")
+ANONYMOUS = Principal("anonymous", admin=True)
 
 
 class Authenticator:
     def __init__(self, api_keys: list[str], jwt_secret: str | None) -> None:
         self._keys = [k.encode() for k in api_keys if k]
         self._secret = jwt_secret or None
+        redaction.register(jwt_secret, *api_keys)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
@@ -58,7 +72,7 @@ class Authenticator:
         for key in self._keys:
             matched |= hmac.compare_digest(raw, key)
         if matched:
-            return Principal("key:" + hashlib.sha256(raw).hexdigest()[:12])
+            return Principal("key:" + hashlib.sha256(raw).hexdigest()[:12], admin=True)
         if self._secret is not None and token.count(".") == 2:
             return self._decode_jwt(token)
         raise AuthError("invalid token")
@@ -79,11 +93,16 @@ class Authenticator:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise AuthError("invalid token: sub must be a non-empty string")
+        admin = claims.get("admin", False)
+        if not isinstance(admin, bool):
+            raise AuthError("invalid token: admin must be true or false")
         streams = claims.get("streams")
         if streams is None:
-            return Principal(subject)
+            return Principal(subject, admin=admin)
         if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
             raise AuthError("invalid token: streams must be a list of stream ids")
+        if admin:
+            raise AuthError("invalid token: an admin token cannot be limited to some streams")
         return Principal(subject, frozenset(streams))
 
 

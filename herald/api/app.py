@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,7 +16,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from herald import __version__
-from herald.api import events, streams, system
+from herald.api import events, openapi, streams, system
+from herald.api.access import attach, require_caller
 from herald.api.errors import error_response, install_error_handlers
 from herald.auth import Authenticator, token_from_headers_and_query
 from herald.errors import AuthError
@@ -27,6 +28,11 @@ from herald.service import Herald
 DASHBOARD_DIR = Path(__file__).resolve().parents[1] / "dashboard"
 OPEN_PATHS = ("/docs", "/openapi.json", "/redoc")
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
+# GET /api/events/log checks its own bounds; the document says what they are.
+_EVENT_LOG_BOUNDS: openapi.Bounds = {
+    ("/api/events/log", "limit"): {"minimum": 1, "maximum": events.MAX_LIMIT},
+    ("/api/events/log", "wait"): {"minimum": 0, "maximum": events.MAX_WAIT},
+}
 
 
 class _Guard(BaseHTTPMiddleware):
@@ -50,6 +56,7 @@ class _Guard(BaseHTTPMiddleware):
             except AuthError as exc:
                 return error_response(401, exc.code, exc.detail)
             client = principal.subject
+            attach(request, principal)
         if request.method in WRITE_METHODS and not self._writes.allow(client):
             wait = self._writes.retry_after(client)
             response = error_response(
@@ -70,11 +77,19 @@ def create_app(herald: Herald, *, write_rate: float = 20.0, write_burst: float =
     app.state.herald = herald
     install_error_handlers(app)
     auth = Authenticator.from_settings(herald.settings)
+    app.state.authenticator = auth
+    openapi.install(app, auth=auth.enabled, bounds=_EVENT_LOG_BOUNDS)
     app.add_middleware(_Guard, auth=auth, writes=TokenBucket(write_rate, write_burst))
+    # Every /api route declares its access level (herald.api.access; docs/auth.md).
     app.include_router(streams.build_router(herald))
     app.include_router(system.build_router(herald))
     # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.
-    app.include_router(events.build_router(herald))
+    # The log filters by the token's claim itself; any authenticated caller may read it.
+    app.include_router(
+        events.build_router(herald),
+        dependencies=[Depends(require_caller)],
+        responses=openapi.errors(400),
+    )
     mount_mcp(app, herald)  # app.state.mcp: `await app.state.mcp.aclose()` on shutdown
     asgi: ASGIApp = app
     if herald.delivery is not None:

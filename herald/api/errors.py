@@ -42,6 +42,7 @@ def install_error_handlers(app: FastAPI) -> None:
         extra: dict[str, Any] = {}
         if isinstance(exc, StreamExists):
             extra["streamId"] = exc.stream_id
+        extra.update(getattr(exc, "fields", {}))
         if exc.status >= 500:
             log.error("request failed: %s", exc.detail)
         return error_response(exc.status, exc.code, exc.detail, **extra)
@@ -55,4 +56,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSON:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        response = error_response(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # Allow on a 405, for one
+        return response
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSON:
+        """A bug still answers JSON, and says nothing of herald's insides (the log has them)."""
+        log.error(
+            "unexpected %s on %s %s",
+            type(exc).__name__,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        return error_response(
+            500, "internal", "herald failed to handle this request; the server log says why"
+        )

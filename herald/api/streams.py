@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
+from herald.api.access import (
+    Caller,
+    Forbidden,
+    StreamCaller,
+    check_stream,
+    require_admin,
+    require_all_streams,
+    require_caller,
+    require_stream,
+    visible,
+)
 from herald.api.body import only, read_json
+from herald.api.openapi import errors
 from herald.api.responses import JSON
 from herald.engine.manager import StreamManager
-from herald.errors import ValidationError
+from herald.errors import HeraldError, ValidationError
 from herald.service import Herald
 
 START_FIELDS = {"type", "username", "interval", "authToken", "userId", "options"}
@@ -34,7 +46,11 @@ _START_DOC = _body_schema(
         "type": {"type": "string", "enum": ["tweet", "follower", "mention"]},
         "username": {"type": "string", "pattern": "^@?[A-Za-z0-9_]{1,15}$"},
         "interval": {"type": "number", "description": "seconds (15 to 3600, default 60)"},
-        "authToken": {"type": "string", "description": "X auth_token cookie; stored encrypted"},
+        "authToken": {
+            "type": "string",
+            "description": "X auth_token cookie (one line of printable ASCII, at most "
+            "4096 characters); stored encrypted",
+        },
         "userId": {"type": "string"},
         "options": {"type": "object", "properties": {"followerSnapshotLimit": {"type": "integer"}}},
     },
@@ -44,23 +60,42 @@ _STOP_DOC = _body_schema({"streamId": {"type": "string"}}, ["streamId"])
 _UPDATE_DOC = _body_schema(
     {
         "interval": {"type": "number"},
-        "authToken": {"type": "string"},
+        "authToken": {"type": "string", "description": "as for start; needs the admin claim"},
         "options": {"type": "object"},
     },
     [],
 )
+ADMIN = [Depends(require_admin)]
+ANY = [Depends(require_caller)]
+ALL_STREAMS = [Depends(require_all_streams)]
+ONE_STREAM = [Depends(require_stream)]
+
+
+class PollBusy(HeraldError):
+    code = "poll_busy"
+    status = 409
+
+    fields: dict[str, Any] = {"outcome": "busy"}  # the dashboard reads it
 
 
 def build_router(herald: Herald) -> APIRouter:
     router = APIRouter(prefix="/api/streams", tags=["streams"])
     _collection_routes(router, herald.manager, herald.settings.max_body_bytes)
-    _stream_routes(router, herald.manager, herald.settings.max_body_bytes)
+    _stream_routes(
+        router, herald.manager, herald.settings.max_body_bytes, herald.settings.history_size
+    )
     return router
 
 
 def _collection_routes(router: APIRouter, manager: StreamManager, limit: int) -> None:
 
-    @router.post("/start", status_code=201, openapi_extra=_START_DOC)
+    @router.post(
+        "/start",
+        status_code=201,
+        openapi_extra=_START_DOC,
+        dependencies=ADMIN,
+        responses=errors(400, 409, 413),
+    )
     async def start(request: Request) -> JSON:
         """Start a stream. ``interval`` is given in seconds and answered in ms, as in the seed."""
         body = only(await read_json(request, limit=limit), START_FIELDS)
@@ -75,52 +110,62 @@ def _collection_routes(router: APIRouter, manager: StreamManager, limit: int) ->
         return JSON(stream, status_code=201)
 
     @router.get("")
-    async def list_streams() -> JSON:
-        streams = await manager.list_streams()
+    async def list_streams(principal: Caller) -> JSON:
+        """Every stream this caller may see (a token's ``streams`` claim filters the list)."""
+        streams = visible(principal, await manager.list_streams())
         return JSON({"streams": streams, "count": len(streams)})
 
-    @router.post("/stop", openapi_extra=_STOP_DOC)
-    async def stop(request: Request) -> JSON:
+    @router.post("/stop", openapi_extra=_STOP_DOC, responses=errors(400, 404, 413))
+    async def stop(request: Request, principal: Caller) -> JSON:
         """Stop and remove a stream. The body may come without a JSON Content-Type."""
         body = only(await read_json(request, limit=limit), {"streamId"})
         stream_id = body.get("streamId")
         if not isinstance(stream_id, str) or not stream_id:
             raise ValidationError("streamId: required, a non-empty string")
+        check_stream(principal, stream_id)
         return JSON(await manager.stop(stream_id))
 
-    @router.post("/stop-all")
+    @router.post("/stop-all", dependencies=ADMIN)
     async def stop_all() -> JSON:
         return JSON(await manager.stop_all())
 
-    @router.get("/stats")
+    @router.get("/stats", dependencies=ALL_STREAMS)
     async def stats() -> JSON:
         return JSON(await manager.stats())
 
 
-def _stream_routes(router: APIRouter, manager: StreamManager, limit: int) -> None:
-    @router.get("/{stream_id}")
+def _stream_routes(
+    router: APIRouter, manager: StreamManager, limit: int, history_size: int
+) -> None:
+    @router.get("/{stream_id}", dependencies=ONE_STREAM, responses=errors(404))
     async def status(stream_id: str) -> JSON:
         return JSON(await manager.status(stream_id))
 
-    @router.patch("/{stream_id}", openapi_extra=_UPDATE_DOC)
-    async def update(stream_id: str, request: Request) -> JSON:
+    @router.patch("/{stream_id}", openapi_extra=_UPDATE_DOC, responses=errors(400, 404, 413))
+    async def update(stream_id: str, request: Request, principal: StreamCaller) -> JSON:
+        """Change interval, options or authToken; a refused change stores nothing."""
         body = only(await read_json(request, limit=limit), UPDATE_FIELDS)
+        if "authToken" in body and not principal.admin:
+            raise Forbidden("authToken: adding an X session needs an API key or the admin claim")
         return JSON(await manager.update(stream_id, **body))
 
-    @router.post("/{stream_id}/pause")
+    @router.post("/{stream_id}/pause", dependencies=ONE_STREAM, responses=errors(404))
     async def pause(stream_id: str) -> JSON:
         return JSON(await manager.pause(stream_id))
 
-    @router.post("/{stream_id}/resume")
+    @router.post("/{stream_id}/resume", dependencies=ONE_STREAM, responses=errors(404))
     async def resume(stream_id: str) -> JSON:
         return JSON(await manager.resume(stream_id))
 
-    @router.post("/{stream_id}/poll")
+    @router.post("/{stream_id}/poll", dependencies=ONE_STREAM, responses=errors(400, 404, 409))
     async def poll(stream_id: str) -> JSON:
+        """Poll now. 409 ``poll_busy`` when a poll of this stream is already running."""
         result = await manager.poll_now(stream_id)
-        return JSON(result, status_code=409 if result["outcome"] == "busy" else 200)
+        if result["outcome"] == "busy":
+            raise PollBusy(f"a poll of stream {stream_id} is already running; try again shortly")
+        return JSON(result)
 
-    @router.get("/{stream_id}/history")
-    async def history(stream_id: str, limit: int = Query(50, ge=1)) -> JSON:
+    @router.get("/{stream_id}/history", dependencies=ONE_STREAM, responses=errors(400, 404))
+    async def history(stream_id: str, limit: int = Query(50, ge=1, le=history_size)) -> JSON:
         events = await manager.history(stream_id, limit)
         return JSON({"streamId": stream_id, "events": events, "count": len(events)})

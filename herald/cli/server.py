@@ -12,7 +12,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from herald import runtime
+from herald import redaction, runtime
 from herald.config import Settings
 from herald.errors import HeraldError
 
@@ -20,6 +20,7 @@ err = Console(stderr=True)
 
 
 def _setup_logging(verbose: bool) -> None:
+    redaction.install()  # no secret in any log line, whatever the level
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
@@ -118,6 +119,7 @@ def register(app: typer.Typer) -> None:
         """Run the API, real-time delivery, dashboard and one worker on http://127.0.0.1:3001."""
         _setup_logging(verbose)
         settings = Settings()
+        redaction.register(settings.session_cookie, settings.secret_key)
         try:
             check_bind(settings, host, insecure)
             runtime.run(_serve(settings, host, port, not no_worker, workers))
@@ -137,6 +139,7 @@ def register(app: typer.Typer) -> None:
         """Run extra pollers against a shared external Redis (REDIS_URL or REDIS_HOST)."""
         _setup_logging(verbose)
         settings = Settings()
+        redaction.register(settings.session_cookie, settings.secret_key)
         if settings.uses_embedded_redis:
             err.print(
                 "[red]error:[/] herald worker needs a shared Redis: set REDIS_URL (or REDIS_HOST). "

@@ -192,24 +192,32 @@ class StreamManager:
         if not updates:
             raise ValidationError("body: nothing to update (allowed: interval, authToken, options)")
         s = self._settings
-        meta: dict[str, Any] = {}
-        changed: list[str] = []
-        if "interval" in updates:
-            record.interval = validation.interval(
+        # Validate every field before anything is stored: a refused change stores nothing,
+        # not even the account an authToken would add to the shared pool.
+        interval = (
+            validation.interval(
                 updates["interval"],
                 minimum=s.min_interval,
                 maximum=s.max_interval,
                 default=record.interval,
             )
+            if "interval" in updates
+            else None
+        )
+        options = validation.options(updates["options"]) if "options" in updates else None
+        new_token = "authToken" in updates or "auth_token" in updates
+        token = validation.auth_token(updates.get("authToken", updates.get("auth_token")))
+        meta: dict[str, Any] = {}
+        changed: list[str] = []
+        if interval is not None:
+            record.interval = interval
             meta["interval"] = repr(record.interval)
             changed.append("interval")
-        if "options" in updates:
-            record.options = {**record.options, **validation.options(updates["options"])}
+        if options is not None:
+            record.options = {**record.options, **options}
             meta["options"] = orjson.dumps(record.options)
             changed.append("options")
-        token_value = updates.get("authToken", updates.get("auth_token"))
-        if "authToken" in updates or "auth_token" in updates:
-            token = validation.auth_token(token_value)
+        if new_token:
             record.account_id = await self._account_for(token)
             meta["accountId"] = record.account_id or ""
             changed.append("authToken")

@@ -67,12 +67,42 @@ def options(value: object) -> dict[str, Any]:
     return out
 
 
+MAX_COOKIE = 4096
+"""Characters in a session cookie: X's auth_token is 40, a full cookie header about 1.5 KB."""
+
+
+def cookie(value: object, *, field: str) -> str:
+    """An X session cookie as HTTP can carry it: one line of printable ASCII, bounded.
+
+    Anything else could never be sent in a Cookie header (httpx refuses it), so it would
+    only poison the account pool; it is refused here, naming ``field``.
+    """
+    rule = f"one line of printable ASCII, at most {MAX_COOKIE} characters"
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field}: required, the auth_token value or a cookie header")
+    text = value.strip()
+    if len(text) > MAX_COOKIE:
+        raise ValidationError(f"{field}: {len(text)} characters is too long ({rule})")
+    if not all(" " <= c <= "~" for c in text):
+        raise ValidationError(f"{field}: must be {rule}")
+    if "=" in text and not _has_auth_token(text):
+        raise ValidationError(f"{field}: a cookie header must hold an auth_token=... pair")
+    return text
+
+
+def _has_auth_token(header: str) -> bool:
+    for part in header.split(";"):
+        name, _, val = part.partition("=")
+        if name.strip() == "auth_token" and val.strip().strip('"'):
+            return True
+    return False
+
+
 def auth_token(value: object) -> str | None:
+    """A stream's optional ``authToken``: absent or empty means the shared accounts."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > 4096 or any(ord(c) < 32 for c in value):
-        raise ValidationError("authToken: must be a cookie value on one line (at most 4096 chars)")
-    return value
+    return cookie(value, field="authToken")
 
 
 def history_limit(value: object, *, maximum: int) -> int:

@@ -98,8 +98,8 @@ class McpMount:
         except AuthError as exc:
             await _refuse(send, 401, "unauthorized", exc.detail)
             return
-        if principal.streams is not None:
-            detail = "this token is limited to some streams; /mcp needs an unrestricted key"
+        if not principal.admin:  # MCP's tools start streams and read every one
+            detail = "/mcp needs an API key or a token with the admin claim (docs/auth.md)"
             await _refuse(send, 403, "forbidden", detail)
             return
         if self._task is None:

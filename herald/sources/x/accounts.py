@@ -16,6 +16,8 @@ from typing import Any, Literal, get_args
 
 import redis.asyncio as aioredis
 
+from herald import redaction
+from herald.engine import validation
 from herald.errors import AccountAuthFailed, ConfigError, RateLimited, ValidationError
 from herald.sources.x.ratelimit import RateLimitStore, RedisRateLimits
 from herald.store.keys import Keys
@@ -139,7 +141,13 @@ class AccountStore:
         return self._cipher.fingerprint(f"x:auth_token:{token}")
 
     async def add(self, cookie: str, label: str | None = None) -> Account:
-        """Store (or refresh) the account for ``cookie``; the same auth_token, the same id."""
+        """Store (or refresh) the account for ``cookie``; the same auth_token, the same id.
+
+        A cookie HTTP cannot carry (a newline, non-ASCII, over the bound) is refused here
+        too, whichever door it came through, so it never reaches the shared pool.
+        """
+        cookie = validation.cookie(cookie, field="cookie")
+        redaction.register(cookie)
         account_id = self.account_id(cookie)
         key = self._keys.account(account_id)
         sealed = self._cipher.encrypt(cookie.strip())
@@ -168,7 +176,12 @@ class AccountStore:
                 return await self.get(known)
             except AccountNotFound:
                 pass  # removed meanwhile: register it again
-        account = await self.add(cookie, label=ENV_LABEL)
+        try:
+            account = await self.add(cookie, label=ENV_LABEL)
+        except ValidationError as exc:
+            raise AccountAuthFailed(
+                f"HERALD_SESSION_COOKIE {exc.detail.removeprefix('cookie: ')}"
+            ) from None
         self._env_ids = {cookie: account.id}
         return account
 
@@ -215,6 +228,7 @@ class AccountStore:
         if len(self._plain) >= _PLAIN_SIZE:
             self._plain.clear()
         self._plain[sealed] = plain
+        redaction.register(plain)
         return plain
 
     async def list(self) -> list[Account]:

@@ -399,6 +399,13 @@ class XClient:
             raise FetchTimeout(
                 f"X did not answer {what} within {self._timeout:g}s ({type(exc).__name__})"
             ) from exc
+        except (httpx.LocalProtocolError, UnicodeEncodeError):
+            # The cookie cannot go in a header (a newline, non-ASCII): the account is unusable.
+            # No chained exception: its text would quote the cookie.
+            raise AccountAuthFailed(
+                "the session cookie of this X account is not a valid HTTP header value (one line "
+                "of printable ASCII); add a fresh one with `herald accounts add`"
+            ) from None
         except httpx.HTTPError as exc:
             raise UpstreamError(
                 f"could not reach X at {self._base} for {what} ({type(exc).__name__})"
