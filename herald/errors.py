@@ -62,6 +62,13 @@ class AuthError(HeraldError):
     status = 401
 
 
+class Forbidden(HeraldError):
+    """Authenticated, but the token's claims do not cover this stream or route."""
+
+    code = "forbidden"
+    status = 403
+
+
 # --- source errors ------------------------------------------------------------------
 class SourceError(HeraldError):
     """A fetch failed. ``kind`` is the label used in metrics and in ``stream:error``."""

@@ -20,14 +20,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from herald.auth import ANONYMOUS, Authenticator, Principal, token_from_headers_and_query
-from herald.errors import HeraldError
+from herald.errors import Forbidden
 
 PRINCIPAL_STATE = "principal"
-
-
-class Forbidden(HeraldError):
-    code = "forbidden"
-    status = 403
+__all__ = ["Forbidden", "require_admin", "require_all_streams", "require_caller", "require_stream"]
 
 
 def attach(request: Request, principal: Principal) -> None:

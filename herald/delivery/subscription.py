@@ -21,7 +21,7 @@ import orjson
 from herald.auth import Principal
 from herald.delivery.entry import Entry, is_offset
 from herald.delivery.filters import Filter, parse_filter
-from herald.errors import AuthError, ValidationError
+from herald.errors import Forbidden, ValidationError
 from herald.events import EVENT_TYPES
 
 MAX_STREAM_IDS = 1000
@@ -101,7 +101,7 @@ def restrict(stream_ids: frozenset[str] | None, principal: Principal) -> frozens
         return allowed
     extra = sorted(stream_ids - allowed)
     if extra:
-        raise AuthError(f"streamIds not permitted by your token: {', '.join(extra[:5])}")
+        raise Forbidden(f"streamIds not permitted by your token: {', '.join(extra[:5])}")
     return stream_ids
 
 
