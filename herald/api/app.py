@@ -32,7 +32,10 @@ WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 _EVENT_LOG_BOUNDS: openapi.Bounds = {
     ("/api/events/log", "limit"): {"minimum": 1, "maximum": events.MAX_LIMIT},
     ("/api/events/log", "wait"): {"minimum": 0, "maximum": events.MAX_WAIT},
+    ("/api/events/log", "since"): {"pattern": r"^(\$|\d{1,20}(-\d{1,20})?)?$"},
 }
+# Server-sent events (herald.delivery): their 200 is a text/event-stream.
+_EVENT_STREAMS = ("/api/events", "/api/streams/{stream_id}/events")
 
 
 class _Guard(BaseHTTPMiddleware):
@@ -78,7 +81,7 @@ def create_app(herald: Herald, *, write_rate: float = 20.0, write_burst: float =
     install_error_handlers(app)
     auth = Authenticator.from_settings(herald.settings)
     app.state.authenticator = auth
-    openapi.install(app, auth=auth.enabled, bounds=_EVENT_LOG_BOUNDS)
+    openapi.install(app, auth=auth.enabled, bounds=_EVENT_LOG_BOUNDS, event_streams=_EVENT_STREAMS)
     app.add_middleware(_Guard, auth=auth, writes=TokenBucket(write_rate, write_burst))
     # Every /api route declares its access level (herald.api.access; docs/auth.md).
     app.include_router(streams.build_router(herald))

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from herald.api.responses import JSON
@@ -36,6 +37,19 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
+def allowed_methods(request: Request) -> set[str]:
+    """The methods documented for this request's path: those of the routes that match it
+    literally (``/api/streams/stop``) if any, else of those matching a template."""
+    literal: set[str] = set()
+    templated: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(request.url.path):
+            found = literal if "{" not in str(route.path) else templated
+            found |= set(route.methods or ())
+    return literal or templated
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HeraldError)
     async def herald_error(_: Request, exc: HeraldError) -> JSON:
@@ -54,10 +68,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "validation_error", detail)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSON:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        response = error_response(exc.status_code, code, str(exc.detail))
-        response.headers.update(exc.headers or {})  # Allow on a 405, for one
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSON:
+        status, detail = exc.status_code, str(exc.detail)
+        headers = dict(exc.headers or {})
+        if status in (404, 405) and request.url.path.startswith(("/api/", "/metrics")):
+            # The dashboard's mount at / answers for any path a route does not fully
+            # match; an API path that exists under other methods is a 405 with Allow.
+            allowed = allowed_methods(request)
+            if allowed and request.method not in allowed:
+                status, detail = 405, f"{request.method} is not allowed here"
+                headers["Allow"] = ", ".join(sorted(allowed))
+        response = error_response(status, _HTTP_CODES.get(status, "http_error"), detail)
+        response.headers.update(headers)
         return response
 
     @app.exception_handler(Exception)

@@ -43,7 +43,56 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: _error(status) for status in statuses}
 
 
-def finish(schema: dict[str, Any], *, auth: bool, bounds: Bounds | None = None) -> dict[str, Any]:
+# A started stream's id feeds every per-stream operation (schemathesis follows these links).
+_STREAM_ID = "$response.body#/id"
+_STREAM_LINKS = {
+    "GetStream": ("GET", "/api/streams/{stream_id}"),
+    "UpdateStream": ("PATCH", "/api/streams/{stream_id}"),
+    "PauseStream": ("POST", "/api/streams/{stream_id}/pause"),
+    "ResumeStream": ("POST", "/api/streams/{stream_id}/resume"),
+    "PollStream": ("POST", "/api/streams/{stream_id}/poll"),
+    "StreamHistory": ("GET", "/api/streams/{stream_id}/history"),
+}
+
+
+def _links(schema: dict[str, Any]) -> None:
+    paths = schema.get("paths", {})
+    start = paths.get("/api/streams/start", {}).get("post")
+    if start is None:
+        return
+    links: dict[str, Any] = {}
+    for name, (method, path) in _STREAM_LINKS.items():
+        target = paths.get(path, {}).get(method.lower())
+        if target is not None and target.get("operationId"):
+            links[name] = {
+                "operationId": target["operationId"],
+                "parameters": {"stream_id": _STREAM_ID},
+            }
+    stop = paths.get("/api/streams/stop", {}).get("post")
+    if stop is not None and stop.get("operationId"):
+        links["StopStream"] = {
+            "operationId": stop["operationId"],
+            "requestBody": {"streamId": _STREAM_ID},
+        }
+    start["responses"].setdefault("201", {"description": "Started"})["links"] = links
+    add = paths.get("/api/accounts", {}).get("post")
+    remove = paths.get("/api/accounts/{account_id}", {}).get("delete")
+    if add is not None and remove is not None and remove.get("operationId"):
+        add["responses"].setdefault("201", {"description": "Added"})["links"] = {
+            "RemoveAccount": {
+                "operationId": remove["operationId"],
+                "parameters": {"account_id": "$response.body#/id"},
+            }
+        }
+
+
+def finish(
+    schema: dict[str, Any],
+    *,
+    auth: bool,
+    bounds: Bounds | None = None,
+    event_streams: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Drop 422s, add the shared error answers and the security scheme (in place)."""
     components = schema.setdefault("components", {})
     component_schemas = components.setdefault("schemas", {})
@@ -65,6 +114,10 @@ def finish(schema: dict[str, Any], *, auth: bool, bounds: Bounds | None = None) 
                 continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
             responses.pop("422", None)
+            if path in event_streams and method == "get":
+                ok = responses.setdefault("200", {"description": "Server-sent events"})
+                ok["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
+                responses.setdefault("400", _error(400))
             if path.startswith(_GUARDED):
                 if auth:
                     responses.setdefault("401", _error(401))
@@ -76,10 +129,17 @@ def finish(schema: dict[str, Any], *, auth: bool, bounds: Bounds | None = None) 
                 extra = (bounds or {}).get((path, parameter.get("name", "")))
                 if extra:
                     parameter.setdefault("schema", {}).update(extra)
+    _links(schema)
     return schema
 
 
-def install(app: FastAPI, *, auth: bool, bounds: Bounds | None = None) -> None:
+def install(
+    app: FastAPI,
+    *,
+    auth: bool,
+    bounds: Bounds | None = None,
+    event_streams: tuple[str, ...] = (),
+) -> None:
     """Serve the finished document at /openapi.json (built once, on first request)."""
 
     def openapi() -> dict[str, Any]:
@@ -93,6 +153,7 @@ def install(app: FastAPI, *, auth: bool, bounds: Bounds | None = None) -> None:
                 ),
                 auth=auth,
                 bounds=bounds,
+                event_streams=event_streams,
             )
         return app.openapi_schema
 

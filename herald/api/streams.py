@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from herald.api import schemas
 from herald.api.access import (
     Caller,
     Forbidden,
@@ -20,7 +21,6 @@ from herald.api.access import (
 from herald.api.body import only, read_json
 from herald.api.openapi import errors
 from herald.api.responses import JSON
-from herald.engine.manager import StreamManager
 from herald.errors import HeraldError, ValidationError
 from herald.service import Herald
 
@@ -28,43 +28,6 @@ START_FIELDS = {"type", "username", "interval", "authToken", "userId", "options"
 UPDATE_FIELDS = {"interval", "authToken", "options"}
 
 
-def _body_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": bool(required),
-            "content": {
-                "application/json": {
-                    "schema": {"type": "object", "properties": properties, "required": required}
-                }
-            },
-        }
-    }
-
-
-_START_DOC = _body_schema(
-    {
-        "type": {"type": "string", "enum": ["tweet", "follower", "mention"]},
-        "username": {"type": "string", "pattern": "^@?[A-Za-z0-9_]{1,15}$"},
-        "interval": {"type": "number", "description": "seconds (15 to 3600, default 60)"},
-        "authToken": {
-            "type": "string",
-            "description": "X auth_token cookie (one line of printable ASCII, at most "
-            "4096 characters); stored encrypted",
-        },
-        "userId": {"type": "string"},
-        "options": {"type": "object", "properties": {"followerSnapshotLimit": {"type": "integer"}}},
-    },
-    ["type", "username"],
-)
-_STOP_DOC = _body_schema({"streamId": {"type": "string"}}, ["streamId"])
-_UPDATE_DOC = _body_schema(
-    {
-        "interval": {"type": "number"},
-        "authToken": {"type": "string", "description": "as for start; needs the admin claim"},
-        "options": {"type": "object"},
-    },
-    [],
-)
 ADMIN = [Depends(require_admin)]
 ANY = [Depends(require_caller)]
 ALL_STREAMS = [Depends(require_all_streams)]
@@ -80,19 +43,18 @@ class PollBusy(HeraldError):
 
 def build_router(herald: Herald) -> APIRouter:
     router = APIRouter(prefix="/api/streams", tags=["streams"])
-    _collection_routes(router, herald.manager, herald.settings.max_body_bytes)
-    _stream_routes(
-        router, herald.manager, herald.settings.max_body_bytes, herald.settings.history_size
-    )
+    _collection_routes(router, herald)
+    _stream_routes(router, herald)
     return router
 
 
-def _collection_routes(router: APIRouter, manager: StreamManager, limit: int) -> None:
+def _collection_routes(router: APIRouter, herald: Herald) -> None:
+    manager, limit = herald.manager, herald.settings.max_body_bytes
 
     @router.post(
         "/start",
         status_code=201,
-        openapi_extra=_START_DOC,
+        openapi_extra=schemas.start(herald.settings),
         dependencies=ADMIN,
         responses=errors(400, 409, 413),
     )
@@ -115,7 +77,7 @@ def _collection_routes(router: APIRouter, manager: StreamManager, limit: int) ->
         streams = visible(principal, await manager.list_streams())
         return JSON({"streams": streams, "count": len(streams)})
 
-    @router.post("/stop", openapi_extra=_STOP_DOC, responses=errors(400, 404, 413))
+    @router.post("/stop", openapi_extra=schemas.STOP, responses=errors(400, 404, 413))
     async def stop(request: Request, principal: Caller) -> JSON:
         """Stop and remove a stream. The body may come without a JSON Content-Type."""
         body = only(await read_json(request, limit=limit), {"streamId"})
@@ -134,14 +96,19 @@ def _collection_routes(router: APIRouter, manager: StreamManager, limit: int) ->
         return JSON(await manager.stats())
 
 
-def _stream_routes(
-    router: APIRouter, manager: StreamManager, limit: int, history_size: int
-) -> None:
+def _stream_routes(router: APIRouter, herald: Herald) -> None:
+    manager, limit = herald.manager, herald.settings.max_body_bytes
+    history_size = herald.settings.history_size
+
     @router.get("/{stream_id}", dependencies=ONE_STREAM, responses=errors(404))
     async def status(stream_id: str) -> JSON:
         return JSON(await manager.status(stream_id))
 
-    @router.patch("/{stream_id}", openapi_extra=_UPDATE_DOC, responses=errors(400, 404, 413))
+    @router.patch(
+        "/{stream_id}",
+        openapi_extra=schemas.update(herald.settings),
+        responses=errors(400, 404, 413),
+    )
     async def update(stream_id: str, request: Request, principal: StreamCaller) -> JSON:
         """Change interval, options or authToken; a refused change stores nothing."""
         body = only(await read_json(request, limit=limit), UPDATE_FIELDS)

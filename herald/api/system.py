@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from herald import metrics
+from herald.api import schemas
 from herald.api.access import require_admin, require_all_streams, require_caller
 from herald.api.body import only, read_json
 from herald.api.openapi import errors
@@ -57,6 +58,7 @@ def build_router(herald: Herald) -> APIRouter:
         tags=["accounts"],
         dependencies=admin,
         responses=errors(400, 413),
+        openapi_extra=schemas.ACCOUNT,
     )
     async def add_account(request: Request) -> JSON:
         """Store an X session cookie (encrypted). The answer never contains the cookie."""

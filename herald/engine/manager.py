@@ -39,6 +39,13 @@ TokenRegistrar = Callable[[str], Awaitable[str]]
 STREAM_TYPES: tuple[str, ...] = ("tweet", "follower", "mention")
 
 
+class StreamNotActive(HeraldError):
+    """Poll-now on a paused or stopped-by-errors stream: resume it first."""
+
+    code = "stream_not_active"
+    status = 409
+
+
 class StreamManager:
     def __init__(
         self,
@@ -240,7 +247,7 @@ class StreamManager:
     async def poll_now(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
         if record.status != ACTIVE:
-            raise ValidationError(f"status: stream {stream_id} is {record.status}; resume it first")
+            raise StreamNotActive(f"status: stream {stream_id} is {record.status}; resume it first")
         outcome = await self._poller.poll(stream_id)
         if outcome.next_poll is not None and outcome.outcome != "busy":
             await self._scheduler.reschedule(stream_id, outcome.next_poll)

@@ -10,6 +10,9 @@ from typing import Any
 from herald.errors import ValidationError
 
 USERNAME_RULE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+_BLANKS = " \t\n\r"
+USERNAME_PATTERN = r"^[ \t\n\r]*@?[A-Za-z0-9_]{1,15}[ \t\n\r]*$"
+"""What :func:`username` accepts, for the OpenAPI document."""
 KNOWN_OPTIONS = {"followerSnapshotLimit"}
 
 
@@ -17,7 +20,7 @@ def username(value: object) -> str:
     """X's rule: 1 to 15 letters, digits or underscores; a leading @ is dropped."""
     if not isinstance(value, str):
         raise ValidationError("username: must be a string")
-    name = value.strip().removeprefix("@")
+    name = value.strip(_BLANKS).removeprefix("@")
     if not USERNAME_RULE.match(name):
         raise ValidationError(
             f"username: {value!r} is not a valid X username (1-15 letters, digits or underscores)"
@@ -59,6 +62,8 @@ def options(value: object) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if "followerSnapshotLimit" in value:
         limit = value["followerSnapshotLimit"]
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # JSON's 29.0 is the whole number 29
         if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= 100_000:
             raise ValidationError(
                 "options.followerSnapshotLimit: must be a whole number from 0 to 100000"
@@ -80,11 +85,11 @@ def cookie(value: object, *, field: str) -> str:
     rule = f"one line of printable ASCII, at most {MAX_COOKIE} characters"
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{field}: required, the auth_token value or a cookie header")
-    text = value.strip()
-    if len(text) > MAX_COOKIE:
-        raise ValidationError(f"{field}: {len(text)} characters is too long ({rule})")
-    if not all(" " <= c <= "~" for c in text):
+    if len(value) > MAX_COOKIE:
+        raise ValidationError(f"{field}: {len(value)} characters is too long ({rule})")
+    if not all(" " <= c <= "~" for c in value):
         raise ValidationError(f"{field}: must be {rule}")
+    text = value.strip(" ")
     if "=" in text and not _has_auth_token(text):
         raise ValidationError(f"{field}: a cookie header must hold an auth_token=... pair")
     return text

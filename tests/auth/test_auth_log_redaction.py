@@ -9,14 +9,8 @@ secret it was given.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
-import signal
-import sys
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -29,6 +23,7 @@ from herald.store.secrets import Cipher
 from herald.store.streams import StreamStore
 from tests.auth.auth_support import API_KEY, SECRET, make_jwt
 from tests.conftest import EXTERNAL_REDIS_URL
+from tests.processes import herald_process
 from tests.servers import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -38,40 +33,6 @@ STREAM_TOKEN = "c0c0c0c0b1b1b1b1a2a2a2a2d3d3d3d3e4e4e4e4"  # a stream's own auth
 PLANTED = "badbadbad0123456789abcdef0123456789abcde"  # stored by an older herald, with a newline
 SECRET_KEY = "redaction-test-secret-key"
 REFUSED = ["auth_token=refused-\u00e9t\u00e9-0123456789", "auth_token=refused-line\nX: y"]
-HERALD = [str(Path(sys.executable).with_name("herald"))]
-
-
-async def wait_until_up(url: str, proc: asyncio.subprocess.Process, deadline: float) -> None:
-    async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline:
-            assert proc.returncode is None, f"{url}: the process exited ({proc.returncode})"
-            try:
-                await client.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise AssertionError(f"{url} did not come up")
-
-
-@asynccontextmanager
-async def process(
-    args: list[str], env: dict[str, str], log: Path, ready: str
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            *args, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT
-        )
-        try:
-            await wait_until_up(ready, proc, time.monotonic() + 40)
-            yield proc
-        finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    await asyncio.wait_for(proc.wait(), 20)
-                except TimeoutError:
-                    proc.kill()
-                    await proc.wait()
 
 
 async def plant_broken_account(redis: aioredis.Redis, keys: Keys) -> str:
@@ -107,12 +68,12 @@ async def test_no_secret_reaches_the_verbose_log(
         "HERALD_POLL_TIMEOUT": "3",
     }
     fake_log, log = tmp_path / "fakex.log", tmp_path / "serve.log"
-    fake_args = [*HERALD, "fakex", "--port", str(fake_port)]
-    serve_args = [*HERALD, "serve", "-v", "--no-worker", "--port", str(port)]
+    fake_args = ["fakex", "--port", str(fake_port)]
+    serve_args = ["serve", "-v", "--no-worker", "--port", str(port)]
     headers = {"Authorization": f"Bearer {API_KEY}"}
     async with (
-        process(fake_args, env, fake_log, f"{fake_url}/"),
-        process(serve_args, env, log, f"{url}/api/health"),
+        herald_process(fake_args, env, fake_log, f"{fake_url}/"),
+        herald_process(serve_args, env, log, f"{url}/api/health"),
         httpx.AsyncClient(base_url=url, headers=headers, timeout=15) as api,
         httpx.AsyncClient(base_url=fake_url, timeout=5) as fake,
     ):
