@@ -129,7 +129,9 @@ def _stream_routes(router: APIRouter, herald: Herald) -> None:
         """Poll now. 409 ``poll_busy`` when a poll of this stream is already running."""
         result = await manager.poll_now(stream_id)
         if result["outcome"] == "busy":
-            raise PollBusy(f"a poll of stream {stream_id} is already running; try again shortly")
+            raise PollBusy(
+                f"stream {stream_id} is busy: a poll is already running; try again shortly"
+            )
         return JSON(result)
 
     @router.get("/{stream_id}/history", dependencies=ONE_STREAM, responses=errors(400, 404))

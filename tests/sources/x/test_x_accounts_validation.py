@@ -10,7 +10,6 @@ import redis.asyncio as aioredis
 from x_support import AUTH_TOKEN
 
 from herald.config import Settings
-from herald.engine.validation import MAX_COOKIE
 from herald.errors import AccountAuthFailed, ValidationError
 from herald.sources.base import PollContext
 from herald.sources.x.accounts import AccountStore
@@ -18,6 +17,7 @@ from herald.sources.x.source import XSource
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
+MAX_COOKIE = 4096  # the documented bound (docs/configuration.md)
 BAD_COOKIES = [
     pytest.param(f"auth_token={AUTH_TOKEN}\nX-Injected: 1", id="newline"),
     pytest.param(f"auth_token={AUTH_TOKEN}\r", id="carriage-return-inside"),
