@@ -14,7 +14,6 @@ from herald.api.access import (
     check_stream,
     require_admin,
     require_all_streams,
-    require_caller,
     require_stream,
     visible,
 )
@@ -26,18 +25,17 @@ from herald.service import Herald
 
 START_FIELDS = {"type", "username", "interval", "authToken", "userId", "options"}
 UPDATE_FIELDS = {"interval", "authToken", "options"}
-
-
+# Every route declares one access level (herald.api.access, docs/auth.md).
 ADMIN = [Depends(require_admin)]
-ANY = [Depends(require_caller)]
 ALL_STREAMS = [Depends(require_all_streams)]
 ONE_STREAM = [Depends(require_stream)]
 
 
 class PollBusy(HeraldError):
+    """Poll-now while a poll of the stream runs (here or in a worker)."""
+
     code = "poll_busy"
     status = 409
-
     fields: dict[str, Any] = {"outcome": "busy"}  # the dashboard reads it
 
 
