@@ -46,10 +46,9 @@ class Refused(HeraldError):
 
 
 def is_admin(principal: Principal, auth_enabled: bool) -> bool:
-    """Who may see every connection: anyone without auth, else an unrestricted API key."""
-    if not auth_enabled:
-        return True
-    return principal.streams is None and principal.subject.startswith("key:")
+    """Who may see every connection: anyone without auth, else an administrator (an API
+    key or a JWT with ``admin: true``; docs/auth.md)."""
+    return not auth_enabled or principal.admin
 
 
 def client_address(scope: Mapping[str, Any] | None) -> str:
@@ -204,7 +203,7 @@ def listing(
         except HeraldError as exc:
             return JSONResponse({"error": exc.code, "detail": exc.detail}, exc.status)
         if not is_admin(principal, auth.enabled):
-            detail = "listing connections needs an unrestricted API key"
+            detail = "listing connections needs an API key or a token with the admin claim"
             return JSONResponse({"error": "forbidden", "detail": detail}, 403)
         rows = registry.public()
         limits = {"total": registry.total, "perAddress": registry.per_address}

@@ -48,6 +48,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/events/log"): Call(params={"streamIds": STREAM}, targets_stream=True),
     ("GET", "/api/events"): Call(params={"streamIds": STREAM}, targets_stream=True, streaming=True),
     ("GET", "/api/streams/{stream_id}/events"): Call(targets_stream=True, streaming=True),
+    ("GET", "/api/connections"): Call(),
     ("GET", "/api/health"): Call(),
     ("GET", "/metrics"): Call(),
     ("GET", "/api/accounts"): Call(),
@@ -58,9 +59,10 @@ CALLS: dict[tuple[str, str], Call] = {
 }
 
 
-# The SSE routes (herald/delivery/sse.py) authenticate inside their handler, before the
-# response starts; their level is stated here, and checked like every other's below.
+# The delivery routes (herald/delivery: SSE and the connection list) authenticate inside
+# their handler; their level is stated here, and checked like every other's below.
 SELF_GUARDED = {
+    ("GET", "/api/connections"): "require_admin",  # herald/delivery/connections.py
     ("GET", "/api/events"): "require_caller",
     ("GET", "/api/streams/{stream_id}/events"): "require_stream",
 }
@@ -68,8 +70,9 @@ SELF_GUARDED = {
 
 def guarded_routes(server: AuthServer) -> list[tuple[str, str, Any]]:
     """(method, path, route) for every HTTP route under /api and /metrics, as served."""
-    asgi = create_app(server.herald)
-    app = getattr(asgi, "other_asgi_app", None) or asgi  # Socket.IO wraps the FastAPI app
+    app: Any = create_app(server.herald)
+    while not hasattr(app, "routes"):  # delivery wraps the FastAPI app (Socket.IO, gates)
+        app = getattr(app, "other_asgi_app", None) or app.app
     found = []
     for route in iter_route_contexts(app.routes):
         if isinstance(route.original_route, APIRoute) and str(route.path).startswith(
