@@ -23,7 +23,19 @@ from herald.auth import ANONYMOUS, Authenticator, Principal, token_from_headers_
 from herald.errors import Forbidden
 
 PRINCIPAL_STATE = "principal"
-__all__ = ["Forbidden", "require_admin", "require_all_streams", "require_caller", "require_stream"]
+__all__ = [
+    "ACCESS_LEVELS",
+    "Caller",
+    "Forbidden",
+    "StreamCaller",
+    "attach",
+    "check_stream",
+    "require_admin",
+    "require_all_streams",
+    "require_caller",
+    "require_stream",
+    "visible",
+]
 
 
 def attach(request: Request, principal: Principal) -> None:

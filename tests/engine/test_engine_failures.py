@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 
 from herald.config import Settings
-from herald.errors import UpstreamError
+from herald.errors import UpstreamError, ValidationError
 from herald.service import Herald
 from herald.sources.base import FetchResult, PollContext
 from herald.sources.memory import MemorySource
 from herald.sources.x.ratelimit import RateLimitStore
+from herald.store.secrets import Cipher
+from herald.store.streams import StreamStore
 from tests.engine.x_world import COOKIE, wait_for, x_world
 
 BY_HAND = pytest.mark.herald_options(worker=False)
@@ -111,13 +113,25 @@ async def test_a_non_ascii_session_cookie_is_a_counted_error_not_a_silent_loop(
     caplog.set_level(logging.DEBUG)
     token = "tökén" + COOKIE
     async with x_world(settings, max_errors=2) as world:
-        stream = await world.herald.manager.create("tweet", "alice", interval=60, auth_token=token)
+        herald = world.herald
+        with pytest.raises(ValidationError, match=r"^authToken: "):  # refused at the door
+            await herald.manager.create("tweet", "alice", interval=60, auth_token=token)
+        # ...but one an older herald stored without checking still fails every poll plainly
+        accounts = herald.accounts()
+        account_id = accounts.account_id(token)
+        sealed = Cipher.from_settings(herald.settings).encrypt(token)
+        await herald.redis.hset(herald.keys.account(account_id), mapping={"cookie": sealed})
+        await herald.redis.zadd(herald.keys.accounts, {account_id: 1})
+        stream = await herald.manager.create("tweet", "alice", interval=60)
+        store = StreamStore(herald.redis, herald.keys, ttl=herald.settings.state_ttl)
+        await store.update_meta(stream["id"], {"accountId": account_id})
         for _ in range(2):
             await world.poll(stream["id"])
         errors = await world.events(stream["id"], "stream:error")
-        assert [e["kind"] for e in errors] == ["internal", "internal"]
-        assert "UnicodeEncodeError during the fetch" in errors[0]["error"]
-        status = await world.herald.manager.status(stream["id"])
+        assert [e["kind"] for e in errors] == ["auth_failed", "auth_failed"]
+        assert "not a valid HTTP header value" in errors[0]["error"]
+        assert (await accounts.get(account_id)).health == "auth_failed"
+        status = await herald.manager.status(stream["id"])
         assert status["status"] == "error" and status["consecutiveErrors"] == 2
         everything = caplog.text + repr(await world.events(stream["id"])) + repr(status)
         assert COOKIE not in everything and "tökén" not in everything
