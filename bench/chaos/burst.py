@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from bench.chaos.logreader import LogReader, tweet_ids
 from bench.chaos.options import ChaosOptions, outcome
-from bench.chaos.stack import Stack, api, herald_env
+from bench.chaos.stack import Stack, herald_env
 from bench.chaos.tally import Row, posted_vs_log
 from bench.chaos.world import World
 from bench.common import progress
@@ -28,9 +30,13 @@ PAGE = 20
 
 async def _poll(base: str, stream_id: str) -> None:
     """One poll now; a poll already running ("busy") is asked again, a bounded number of times."""
-    for _ in range(BUSY_TRIES):
-        answer = await api(base, "POST", f"/api/streams/{stream_id}/poll")
-        if answer.get("outcome") != "busy":
+    async with httpx.AsyncClient(timeout=30) as client:
+        for _ in range(BUSY_TRIES):
+            answer = await client.post(f"{base}/api/streams/{stream_id}/poll")
+            if answer.status_code == 409 and answer.json().get("error") == "poll_busy":
+                continue
+            if answer.is_error:
+                raise RuntimeError(f"poll of {stream_id}: {answer.status_code} {answer.text[:200]}")
             return
     raise RuntimeError(f"stream {stream_id} stayed busy for {BUSY_TRIES} poll requests")
 
