@@ -49,6 +49,8 @@ class Client:
         self.reconnects = 0
         self.recovered = 0
         self.ready = asyncio.Event()
+        #: What happened to the connection, and how many receipts there were by then.
+        self.marks: list[tuple[int, str]] = []
         self._drop_nth = drop_nth  # a deliberately broken client discards this receipt
         self._seen = 0
 
@@ -106,6 +108,11 @@ class NodeClient(Client):
             msg: dict[str, Any] = json.loads(line)
             if "o" in msg:
                 await self.got(str(msg["o"]))
+            elif "c" in msg:
+                kind = "recovered" if msg.get("r") else "not recovered"
+                self.marks.append((len(self.offsets), f"connect {msg['c']} ({kind})"))
+            elif "u" in msg:
+                self.marks.append((len(self.offsets), f"upgrade to {msg['u']}"))
             elif msg.get("ready"):
                 self.ready.set()
             elif msg.get("done"):

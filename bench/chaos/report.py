@@ -99,6 +99,7 @@ def text_table(name: str, results: dict[str, Any]) -> str:
     lines += [fmt.format(*row) for row in body]
     lines.append("params: " + json.dumps(results.get("params", {})))
     lines += [f"note: {n}" for n in results.get("notes", [])]
+    lines += [f"note: {r['name']}: {n}" for r in results["rows"] for n in r.get("notes", [])]
     return "\n".join(lines)
 
 

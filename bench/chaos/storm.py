@@ -19,7 +19,7 @@ from bench.chaos.clients import Client, NodeClient, Progress, SseClient, WsClien
 from bench.chaos.logreader import LogReader
 from bench.chaos.options import ChaosOptions, outcome
 from bench.chaos.stack import Stack, herald_env
-from bench.chaos.tally import delivery
+from bench.chaos.tally import delivery, out_of_order_at
 from bench.common import CLIENT_CORE, progress
 from bench.procs import Children, pinned, python_module
 
@@ -63,6 +63,13 @@ async def all_have(prog: Progress, clients: list[Client], offset: str, timeout: 
         return True
     except TimeoutError:
         return False
+
+
+def _context(marks: list[tuple[int, str]], receipt: int) -> str:
+    """Where a late receipt fell: how many receipts after each of the last two marks."""
+    before = [(n, what) for n, what in marks if n <= receipt][-2:]
+    since = "; ".join(f"{receipt - n} receipts after {what}" for n, what in before)
+    return f"receipt #{receipt} out of order: {since or 'before any connect'}"
 
 
 async def run(opts: ChaosOptions) -> dict[str, Any]:
@@ -119,6 +126,7 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
         row.reconnects = client.reconnects
         if isinstance(client, NodeClient):
             row.resumed = f"{client.recovered} recovered"
+        row.notes += [_context(client.marks, i) for i in out_of_order_at(expected, client.offsets)]
         rows.append(row)
     params = {"rate": rate, "seconds": seconds, "drop_every": every, "storms": storms[0],
               "events": len(expected)}  # fmt: skip

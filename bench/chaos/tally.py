@@ -67,24 +67,36 @@ def delivery(name: str, expected: Sequence[str], received: Sequence[str]) -> Row
     duplicated = sum(n - 1 for n in counts.values()) + sum(
         1 for key in counts if key not in position
     )
-    out_of_order = 0
-    last = -1
-    for key in received:
-        where = position.get(key)
-        if where is None:
-            continue
-        if where < last:
-            out_of_order += 1
-        last = max(last, where)
+    late = out_of_order_at(expected, received)
+    notes = _sample(expected, counts)
+    if late:
+        i = late[0]
+        ahead = max(position[k] for k in received[:i] if k in position)
+        notes.append(f"first out of order: receipt #{i} ({received[i]}) after {expected[ahead]}")
     return Row(
         name,
         len(expected),
         len(received),
         lost,
         duplicated,
-        out_of_order,
-        notes=_sample(expected, counts),
+        len(late),
+        notes=notes,
     )
+
+
+def out_of_order_at(expected: Sequence[str], received: Sequence[str]) -> list[int]:
+    """Indexes of the receipts whose expected position is lower than an earlier receipt's."""
+    position = {key: i for i, key in enumerate(expected)}
+    late: list[int] = []
+    last = -1
+    for i, key in enumerate(received):
+        where = position.get(key)
+        if where is None:
+            continue
+        if where < last:
+            late.append(i)
+        last = max(last, where)
+    return late
 
 
 def _sample(expected: Sequence[str], counts: Counter[str]) -> list[str]:

@@ -5,7 +5,8 @@
 // stdin commands, one per line: "drop" closes the transport as a network cut would (the client
 // reconnects by itself), "end" prints a summary and exits.
 // stdout, one JSON line each: {"ready":true} once listening, {"o":offset,"e":eventId} per
-// stream:tweet:new, {"done":true,...} at the end.
+// stream:tweet:new, {"c":n,"r":recovered} per connect, {"u":transport} per upgrade,
+// {"done":true,...} at the end.
 import { io } from 'socket.io-client';
 import { createInterface } from 'node:readline';
 
@@ -25,9 +26,14 @@ socket.on('stream:tweet:new', (data) => {
   out({ o: data.offset, e: data.eventId });
 });
 
+socket.io.on('open', () => {
+  socket.io.engine.on('upgrade', (transport) => out({ u: transport.name }));
+});
+
 socket.on('connect', () => {
   connects += 1;
   if (socket.recovered) recovered += 1;
+  out({ c: connects, r: socket.recovered });
   if (mode === 'subscribe' && !socket.recovered) {
     socket.emit('subscribe', last ? { since: last } : {}, () => {
       if (!ready) { ready = true; out({ ready: true }); }

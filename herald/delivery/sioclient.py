@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 TRANSPORT = "socketio"
 #: Where :class:`EngineWebSocket` leaves the uvicorn connection on the Engine.IO socket.
 PROTOCOL_ATTR = "herald_websocket"
-#: Set on the Engine.IO socket while its writer waits on an empty queue (all sent).
+#: Set on the Engine.IO socket while its WebSocket writer waits on an empty queue, having
+#: written everything it took (see :func:`bounded_poll`).
 IDLE_ATTR = "herald_idle"
 #: python-engineio clients refuse a long-polling payload of more packets than this.
 MAX_PACKETS_PER_POLL = 16
@@ -70,19 +71,24 @@ async def bounded_poll(sock: Any) -> list[Any]:
 
     A long-polling response carries every queued packet in one payload, and python-engineio
     clients refuse a payload of more than 16 packets (and drop the connection). A burst of
-    events must reach them over several polls instead. While it waits on an empty queue,
-    everything queued before was sent: :data:`IDLE_ATTR` says so to the direct path.
+    events must reach them over several polls instead.
+
+    Called by the WebSocket writer (the socket is upgraded: a long-poll GET then gets a
+    ``NOOP`` without polling), it waits on the queue only after writing all it took before,
+    and :data:`IDLE_ATTR` says so to the direct path. The flag is cleared in the very step
+    that takes a packet: ``asyncio.wait_for`` would take it in a task of its own and wake
+    this one turns later, and in between a direct write could overtake the taken packet.
     """
-    setattr(sock, IDLE_ATTR, True)
+    setattr(sock, IDLE_ATTR, bool(sock.upgraded))
     try:
-        first = await asyncio.wait_for(
-            sock.queue.get(), sock.server.ping_interval + sock.server.ping_timeout
-        )
+        async with asyncio.timeout(sock.server.ping_interval + sock.server.ping_timeout):
+            try:
+                first = await sock.queue.get()
+            finally:
+                setattr(sock, IDLE_ATTR, False)
         sock.queue.task_done()
     except (TimeoutError, asyncio.CancelledError) as exc:
         raise engineio.exceptions.QueueEmpty() from exc
-    finally:
-        setattr(sock, IDLE_ATTR, False)
     if first is None:
         return []
     packets = [first]

@@ -35,6 +35,7 @@ def test_delivery_counts_lost_duplicated_and_out_of_order() -> None:
     assert (twice.lost, twice.duplicated, twice.out_of_order) == (0, 1, 0)
     swapped = delivery("swapped", expected, ["1-0", "3-0", "2-0", "4-0"])
     assert (swapped.lost, swapped.duplicated, swapped.out_of_order) == (0, 0, 1)
+    assert swapped.notes == ["first out of order: receipt #2 (2-0) after 3-0"]
     stranger = delivery("stranger", expected, ["0-5", *expected])
     assert stranger.duplicated == 1  # something from before the start was sent again
 
