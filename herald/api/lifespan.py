@@ -38,6 +38,8 @@ class HeraldApp:
         self._owns_herald = False
         #: Why startup failed, for the server to report instead of a bare exit.
         self.startup_error: BaseException | None = None
+        #: Set by a server that reports ``startup_error`` itself (no second copy in its log).
+        self.server_reports_errors = False
         if herald.started:  # usable at once, also when served without a lifespan
             self._inner = build(herald)
 
@@ -103,7 +105,8 @@ class HeraldApp:
                 await self.startup()
             except Exception as exc:
                 self.startup_error = exc
-                await send({"type": "lifespan.startup.failed", "message": _describe(exc)})
+                said = "" if self.server_reports_errors else _describe(exc)
+                await send({"type": "lifespan.startup.failed", "message": said})
                 return
             await send({"type": "lifespan.startup.complete"})
             message = await receive()

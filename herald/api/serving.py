@@ -38,6 +38,7 @@ class HeraldServer(uvicorn.Server):
     ) -> None:
         super().__init__(config)
         self.app = app
+        app.server_reports_errors = True  # startup() raises the app's error
         self._on_ready = on_ready
 
     @contextmanager
