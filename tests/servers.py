@@ -58,7 +58,10 @@ async def serve_app(app: HeraldApp, **options: Any) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        try:
+            await task
+        finally:
+            sock.close()  # uvicorn closes it only if it got as far as serving
 
 
 @asynccontextmanager

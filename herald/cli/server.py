@@ -76,7 +76,10 @@ async def _serve(
             soft_wrap=True,
         )
 
-    await make_server(app, ready).serve(sockets=[sock])
+    try:
+        await make_server(app, ready).serve(sockets=[sock])
+    finally:
+        sock.close()  # uvicorn closes it only if it got as far as serving
     err.print("herald stopped")
 
 
