@@ -132,6 +132,8 @@ def register(app: typer.Typer) -> None:
             runtime.run(_serve(settings, host, port, not no_worker, workers))
         except HeraldError as exc:
             fail(exc.detail)
+        except KeyboardInterrupt:  # Ctrl-C before the server took over the signal
+            pass
 
     @app.command()
     def worker(

@@ -70,6 +70,13 @@ def test_a_taken_port_fails_at_once_in_one_line(tmp_path: Path) -> None:
     assert valkey_pids_under(tmp_path) == []
 
 
+def test_a_port_out_of_range_is_one_line(tmp_path: Path) -> None:
+    done = run_cli("serve", "--port", "70000", env=clean_env(HERALD_DATA_DIR=str(tmp_path)))
+    assert done.returncode == 1
+    assert "cannot listen on 127.0.0.1:70000" in one_error_line(done.stderr)
+    assert done.stderr.count("\n") == 1
+
+
 def listeners(port: int) -> list[str]:
     """The local addresses listening on TCP ``port``, read from the kernel's tables."""
     found: list[str] = []
