@@ -229,19 +229,24 @@ def bounds_text(field: str) -> str | None:
             value = getattr(item, kind, None)
             if isinstance(value, int | float):
                 limits[kind] = value
-    low = f"{limits['ge']:g}" if "ge" in limits else None
-    high = f"{limits['le']:g}" if "le" in limits else None
+    low = _number(limits["ge"]) if "ge" in limits else None
+    high = _number(limits["le"]) if "le" in limits else None
     if low is not None and high is not None:
         return f"{low} to {high}"
     if "gt" in limits and high is not None:
-        return f"more than {limits['gt']:g}, at most {high}"
+        return f"more than {_number(limits['gt'])}, at most {high}"
     if low is not None:
         return f"{low} or more"
     if "gt" in limits:
-        return f"more than {limits['gt']:g}"
+        return f"more than {_number(limits['gt'])}"
     if high is not None:
         return f"at most {high}"
     return None
+
+
+def _number(value: float) -> str:
+    """1000000, not 1e+06; 0.5 stays 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def allowed_text(field: str) -> str:
@@ -293,7 +298,7 @@ def _problem(error: Any) -> str:
         "less_than": "must be less than {lt}",
     }
     if kind in words:
-        return words[kind].format(**{k: f"{v:g}" for k, v in ctx.items()})
+        return words[kind].format(**{k: _number(v) for k, v in ctx.items()})
     if kind.startswith("int_"):
         return "not a whole number"
     if kind.startswith("float_"):
