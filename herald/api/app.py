@@ -25,7 +25,7 @@ from herald.api.lifespan import HeraldApp
 from herald.auth import Authenticator, token_from_headers_and_query
 from herald.config import Settings
 from herald.errors import AuthError
-from herald.mcp import mount_mcp
+from herald.mcp import McpMount, mount_mcp
 from herald.ratelimit import TokenBucket
 from herald.service import Herald
 
@@ -77,7 +77,7 @@ def create_app(
     Its lifespan starts what is not started yet and stops what it started."""
     herald = target if isinstance(target, Herald) else Herald(target)
 
-    def build(started: Herald) -> ASGIApp:
+    def build(started: Herald) -> tuple[ASGIApp, McpMount]:
         return build_routes(started, write_rate=write_rate, write_burst=write_burst)
 
     return HeraldApp(herald, build)
@@ -85,8 +85,9 @@ def create_app(
 
 def build_routes(
     herald: Herald, *, write_rate: float = 20.0, write_burst: float = 100.0
-) -> ASGIApp:
-    """REST, ``/ws``, SSE, Socket.IO, ``/mcp`` and the dashboard around a started Herald."""
+) -> tuple[ASGIApp, McpMount]:
+    """REST, ``/ws``, SSE, Socket.IO, ``/mcp`` and the dashboard around a started Herald;
+    also the ``/mcp`` endpoint, for the lifespan to start and end."""
     app = FastAPI(
         title="herald",
         version=__version__,
@@ -101,11 +102,11 @@ def build_routes(
     app.include_router(system.build_router(herald))
     # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.
     app.include_router(events.build_router(herald))
-    mount_mcp(app, herald)  # app.state.mcp: started and ended by the lifespan
+    mcp = mount_mcp(app, herald)  # started and ended by the lifespan
     asgi: ASGIApp = app
     if herald.delivery is not None:
         herald.delivery.install(app)
         asgi = herald.delivery.wrap(app)
     if (DASHBOARD_DIR / "index.html").is_file():
         app.mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
-    return asgi
+    return asgi, mcp

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from herald.mcp import McpMount, mcp_mount_of
+from herald.mcp import McpMount
 from herald.service import Herald
 
 log = logging.getLogger("herald")
@@ -31,17 +31,20 @@ class HeraldApp:
     lifespan starts is stopped by it.
     """
 
-    def __init__(self, herald: Herald, build: Callable[[Herald], ASGIApp]) -> None:
+    def __init__(
+        self, herald: Herald, build: Callable[[Herald], tuple[ASGIApp, McpMount | None]]
+    ) -> None:
         self.herald = herald
         self._build = build
         self._inner: ASGIApp | None = None
+        self._mcp: McpMount | None = None
         self._owns_herald = False
         #: Why startup failed, for the server to report instead of a bare exit.
         self.startup_error: BaseException | None = None
         #: Set by a server that reports ``startup_error`` itself (no second copy in its log).
         self.server_reports_errors = False
         if herald.started:  # usable at once, also when served without a lifespan
-            self._inner = build(herald)
+            self._inner, self._mcp = build(herald)
 
     @property
     def inner(self) -> ASGIApp | None:
@@ -50,7 +53,8 @@ class HeraldApp:
 
     @property
     def mcp(self) -> McpMount | None:
-        return mcp_mount_of(self._inner) if self._inner is not None else None
+        """The ``/mcp`` endpoint, whose session manager the lifespan starts and ends."""
+        return self._mcp
 
     async def startup(self) -> None:
         """Start everything, in order; on failure, stop what was started and re-raise."""
@@ -59,7 +63,7 @@ class HeraldApp:
             self._owns_herald = True
         try:
             if self._inner is None:
-                self._inner = self._build(self.herald)
+                self._inner, self._mcp = self._build(self.herald)
             mount = self.mcp
             if mount is not None:
                 await mount.start()

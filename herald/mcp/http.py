@@ -135,9 +135,11 @@ def mount_mcp(app: FastAPI, herald: Herald) -> McpMount:
 
 
 def mcp_mount_of(asgi: object) -> McpMount | None:
-    """The :class:`McpMount` inside an app ``create_app`` returned (or the routes inside it,
-    which Socket.IO may wrap)."""
-    asgi = getattr(asgi, "inner", None) or asgi
+    """The :class:`McpMount` of an app ``create_app`` returned, or of a FastAPI app (perhaps
+    behind Socket.IO) that ``mount_mcp`` was called on."""
+    own = getattr(asgi, "mcp", None)
+    if isinstance(own, McpMount):  # a HeraldApp knows its endpoint
+        return own
     app = getattr(asgi, "other_asgi_app", None) or asgi
     state = getattr(app, "state", None)
     mount = getattr(state, "mcp", None)
