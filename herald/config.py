@@ -7,10 +7,13 @@ Every knob herald has lives here, with its environment name beside it, so that
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from herald.errors import ConfigError
 
 
 def _env(*names: str) -> AliasChoices:
@@ -30,7 +33,9 @@ class Settings(BaseSettings):
     # --- storage -----------------------------------------------------------------
     redis_url: str | None = Field(default=None, validation_alias=_env("REDIS_URL", "redis_url"))
     redis_host: str | None = Field(default=None, validation_alias=_env("REDIS_HOST", "redis_host"))
-    redis_port: int = Field(default=6379, validation_alias=_env("REDIS_PORT", "redis_port"))
+    redis_port: int = Field(
+        default=6379, ge=1, le=65535, validation_alias=_env("REDIS_PORT", "redis_port")
+    )
     redis_password: str | None = Field(
         default=None, validation_alias=_env("REDIS_PASSWORD", "redis_password")
     )
@@ -103,10 +108,16 @@ class Settings(BaseSettings):
     sweep_interval: float = Field(
         default=1, gt=0, le=60, validation_alias=_env("HERALD_SWEEP_INTERVAL", "sweep_interval")
     )
+    shutdown_timeout: int = Field(
+        default=10,
+        ge=0,
+        le=600,
+        validation_alias=_env("HERALD_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
+    )
 
     # --- server and delivery -----------------------------------------------------
     host: str = Field(default="127.0.0.1", validation_alias=_env("HERALD_HOST", "host"))
-    port: int = Field(default=3001, validation_alias=_env("HERALD_PORT", "port"))
+    port: int = Field(default=3001, ge=1, le=65535, validation_alias=_env("HERALD_PORT", "port"))
     heartbeat_interval: float = Field(
         default=15, gt=0, validation_alias=_env("HERALD_HEARTBEAT_INTERVAL", "heartbeat_interval")
     )
@@ -160,6 +171,15 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _intervals_in_order(self) -> Settings:
+        if not self.min_interval <= self.default_interval <= self.max_interval:
+            raise ValueError(
+                "HERALD_MIN_INTERVAL <= HERALD_DEFAULT_INTERVAL <= HERALD_MAX_INTERVAL must hold "
+                f"(got {self.min_interval:g}, {self.default_interval:g}, {self.max_interval:g})"
+            )
+        return self
+
     @property
     def uses_embedded_redis(self) -> bool:
         """No external server named: herald starts its own."""
@@ -173,3 +193,117 @@ class Settings(BaseSettings):
             raise ValueError("no external Redis configured (set REDIS_URL or REDIS_HOST)")
         auth = f":{self.redis_password}@" if self.redis_password else ""
         return f"redis://{auth}{self.redis_host}:{self.redis_port}/0"
+
+
+# --- reading the environment, failing in one line ------------------------------------------
+
+#: Settings whose values are never echoed back in an error (they may be secrets).
+SECRET_FIELDS = frozenset(
+    {"redis_url", "redis_password", "api_keys", "jwt_secret", "session_cookie", "secret_key"}
+)
+_KINDS = {int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def load_settings() -> Settings:
+    """The settings from the environment; a bad value raises :class:`ConfigError` whose detail
+    is one line naming the variable, what is wrong with its value and what is allowed."""
+    try:
+        return Settings()
+    except PydanticValidationError as exc:
+        raise ConfigError("; ".join(_explain(error) for error in exc.errors())) from None
+
+
+def env_name(field: str) -> str:
+    """The environment variable documented for a setting (its first upper-case alias)."""
+    alias = Settings.model_fields[field].validation_alias
+    choices = alias.choices if isinstance(alias, AliasChoices) else []
+    names = [c for c in choices if isinstance(c, str) and c.isupper()]
+    return names[0] if names else field.upper()
+
+
+def bounds_text(field: str) -> str | None:
+    """The allowed range of a bounded setting, as docs/configuration.md states it."""
+    limits: dict[str, float] = {}
+    for item in Settings.model_fields[field].metadata:
+        for kind in ("gt", "ge", "lt", "le"):
+            value = getattr(item, kind, None)
+            if isinstance(value, int | float):
+                limits[kind] = value
+    low = _number(limits["ge"]) if "ge" in limits else None
+    high = _number(limits["le"]) if "le" in limits else None
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    if "gt" in limits and high is not None:
+        return f"more than {_number(limits['gt'])}, at most {high}"
+    if low is not None:
+        return f"{low} or more"
+    if "gt" in limits:
+        return f"more than {_number(limits['gt'])}"
+    if high is not None:
+        return f"at most {high}"
+    return None
+
+
+def _number(value: float) -> str:
+    """1000000, not 1e+06; 0.5 stays 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def allowed_text(field: str) -> str:
+    """What a setting accepts: its kind of value and, if it has one, its range."""
+    annotation = Settings.model_fields[field].annotation
+    kind = _KINDS.get(annotation, "") if isinstance(annotation, type) else ""
+    bounds = bounds_text(field)
+    if kind and bounds:
+        return f"{kind}, {bounds}"
+    return kind or bounds or "see docs/configuration.md"
+
+
+def _explain(error: Any) -> str:
+    loc = error.get("loc") or ()
+    name = str(loc[0]) if loc else ""
+    field = _field_of(name)
+    problem = _problem(error)
+    if field is None:  # a rule across settings
+        return f"invalid settings: {problem}"
+    shown = env_name(field)
+    value = error.get("input")
+    if field in SECRET_FIELDS or not isinstance(value, str | int | float | bool):
+        where = shown
+    else:
+        text = str(value)
+        where = f"{shown}={text[:40]!r}" + ("..." if len(text) > 40 else "")
+    return f"invalid {where}: {problem} (allowed: {allowed_text(field)})"
+
+
+def _field_of(name: str) -> str | None:
+    if name in Settings.model_fields:
+        return name
+    for field in Settings.model_fields:
+        alias = Settings.model_fields[field].validation_alias
+        if isinstance(alias, AliasChoices) and any(
+            isinstance(c, str) and c.lower() == name.lower() for c in alias.choices
+        ):
+            return field
+    return None
+
+
+def _problem(error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    kind = str(error.get("type", ""))
+    words = {
+        "greater_than_equal": "must be at least {ge}",
+        "greater_than": "must be more than {gt}",
+        "less_than_equal": "must be at most {le}",
+        "less_than": "must be less than {lt}",
+    }
+    if kind in words:
+        return words[kind].format(**{k: _number(v) for k, v in ctx.items()})
+    if kind.startswith("int_"):
+        return "not a whole number"
+    if kind.startswith("float_"):
+        return "not a number"
+    if kind.startswith("bool_"):
+        return "not true or false"
+    message = str(ctx.get("error") or error.get("msg") or kind)
+    return message.removeprefix("Value error, ")

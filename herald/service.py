@@ -76,12 +76,28 @@ class Herald:
     def redis_display_url(self) -> str:
         return self._handle.display_url if self._handle else "(not connected)"
 
+    @property
+    def started(self) -> bool:
+        return self._started
+
     async def start(self) -> Self:
+        """Connect (starting the embedded server if configured), then the engine, delivery and
+        worker. If any step fails, what was started is stopped again before the error
+        propagates, so a failed start never leaves an embedded server running."""
         if self._started:
             return self
+        self._handle = await open_redis(self.settings)
+        try:
+            await self._start_parts(self._handle.client)
+        except BaseException:
+            await self._teardown()
+            raise
+        self._started = True
+        log.info("herald started on %s", self.redis_display_url)
+        return self
+
+    async def _start_parts(self, redis: Redis) -> None:
         s = self.settings
-        self._handle = await open_redis(s)
-        redis = self._handle.client
         self.store = StreamStore(redis, self.keys, ttl=s.state_ttl)
         self.log = EventLog(
             redis, self.keys, history_size=s.history_size, log_maxlen=s.log_maxlen, ttl=s.state_ttl
@@ -113,13 +129,12 @@ class Herald:
                 reconcile_lock_key=self.keys.reconcile_lock,
                 sweep_interval=s.sweep_interval,
                 heartbeat_ttl=s.worker_heartbeat_ttl,
-                shutdown_grace=int(s.poll_timeout) + 1,
+                # In-flight polls get this long to finish on a stop; the rest are released
+                # (their jobs go back to the queue), so a bounded stop loses no poll.
+                shutdown_grace=s.shutdown_timeout,
             )
             await self.worker.start()
             await self.worker.reconcile()  # streams resume after a restart without any call
-        self._started = True
-        log.info("herald started on %s", self.redis_display_url)
-        return self
 
     def _build_sources(self, redis: Redis) -> list[Source]:
         if self._custom_sources is not None:
@@ -144,21 +159,31 @@ class Herald:
         return account.id
 
     async def stop(self) -> None:
-        """Graceful: in-flight polls finish, background tasks end, the embedded server stops."""
+        """Graceful: in-flight polls finish (within ``HERALD_SHUTDOWN_TIMEOUT``), clients are
+        told and disconnected, background tasks end, the embedded server stops."""
         if not self._started:
             return
         self._started = False
-        if self.worker is not None:
-            await self.worker.stop()
-            self.worker = None
-        if self.delivery is not None:
-            await self.delivery.stop()
-            self.delivery = None
-        await self.sources.aclose()
-        await self.scheduler.aclose()
-        if self._handle is not None:
-            await self._handle.aclose()
-            self._handle = None
+        await self._teardown()
+
+    async def _teardown(self) -> None:
+        """Stop whatever has been started, in reverse order; the connection (and the embedded
+        server) is closed even when an earlier step fails."""
+        try:
+            if self.worker is not None:
+                worker, self.worker = self.worker, None
+                await worker.stop()
+            if self.delivery is not None:
+                delivery, self.delivery = self.delivery, None
+                await delivery.stop()
+            if hasattr(self, "sources"):
+                await self.sources.aclose()
+            if hasattr(self, "scheduler"):
+                await self.scheduler.aclose()
+        finally:
+            handle, self._handle = self._handle, None
+            if handle is not None:
+                await handle.aclose()
 
     async def __aenter__(self) -> Self:
         return await self.start()

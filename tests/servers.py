@@ -11,9 +11,9 @@ from typing import Any
 import uvicorn
 
 from herald.api.app import create_app
+from herald.api.lifespan import HeraldApp
+from herald.api.serving import listen, make_server
 from herald.config import Settings
-from herald.delivery.direct import uvicorn_options
-from herald.mcp import mcp_mount_of
 from herald.service import Herald
 from tests.conftest import EXTERNAL_REDIS_URL
 
@@ -43,16 +43,33 @@ async def serve_asgi(app: Any, **config: Any) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def serve_herald(herald: Herald) -> AsyncIterator[str]:
-    """A started Herald's app, as ``herald serve`` runs it; its MCP sessions end with it."""
-    app = create_app(herald)
+async def serve_app(app: HeraldApp, **options: Any) -> AsyncIterator[str]:
+    """``app`` (from ``create_app``) as ``herald serve`` runs it, on a free loopback port:
+    lifespan on, the same server class, the same stop path when the block ends."""
+    sock = listen("127.0.0.1", 0)
+    port = int(sock.getsockname()[1])
+    server = make_server(app, **options)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
-        async with serve_asgi(app, lifespan="off", **uvicorn_options()) as url:
-            yield url
+        while not server.started:  # uvicorn exposes a flag, not an event
+            if task.done():
+                task.result()  # re-raise why it stopped
+            await asyncio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}"
     finally:
-        mount = mcp_mount_of(app)
-        if mount is not None:
-            await mount.aclose()
+        server.should_exit = True
+        try:
+            await task
+        finally:
+            sock.close()  # uvicorn closes it only if it got as far as serving
+
+
+@asynccontextmanager
+async def serve_herald(herald: Herald, **options: Any) -> AsyncIterator[str]:
+    """A Herald's app, as ``herald serve`` runs it. A started Herald stays the caller's to
+    stop; one not yet started is started and stopped by the app's lifespan."""
+    async with serve_app(create_app(herald), **options) as url:
+        yield url
 
 
 def herald_settings(key_prefix: str, **extra: Any) -> Settings:

@@ -18,3 +18,21 @@ def test_every_environment_variable_is_documented() -> None:
             if isinstance(choice, str) and choice.isupper() and f"`{choice}`" not in text:
                 missing.append(choice)
     assert missing == []
+
+
+def test_every_bound_is_documented_in_its_row() -> None:
+    """A bounded setting's row states its range exactly as a bad value's error does."""
+    from herald.config import bounds_text, env_name
+
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in (REPO_ROOT / "docs" / "configuration.md").read_text().splitlines()
+        if line.startswith("| `")
+    }
+    undocumented = []
+    for field in Settings.model_fields:
+        bounds = bounds_text(field)
+        row = rows.get(f"`{env_name(field)}`", "")
+        if bounds is not None and bounds not in row:
+            undocumented.append(f"{env_name(field)}: {bounds}")
+    assert undocumented == []

@@ -1,7 +1,10 @@
 """The ASGI application: REST, real-time transports, metrics and the dashboard on one port.
 
-The app is built around a started :class:`~herald.service.Herald` (``herald serve`` starts
-it, then runs uvicorn), so every route can rely on Redis and the engine being there.
+:func:`create_app` is the one way to get it: ``herald serve`` and the tests run what it
+returns under uvicorn with ``lifespan="on"``, and the lifespan starts and stops everything
+(see :mod:`herald.api.lifespan`). The routes are built around the started
+:class:`~herald.service.Herald` (:func:`build_routes`), so each can rely on Redis and the
+engine being there.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from herald import __version__
 from herald.api import events, openapi, streams, system
 from herald.api.access import attach, require_caller
 from herald.api.errors import error_response, install_error_handlers
+from herald.api.lifespan import HeraldApp
 from herald.auth import Authenticator, token_from_headers_and_query
+from herald.config import Settings
 from herald.errors import AuthError
-from herald.mcp import mount_mcp
+from herald.mcp import McpMount, mount_mcp
 from herald.ratelimit import TokenBucket
 from herald.service import Herald
 
@@ -70,7 +75,29 @@ class _Guard(BaseHTTPMiddleware):
         return await call_next(request)
 
 
-def create_app(herald: Herald, *, write_rate: float = 20.0, write_burst: float = 100.0) -> ASGIApp:
+def create_app(
+    target: Settings | Herald | None = None,
+    *,
+    write_rate: float = 20.0,
+    write_burst: float = 100.0,
+) -> HeraldApp:
+    """The app for ``target``: settings (a Herald with a worker and delivery is made from
+    them), a Herald (started or not), or nothing (settings from the environment).
+
+    Its lifespan starts what is not started yet and stops what it started."""
+    herald = target if isinstance(target, Herald) else Herald(target)
+
+    def build(started: Herald) -> tuple[ASGIApp, McpMount]:
+        return build_routes(started, write_rate=write_rate, write_burst=write_burst)
+
+    return HeraldApp(herald, build)
+
+
+def build_routes(
+    herald: Herald, *, write_rate: float = 20.0, write_burst: float = 100.0
+) -> tuple[ASGIApp, McpMount]:
+    """REST, ``/ws``, SSE, Socket.IO, ``/mcp`` and the dashboard around a started Herald;
+    also the ``/mcp`` endpoint, for the lifespan to start and end."""
     app = FastAPI(
         title="herald",
         version=__version__,
@@ -93,11 +120,11 @@ def create_app(herald: Herald, *, write_rate: float = 20.0, write_burst: float =
         dependencies=[Depends(require_caller)],
         responses=openapi.errors(400),
     )
-    mount_mcp(app, herald)  # app.state.mcp: `await app.state.mcp.aclose()` on shutdown
+    mcp = mount_mcp(app, herald)  # started and ended by the lifespan
     asgi: ASGIApp = app
     if herald.delivery is not None:
         herald.delivery.install(app)
         asgi = herald.delivery.wrap(app)
     if (DASHBOARD_DIR / "index.html").is_file():
         app.mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")
-    return asgi
+    return asgi, mcp

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from herald.cli.client import DEFAULT_URL, CliError, HeraldClient
+from herald.config import Settings, load_settings
+from herald.errors import ConfigError
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -49,6 +51,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print one line to stderr and exit non-zero."""
     err.print(f"[red]error:[/] {escape(message)}", soft_wrap=True)
     raise typer.Exit(code)
+
+
+def load_settings_or_exit() -> Settings:
+    """The settings from the environment; a bad value is one line on stderr and exit 2."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(exc.detail, code=2)
 
 
 @contextmanager

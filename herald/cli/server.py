@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from herald import redaction, runtime
+from herald.cli.common import fail, load_settings_or_exit
 from herald.config import Settings
 from herald.errors import HeraldError
 
@@ -30,8 +31,17 @@ def _setup_logging(verbose: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+LOOPBACK = "127.0.0.1"
+
+
+def bind_host(host: str | None) -> str:
+    """The address to listen on: an empty or unset host means loopback, never every
+    interface (which is what an empty host means to the socket layer)."""
+    return (host or "").strip() or LOOPBACK
+
+
 def _is_loopback(host: str) -> bool:
-    if host in ("localhost", ""):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -53,54 +63,52 @@ async def _serve(
     settings: Settings, host: str, port: int, worker: bool, concurrency: int | None
 ) -> None:
     from herald.api.app import create_app
-    from herald.delivery.direct import uvicorn_options
-    from herald.mcp import mcp_mount_of
+    from herald.api.serving import listen, make_server
     from herald.service import Herald
 
-    async with Herald(settings, worker=worker, worker_concurrency=concurrency) as herald:
-        app = create_app(herald)
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            lifespan="off",
-            **uvicorn_options(),
-        )
-        server = uvicorn.Server(config)
+    sock = listen(host, port)  # a taken port fails before storage or engine start
+    herald = Herald(settings, worker=worker, worker_concurrency=concurrency)
+    app = create_app(herald)
+
+    def ready() -> None:
         err.print(
             f"[bold green]herald[/] serving on http://{host}:{port}  "
-            f"(dashboard /, API /docs, Socket.IO /socket.io)  storage: {herald.redis_display_url}"
+            f"(dashboard /, API /docs, Socket.IO /socket.io)  storage: {herald.redis_display_url}",
+            soft_wrap=True,
         )
-        try:
-            await server.serve()
-        finally:
-            mount = mcp_mount_of(app)
-            if mount is not None:  # end MCP sessions before Herald stops under them
-                await mount.aclose()
+
+    try:
+        await make_server(app, ready).serve(sockets=[sock])
+    finally:
+        sock.close()  # uvicorn closes it only if it got as far as serving
+    err.print("herald stopped")
 
 
 async def _work(settings: Settings, concurrency: int | None) -> None:
+    """SIGTERM and SIGINT stop it the same way: polls in flight get HERALD_SHUTDOWN_TIMEOUT
+    to finish, the rest go back to the queue."""
     from herald.service import Herald
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    import signal
-
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with Herald(settings, delivery=False, worker_concurrency=concurrency) as herald:
         err.print(f"[bold green]herald worker[/] polling for {herald.redis_display_url}")
         await stop.wait()
         err.print("stopping: letting in-flight polls finish")
+    err.print("herald worker stopped")
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
         host: Annotated[
-            str, typer.Option(help="Address to listen on.", envvar="HERALD_HOST")
-        ] = "127.0.0.1",
+            str,
+            typer.Option(
+                help="Address to listen on (empty means 127.0.0.1).", envvar="HERALD_HOST"
+            ),
+        ] = LOOPBACK,
         port: Annotated[int, typer.Option(help="Port to listen on.", envvar="HERALD_PORT")] = 3001,
         workers: Annotated[
             int | None, typer.Option("--workers", help="Concurrent polls in the in-process worker.")
@@ -118,15 +126,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the API, real-time delivery, dashboard and one worker on http://127.0.0.1:3001."""
         _setup_logging(verbose)
-        settings = Settings()
+        settings = load_settings_or_exit()
         redaction.register(settings.session_cookie, settings.secret_key)
+        host = bind_host(host)
         try:
             check_bind(settings, host, insecure)
             runtime.run(_serve(settings, host, port, not no_worker, workers))
         except HeraldError as exc:
-            err.print(f"[red]error:[/] {exc.detail}")
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
+            fail(exc.detail)
+        except KeyboardInterrupt:  # Ctrl-C before the server took over the signal
             pass
 
     @app.command()
@@ -138,19 +146,18 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run extra pollers against a shared external Redis (REDIS_URL or REDIS_HOST)."""
         _setup_logging(verbose)
-        settings = Settings()
+        settings = load_settings_or_exit()
         redaction.register(settings.session_cookie, settings.secret_key)
         if settings.uses_embedded_redis:
-            err.print(
-                "[red]error:[/] herald worker needs a shared Redis: set REDIS_URL (or REDIS_HOST). "
-                "The embedded server belongs to one `herald serve` process."
+            fail(
+                "herald worker needs a shared Redis: set REDIS_URL (or REDIS_HOST). "
+                "The embedded server belongs to one `herald serve` process.",
+                code=2,
             )
-            raise typer.Exit(2)
         try:
             runtime.run(_work(settings, concurrency))
         except HeraldError as exc:
-            err.print(f"[red]error:[/] {exc.detail}")
-            raise typer.Exit(1) from None
+            fail(exc.detail)
 
     @app.command()
     def fakex(

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -65,6 +66,22 @@ class Delivery:
         await self.tail.start()
         if self._external is not None:
             self._external.start()
+
+    async def close_all(self, reason: str = "server_shutdown", within: float = 2.0) -> None:
+        """Tell every client the server is going away and end its connection: Socket.IO gets
+        ``herald:disconnect {reason}`` then a disconnect, ``/ws`` closes with 1001, SSE ends.
+
+        Waits up to ``within`` seconds for them to go, so the server's own shutdown (which
+        closes what is left without a word) finds nothing to cut."""
+        for client in list(self.socketio.clients.values()):
+            self.socketio.cut_off(client, reason)
+        for conn in list(self.ctx.ws_connections):
+            conn.cut(1001, "server shutting down; resume from your offset elsewhere")
+        for stream in list(self.ctx.sse_streams):
+            stream.end("server shutting down")
+        deadline = time.monotonic() + within
+        while any(self.connected_clients().values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         """Stop the tail, then end every client: WebSockets close with 1001, SSE ends."""

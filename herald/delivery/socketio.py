@@ -262,6 +262,8 @@ class SocketIOTransport:
         detail = (
             f"more than {self.limit} events behind; reconnect and resume from your offset"
             if reason == "slow_consumer"
+            else "the server is shutting down; reconnect and resume from your offset"
+            if reason == "server_shutdown"
             else "delivery failed; reconnect and resume from your offset"
         )
         notice = {"reason": reason, "detail": detail}

@@ -1,9 +1,9 @@
 """MCP over Streamable HTTP at ``/mcp``, on herald's own port, behind the REST API's auth.
 
-The SDK's session manager needs a running task group for its sessions. herald runs uvicorn
-with ``lifespan="off"`` (the Herald is started before the app), so :class:`McpMount` owns
-that task group in a background task: started on the first request (or by ``start()``)
-and ended by ``aclose()``.
+The SDK's session manager needs a running task group for its sessions. :class:`McpMount`
+owns that task group in a background task: the app's lifespan starts it (``start()``) and
+ends it (``aclose()``) before the Herald stops under it; an app served without a lifespan
+starts it on the first request.
 """
 
 from __future__ import annotations
@@ -135,7 +135,11 @@ def mount_mcp(app: FastAPI, herald: Herald) -> McpMount:
 
 
 def mcp_mount_of(asgi: object) -> McpMount | None:
-    """The :class:`McpMount` inside the app ``create_app`` returned (Socket.IO may wrap it)."""
+    """The :class:`McpMount` of an app ``create_app`` returned, or of a FastAPI app (perhaps
+    behind Socket.IO) that ``mount_mcp`` was called on."""
+    own = getattr(asgi, "mcp", None)
+    if isinstance(own, McpMount):  # a HeraldApp knows its endpoint
+        return own
     app = getattr(asgi, "other_asgi_app", None) or asgi
     state = getattr(app, "state", None)
     mount = getattr(state, "mcp", None)

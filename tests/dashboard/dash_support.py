@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-import uvicorn
 from playwright.async_api import Page
 
 from herald.api.app import create_app
+from herald.api.serving import HeraldServer, listen, make_server
 from herald.config import Settings
 from herald.service import Herald
 from herald.sources.memory import MemorySource
@@ -47,7 +47,7 @@ class DashServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.herald: Herald | None = None
-        self._uvicorn: uvicorn.Server | None = None
+        self._uvicorn: HeraldServer | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start_engine(self) -> Herald:
@@ -56,17 +56,10 @@ class DashServer:
 
     async def start_http(self) -> None:
         assert self.herald is not None
-        config = uvicorn.Config(
-            create_app(self.herald),
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-        server = uvicorn.Server(config)
+        sock = listen("127.0.0.1", self.port)
+        server = make_server(create_app(self.herald), timeout_graceful_shutdown=2)
         self._uvicorn = server
-        self._task = asyncio.create_task(server.serve())
+        self._task = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started:  # uvicorn exposes a flag, not an event
             if self._task.done():
                 await self._task  # raises the bind error
