@@ -31,6 +31,8 @@ __all__ = ["Delivery"]
 
 #: Subscribe requests per client: a burst of 20, then 5 per second.
 SUBSCRIBE_RATE = 5.0
+#: What an SSE stream's closing ``error`` event says when the server goes away.
+SHUTDOWN_DETAIL = "server shutting down; resume from your offset elsewhere"
 SUBSCRIBE_BURST = 20.0
 
 
@@ -78,7 +80,7 @@ class Delivery:
         for conn in list(self.ctx.ws_connections):
             conn.cut(1001, "server shutting down; resume from your offset elsewhere")
         for stream in list(self.ctx.sse_streams):
-            stream.end("server shutting down")
+            stream.end(SHUTDOWN_DETAIL, error="server_shutdown")
         deadline = time.monotonic() + within
         while any(self.connected_clients().values()) and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
@@ -90,7 +92,7 @@ class Delivery:
         for conn in list(self.ctx.ws_connections):
             conn.cut(1001, "server shutting down; resume from your offset elsewhere")
         for stream in list(self.ctx.sse_streams):
-            stream.end("server shutting down")
+            stream.end(SHUTDOWN_DETAIL, error="server_shutdown")
         if self._external is not None:
             await self._external.stop()
 

@@ -60,6 +60,7 @@ class SseStream:
         self.outbox: Outbox[str] = Outbox(ctx.settings.client_queue)
         self.floor: OffsetKey | None = None
         self.ended: str | None = None
+        self.error = "slow_consumer"
         self.socket = socket
         self.finished = False
         self.slot = Slot(TRANSPORT, "unknown", "unknown")
@@ -85,10 +86,11 @@ class SseStream:
         await self.outbox.put(_sse_frame(entry))
         self.slot.sent += 1
 
-    def end(self, reason: str) -> None:
-        """Stop delivery now; the response ends with an ``error`` event naming ``reason``."""
+    def end(self, reason: str, error: str = "slow_consumer") -> None:
+        """Stop delivery now; the response ends with an ``error`` event ``{error, detail}``."""
         if self.ended is None:
             self.ended = reason
+            self.error = error
             self.ctx.hub.leave(self)
             self.outbox.close()
 
@@ -110,7 +112,7 @@ class SseStream:
                 except ClientGone:
                     break
                 yield "".join(frames)
-            detail = orjson.dumps({"error": "slow_consumer", "detail": self.ended}).decode()
+            detail = orjson.dumps({"error": self.error, "detail": self.ended}).decode()
             yield f"event: error\ndata: {detail}\n\n"
         finally:
             self.end("closed")

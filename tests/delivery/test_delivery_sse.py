@@ -107,3 +107,20 @@ async def test_dead_client_is_detected_and_released(server: Server) -> None:
     await append_n(server.redis, server.keys, 3)
     await wait_for(lambda: server.delivery.connected_clients()["sse"] == 0)
     assert server.delivery.hub.group_count == 0
+
+
+async def test_shutdown_ends_the_stream_with_server_shutdown_not_slow_consumer(
+    server: Server,
+) -> None:
+    """A server going away says so; ``slow_consumer`` would send the client to the wrong fix."""
+
+    async def close_all() -> None:
+        await server.delivery.close_all()
+
+    got = await collect(f"{server.url}/api/events", 1, on_open=close_all)
+    assert got[0].event == "subscribed"
+    assert got[1].event == "error"
+    assert orjson.loads(got[1].data) == {
+        "error": "server_shutdown",
+        "detail": "server shutting down; resume from your offset elsewhere",
+    }
