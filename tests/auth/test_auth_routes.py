@@ -71,8 +71,15 @@ SELF_GUARDED = {
 def guarded_routes(server: AuthServer) -> list[tuple[str, str, Any]]:
     """(method, path, route) for every HTTP route under /api and /metrics, as served."""
     app: Any = create_app(server.herald)
-    while not hasattr(app, "routes"):  # delivery wraps the FastAPI app (Socket.IO, gates)
-        app = getattr(app, "other_asgi_app", None) or app.app
+    # The factory's HeraldApp holds the routes; delivery wraps the FastAPI app in front of
+    # them (Socket.IO, the handshake gate).
+    while not hasattr(app, "routes"):
+        app = (
+            getattr(app, "inner", None)
+            or getattr(app, "other_asgi_app", None)
+            or getattr(app, "app", None)
+        )
+        assert app is not None, "the FastAPI app was not found behind create_app's wrappers"
     found = []
     for route in iter_route_contexts(app.routes):
         if isinstance(route.original_route, APIRoute) and str(route.path).startswith(
