@@ -6,13 +6,12 @@ and under repeated kills no two polls of a stream ever overlap."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -24,6 +23,7 @@ from herald.service import Herald
 from tests.conftest import EXTERNAL_REDIS_URL, REPO_ROOT
 from tests.engine.redis_source import RedisTestSource, poll_log, post
 from tests.servers import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -99,13 +99,6 @@ def procs(external_redis: aioredis.Redis, tmp_path: Path) -> Iterator[Procs]:
     pool.stop_all()
 
 
-async def until(probe: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not await probe():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
-
-
 async def wait_worker(procs: Procs, proc: subprocess.Popen[bytes]) -> None:
     """Until ``herald worker`` says it is polling (it does once its worker has started)."""
 
@@ -113,7 +106,7 @@ async def wait_worker(procs: Procs, proc: subprocess.Popen[bytes]) -> None:
         assert proc.poll() is None, f"the worker exited: {procs.stderr(proc)}"
         return "herald worker" in procs.stderr(proc)
 
-    await until(polling, 30, f"worker {proc.pid} to start")
+    await wait_until(polling, 30, what=f"worker {proc.pid} to start")
 
 
 async def last_polls(herald: Herald, ids: list[str]) -> dict[str, float]:
@@ -145,7 +138,7 @@ async def fakex(procs: Procs, key_prefix: str) -> AsyncIterator[str]:
         except httpx.TransportError:
             return False
 
-    await until(up, 30, "fakex")
+    await wait_until(up, 30, what="fakex")
     yield url
 
 
@@ -182,7 +175,7 @@ async def test_a_killed_workers_polls_run_again_within_the_bound(
         async def baselined() -> bool:
             return all(t > 0 for t in (await last_polls(control, ids)).values())
 
-        await until(baselined, 30, "every baseline")
+        await wait_until(baselined, 30, what="every baseline")
         # The next four requests to X hang: the only worker holds four polls in flight.
         fault = {"mode": "timeout", "count": len(ids), "seconds": 60}
         assert (await x.post("/_fakex/faults", json=fault)).status_code == 201
@@ -190,7 +183,7 @@ async def test_a_killed_workers_polls_run_again_within_the_bound(
         async def all_hanging() -> bool:
             return bool((await x.get("/_fakex/faults")).json()["pending"] == [])
 
-        await until(all_hanging, 30, "polls to hang")
+        await wait_until(all_hanging, 30, what="polls to hang")
         held = await last_polls(control, ids)
         posted = {}
         for sid, name in zip(ids, users, strict=True):
@@ -207,7 +200,7 @@ async def test_a_killed_workers_polls_run_again_within_the_bound(
             polls = await last_polls(control, ids)
             return all(polls[sid] > held[sid] for sid in ids)
 
-        await until(all_polled_again, BOUND + 30, "every stream to be polled again")
+        await wait_until(all_polled_again, BOUND + 30, what="every stream to be polled again")
         recovered = time.time() - killed
         assert recovered <= BOUND, f"streams stalled {recovered:.1f}s after the kill"
 
@@ -217,7 +210,7 @@ async def test_a_killed_workers_polls_run_again_within_the_bound(
                     return False
             return True
 
-        await until(all_delivered, 30, "the tweets posted meanwhile")
+        await wait_until(all_delivered, 30, what="the tweets posted meanwhile")
         for sid in ids:
             assert await tweet_ids(control, sid) == [posted[sid]], "once each, nothing else"
 
@@ -247,7 +240,7 @@ async def test_repeated_kills_never_overlap_polls_or_stall_streams(
         async def baselined() -> bool:  # tweets posted before that are not news
             return all(t > 0 for t in (await last_polls(control, ids)).values())
 
-        await until(baselined, 30, "every baseline")
+        await wait_until(baselined, 30, what="every baseline")
         recoveries: list[float] = []
         for round_ in range(int(os.environ.get("HERALD_TEST_KILLS", "4"))):
             victim = running[round_ % 2]
@@ -255,7 +248,7 @@ async def test_repeated_kills_never_overlap_polls_or_stall_streams(
             async def mid_poll(pid: int = victim.pid) -> bool:
                 return bool(_in_flight(await poll_log(external_redis, key_prefix), pid))
 
-            await until(mid_poll, 30, f"worker {victim.pid} to be mid-poll")
+            await wait_until(mid_poll, 30, what=f"worker {victim.pid} to be mid-poll")
             for i, sid in enumerate(ids):
                 posted[sid].append(await post(external_redis, key_prefix, f"rk{i}", f"r{round_}"))
             Procs.kill(victim)
@@ -272,7 +265,9 @@ async def test_repeated_kills_never_overlap_polls_or_stall_streams(
                     for s in streams
                 )
 
-            await until(rerun, BOUND + 30, "the killed worker's streams to be polled again")
+            await wait_until(
+                rerun, BOUND + 30, what="the killed worker's streams to be polled again"
+            )
             recoveries.append(time.time() - killed)
 
         async def delivered() -> bool:
@@ -281,7 +276,7 @@ async def test_repeated_kills_never_overlap_polls_or_stall_streams(
                     return False
             return True
 
-        await until(delivered, 30, "every tweet posted during the kills")
+        await wait_until(delivered, 30, what="every tweet posted during the kills")
         for sid in ids:
             assert sorted(await tweet_ids(control, sid)) == sorted(posted[sid])
         dead = {p.pid for p in procs.procs if p.poll() is not None}
