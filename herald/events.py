@@ -25,6 +25,8 @@ class EventType(StrEnum):
     FOLLOWER_NEW = "stream:follower:new"
     FOLLOWER_LOST = "stream:follower:lost"
     FOLLOWER_COUNT = "stream:follower:count"
+    POST_NEW = "stream:post:new"
+    ENTRY_NEW = "stream:entry:new"
     ERROR = "stream:error"
     GAP = "stream:gap"
     STARTED = "stream:started"
@@ -43,6 +45,8 @@ _KIND: dict[EventType, str] = {
     EventType.FOLLOWER_NEW: "follower.new",
     EventType.FOLLOWER_LOST: "follower.lost",
     EventType.FOLLOWER_COUNT: "follower.count",
+    EventType.POST_NEW: "post",
+    EventType.ENTRY_NEW: "entry",
     EventType.ERROR: "error",
     EventType.GAP: "gap",
     EventType.STARTED: "started",

@@ -139,9 +139,9 @@ class Herald:
     def _build_sources(self, redis: Redis) -> list[Source]:
         if self._custom_sources is not None:
             return self._custom_sources
-        from herald.sources.x import XSource
+        from herald.sources.catalog import build_sources
 
-        return [XSource.from_settings(self.settings, redis, self.keys)]
+        return build_sources(self.settings, redis, self.keys)
 
     def accounts(self) -> AccountStore:
         """The X session cookies, stored encrypted."""

@@ -4,31 +4,24 @@ from __future__ import annotations
 
 from herald.engine.diff import FollowerDiff, PostDiff
 from herald.events import Event, EventType
-from herald.sources.base import Gap
+from herald.sources.base import Gap, Notice
+from herald.sources.catalog import stream_types
+from herald.sources.models import Item
 from herald.store.streams import StreamRecord
 
 
-def post_events(record: StreamRecord, diff: PostDiff) -> list[Event]:
-    if record.type == "mention":
-        return [
-            Event(
-                EventType.MENTION_NEW,
-                record.id,
-                record.username,
-                post.id,
-                {"mention": post.mention_payload()},
-            )
-            for post in diff.new
-        ]
+def post_events(record: StreamRecord, diff: PostDiff[Item]) -> list[Event]:
+    """One event per new item, named and shaped by the stream's type."""
+    spec = stream_types().get(record.type)
     return [
         Event(
-            EventType.TWEET_NEW,
+            spec.new_event,
             record.id,
             record.username,
-            post.id,
-            {"tweet": post.tweet_payload()},
+            item.id,
+            {spec.payload_key: spec.payload(item)},
         )
-        for post in diff.new
+        for item in diff.new
     ]
 
 
@@ -93,6 +86,19 @@ def error_event(
     if retry_at:
         payload["retryAt"] = retry_at
     return Event(EventType.ERROR, record.id, record.username, f"{occurrence}.{kind}", payload)
+
+
+def notice_event(record: StreamRecord, notice: Notice) -> Event:
+    """A source's notice: a ``stream:error`` that counts no error, once per poll and kind."""
+    payload: dict[str, object] = {
+        "error": notice.message,
+        "kind": notice.kind,
+        "consecutiveErrors": record.consecutive_errors,
+        "notice": True,
+    }
+    return Event(
+        EventType.ERROR, record.id, record.username, f"n{record.seq + 1}.{notice.kind}", payload
+    )
 
 
 def gap_event(record: StreamRecord, gap: Gap) -> Event:

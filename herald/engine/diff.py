@@ -15,29 +15,32 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from herald.sources.base import FollowerSnapshot
-from herald.sources.models import Tweet, User
+from herald.sources.models import Item, User
+
+ItemT = TypeVar("ItemT", bound=Item)
 
 
 @dataclass(frozen=True, slots=True)
-class PostDiff:
-    new: list[Tweet]
+class PostDiff(Generic[ItemT]):
+    new: list[ItemT]
     """New posts, oldest first (the order clients should see them in)."""
-    to_remember: list[Tweet]
+    to_remember: list[ItemT]
     """Fetched posts not yet in the seen set."""
     high_water: int
 
 
 def diff_posts(
-    fetched: Sequence[Tweet],
+    fetched: Sequence[ItemT],
     already_seen: Collection[str],
     *,
     floor: int | None,
     high_water: int,
     baseline: bool,
-) -> PostDiff:
-    unique: dict[str, Tweet] = {}
+) -> PostDiff[ItemT]:
+    unique: dict[str, ItemT] = {}
     for post in fetched:
         unique.setdefault(post.id, post)
     unseen = [p for p in unique.values() if p.id not in already_seen]
@@ -50,7 +53,7 @@ def diff_posts(
     return PostDiff(new=new, to_remember=unseen, high_water=new_high)
 
 
-def _is_new(post: Tweet, *, floor: int | None, high_water: int) -> bool:
+def _is_new(post: Item, *, floor: int | None, high_water: int) -> bool:
     order = post.order
     if order == 0:  # ids that are not numbers carry no age: unseen is new
         return not post.pinned

@@ -22,6 +22,7 @@ from herald.engine.poller import Poller
 from herald.engine.scheduler import Scheduler
 from herald.errors import HeraldError, StreamExists, StreamNotFound, ValidationError
 from herald.events import EventType
+from herald.sources.catalog import stream_types
 from herald.store.eventlog import EventLog
 from herald.store.streams import (
     ACTIVE,
@@ -78,11 +79,16 @@ class StreamManager:
     ) -> dict[str, Any]:
         s = self._settings
         stream_type = validation.stream_type(type, self._types)
-        name = validation.username(username)
+        spec = stream_types().get(stream_type)
+        stream_type = spec.name  # an alias (x:tweet) is stored as its canonical name
+        name = spec.target.validate(username)
         seconds = validation.interval(
-            interval, minimum=s.min_interval, maximum=s.max_interval, default=s.default_interval
+            interval,
+            minimum=max(s.min_interval, spec.min_interval or 0.0),
+            maximum=s.max_interval,
+            default=max(s.default_interval, spec.min_interval or 0.0),
         )
-        opts = validation.options(options)
+        opts = spec.options(validation.options_object(options))
         token = validation.auth_token(auth_token)
         if user_id is not None and (not isinstance(user_id, str) or len(user_id) > 200):
             raise ValidationError("userId: must be a string of at most 200 characters")
@@ -211,7 +217,12 @@ class StreamManager:
             if "interval" in updates
             else None
         )
-        options = validation.options(updates["options"]) if "options" in updates else None
+        spec = stream_types().get(record.type)
+        options = (
+            spec.options(validation.options_object(updates["options"]))
+            if "options" in updates
+            else None
+        )
         new_token = "authToken" in updates or "auth_token" in updates
         token = validation.auth_token(updates.get("authToken", updates.get("auth_token")))
         meta: dict[str, Any] = {}

@@ -28,7 +28,8 @@ from herald.engine.diff import FollowerDiff, diff_followers, diff_posts
 from herald.errors import FetchTimeout, InternalError, SourceError
 from herald.events import Event, EventType
 from herald.sources.base import FetchResult, PollContext
-from herald.sources.models import Tweet
+from herald.sources.catalog import stream_types
+from herald.sources.models import Item
 from herald.sources.registry import SourceRegistry
 from herald.store.codec import fields, text
 from herald.store.eventlog import EventLog, StreamInactive
@@ -82,7 +83,7 @@ class _Found:
     """What one poll found: events to append, and what to remember for the next poll."""
 
     events: list[Event]
-    remember: list[Tweet] = field(default_factory=list)
+    remember: list[Item] = field(default_factory=list)
     snapshot: FollowerDiff | None = None
     state: dict[str, str] = field(default_factory=dict)
 
@@ -130,7 +131,7 @@ class Poller:
         known: dict[str, str] = {}
         try:
             async with asyncio.timeout(self._settings.poll_timeout):
-                if record.type == "follower":
+                if stream_types().get(record.type).diff == "followers":
                     known = await self._known_followers(record)
                 result = await self._fetch(record, known)
         except TimeoutError:
@@ -183,16 +184,17 @@ class Poller:
         self, record: StreamRecord, result: FetchResult, lease: _Lease, known: dict[str, str]
     ) -> PollOutcome:
         baseline = not record.baselined
-        if record.type == "follower":
+        if stream_types().get(record.type).diff == "followers":
             found = self._follower_changes(record, result, baseline, known)
         else:
             found = await self._post_changes(record, result, baseline)
         if result.gap is not None and not baseline:
             # the hole lies before what this poll found: it comes first
             found.events.insert(0, changes.gap_event(record, result.gap))
+        found.events.extend(changes.notice_event(record, n) for n in result.notices)
         appended = await self._log.append(record.id, found.events, require_active=True)
         await self._remember(record, found)
-        next_poll = self._next_at(record.interval)
+        next_poll = self._next_at(max(record.interval, result.min_interval or 0.0))
         state: dict[str, object] = {
             **found.state,
             "lastPoll": repr(time.time()),

@@ -29,6 +29,7 @@ def username(value: object) -> str:
 
 
 def stream_type(value: object, known: tuple[str, ...]) -> str:
+    """One of ``known`` (the served types and their aliases)."""
     if not isinstance(value, str) or value not in known:
         raise ValidationError(f"type: must be one of {', '.join(known)} (got {value!r})")
     return value
@@ -48,11 +49,18 @@ def interval(value: object, *, minimum: float, maximum: float, default: float) -
     return seconds
 
 
-def options(value: object) -> dict[str, Any]:
+def options_object(value: object) -> Mapping[str, Any]:
+    """``options`` as sent: absent is empty; anything but an object is refused."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ValidationError("options: must be an object")
+    return value
+
+
+def options(value: object) -> dict[str, Any]:
+    """X's options."""
+    value = options_object(value)
     unknown = set(value) - KNOWN_OPTIONS
     if unknown:
         raise ValidationError(

@@ -8,11 +8,11 @@ or aborted fetch is an error of unknown outcome, not "nothing new".
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from herald.sources.models import Tweet, User
+from herald.sources.models import Item, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +63,29 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should know that is not a failure, such as feed guid churn.
+
+    It goes out as a ``stream:error`` with ``notice: true`` and this ``kind``, and does not
+    count as an error. A source says it once (it keeps a flag in its cursor).
+    """
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
-    items: list[Tweet] = field(default_factory=list)
+    items: Sequence[Item] = field(default_factory=list)
     followers: FollowerSnapshot | None = None
     cursor: Mapping[str, str] = field(default_factory=dict)
+    """Kept with the stream and handed back in the next :class:`PollContext` (ETags,
+    ``min_id``s, flags). Saved only when the poll commits."""
     gap: Gap | None = None
+    min_interval: float | None = None
+    """A floor on the delay to the next poll, seconds: the upstream asked for it
+    (``Cache-Control: max-age``, ``Retry-After`` on a success)."""
+    notices: tuple[Notice, ...] = ()
 
 
 @runtime_checkable

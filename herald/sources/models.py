@@ -7,7 +7,7 @@ the seed's wire shape for each event.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 def id_order(object_id: str) -> int:
@@ -16,6 +16,23 @@ def id_order(object_id: str) -> int:
         return int(object_id)
     except ValueError:
         return 0
+
+
+class Item(Protocol):
+    """What the posts diff needs of any item: tweets, posts, feed entries.
+
+    ``order`` sorts items by age (X and Mastodon ids are numbers; a feed entry uses its
+    publication time in microseconds); 0 means "no known age", so unseen is new.
+    """
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def order(self) -> int: ...
+
+    @property
+    def pinned(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from herald.errors import ValidationError
 from herald.sources.base import Source
+from herald.sources.catalog import stream_types
 
 
 class SourceRegistry:
@@ -22,7 +23,15 @@ class SourceRegistry:
 
     @property
     def stream_types(self) -> tuple[str, ...]:
-        return tuple(self._by_type)
+        """The served types, then their aliases (``x:tweet`` for ``tweet``)."""
+        catalog = stream_types()
+        aliases = [
+            alias
+            for name in self._by_type
+            if name in catalog
+            for alias in catalog.get(name).aliases
+        ]
+        return (*self._by_type, *aliases)
 
     def for_type(self, stream_type: str) -> Source:
         try:

@@ -6,14 +6,14 @@ shows now, newest first. Streams (with baselines and dedup) are the engine's bus
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from herald.config import Settings
 from herald.errors import AccountAuthFailed
 from herald.sources.base import PollContext
-from herald.sources.models import Tweet
+from herald.sources.models import Item, Tweet
 from herald.sources.x.client import XClient
 from herald.sources.x.readers import Call, read_followers, read_mentions, read_tweets
 from herald.sources.x.source import NO_SESSION
@@ -37,7 +37,9 @@ def _context(kind: str, username: str) -> PollContext:
     return PollContext(stream_id=f"oneoff:{kind}:{username}", type=kind, username=username)
 
 
-def _newest_first(tweets: list[Tweet]) -> list[Tweet]:
+def _newest_first(items: Sequence[Item]) -> list[Tweet]:
+    """X's readers return tweets; the engine's contract only promises items."""
+    tweets = [item for item in items if isinstance(item, Tweet)]
     return sorted(tweets, key=lambda tweet: tweet.order, reverse=True)
 
 

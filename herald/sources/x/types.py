@@ -1,0 +1,116 @@
+"""X's stream types as data (DESIGN §3 and §5): tweets, followers and mentions of a handle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from herald.engine import validation
+from herald.events import EventType
+from herald.sources.models import Tweet, User
+from herald.sources.types import StreamType, Target
+
+HANDLE = Target(
+    description="an X handle: 1-15 letters, digits or underscores; a leading @ is dropped",
+    example="XDevelopers",
+    validate=validation.username,
+    pattern=validation.USERNAME_PATTERN,
+)
+
+_OPTION_DOCS = {
+    "followerSnapshotLimit": "followers kept in the snapshot that 'lost' is computed from "
+    "(0-100000, default 1000)",
+}
+
+TWEET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "text", "author", "authorName", "timestamp", "url"],
+    "properties": {
+        "id": {"type": "string"},
+        "text": {"type": "string"},
+        "author": {"type": "string"},
+        "authorName": {"type": "string"},
+        "timestamp": {"type": "string"},
+        "url": {"type": "string"},
+        "isRetweet": {"type": "boolean"},
+        "isReply": {"type": "boolean"},
+        "quotedId": {"type": "string"},
+        "lang": {"type": "string"},
+        "metrics": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
+MENTION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "text", "author", "timestamp", "url"],
+    "properties": {
+        k: TWEET_SCHEMA["properties"][k]
+        for k in ("id", "text", "author", "timestamp", "url", "lang")
+    },
+}
+FOLLOWER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "username"],
+    "properties": {
+        "id": {"type": "string"},
+        "username": {"type": "string"},
+        "name": {"type": "string"},
+    },
+}
+
+
+def _tweet(item: Tweet) -> dict[str, Any]:
+    return item.tweet_payload()
+
+
+def _mention(item: Tweet) -> dict[str, Any]:
+    return item.mention_payload()
+
+
+def _follower(item: User) -> dict[str, Any]:
+    return item.follower_payload()
+
+
+STREAM_TYPES: tuple[StreamType, ...] = (
+    StreamType(
+        name="tweet",
+        aliases=("x:tweet",),
+        platform="x",
+        summary="new tweets of an X account",
+        target=HANDLE,
+        diff="posts",
+        new_event=EventType.TWEET_NEW,
+        payload_key="tweet",
+        payload=_tweet,
+        payload_schema=TWEET_SCHEMA,
+        options=validation.options,
+        option_docs=_OPTION_DOCS,
+    ),
+    StreamType(
+        name="follower",
+        aliases=("x:follower",),
+        platform="x",
+        summary="new and lost followers and the exact follower count of an X account",
+        target=HANDLE,
+        diff="followers",
+        new_event=EventType.FOLLOWER_NEW,
+        events=(EventType.FOLLOWER_NEW, EventType.FOLLOWER_LOST, EventType.FOLLOWER_COUNT),
+        payload_key="follower",
+        payload=_follower,
+        payload_schema=FOLLOWER_SCHEMA,
+        options=validation.options,
+        option_docs=_OPTION_DOCS,
+    ),
+    StreamType(
+        name="mention",
+        aliases=("x:mention",),
+        platform="x",
+        summary="new tweets that mention an X account",
+        target=HANDLE,
+        diff="posts",
+        new_event=EventType.MENTION_NEW,
+        payload_key="mention",
+        payload=_mention,
+        payload_schema=MENTION_SCHEMA,
+        options=validation.options,
+        option_docs=_OPTION_DOCS,
+    ),
+)
