@@ -115,6 +115,29 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
     )
 
+    # --- pipelines ----------------------------------------------------------------
+    pipelines: str | None = Field(
+        default=None, validation_alias=_env("HERALD_PIPELINES", "pipelines")
+    )
+    pipeline_batch: int = Field(
+        default=500, ge=1, le=10_000, validation_alias=_env("HERALD_PIPELINE_BATCH", "pipeline_batch")
+    )
+    pipeline_lease_ttl: float = Field(
+        default=5,
+        ge=0.5,
+        le=600,
+        validation_alias=_env("HERALD_PIPELINE_LEASE_TTL", "pipeline_lease_ttl"),
+    )
+    pipeline_skew: float = Field(
+        default=10, ge=0, le=86_400, validation_alias=_env("HERALD_PIPELINE_SKEW", "pipeline_skew")
+    )
+    pipeline_dead_letters: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_env("HERALD_PIPELINE_DEAD_LETTERS", "pipeline_dead_letters"),
+    )
+
     # --- server and delivery -----------------------------------------------------
     host: str = Field(default="127.0.0.1", validation_alias=_env("HERALD_HOST", "host"))
     port: int = Field(default=3001, ge=1, le=65535, validation_alias=_env("HERALD_PORT", "port"))

@@ -34,6 +34,8 @@ class EventType(StrEnum):
     RESUMED = "stream:resumed"
     UPDATED = "stream:updated"
     STOPPED = "stream:stopped"
+    PIPELINE_OUTPUT = "pipeline:output"
+    PIPELINE_ERROR = "pipeline:error"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
@@ -54,6 +56,8 @@ _KIND: dict[EventType, str] = {
     EventType.RESUMED: "resumed",
     EventType.UPDATED: "updated",
     EventType.STOPPED: "stopped",
+    EventType.PIPELINE_OUTPUT: "pipeline.output",
+    EventType.PIPELINE_ERROR: "pipeline.error",
 }
 
 

@@ -1,0 +1,464 @@
+"""Pipeline state in Redis: the consumer group, the lease, the committed state, dead letters.
+
+Every key a running pipeline uses lives here (:class:`PipelineKeys`). A pipeline reads the
+global log through its own consumer group; one worker at a time owns it through a lease.
+After each batch the owner commits in ONE script (:data:`_COMMIT`): the state blob, the
+``XACK`` of the batch, the dead letters and the append-once of the outputs. The script
+checks the lease first, so an owner that lost its lease (paused by GC, cut off) can commit
+nothing: the new owner restores the last committed state and re-reads the same entries
+from the pending list, and the outputs it appends carry the same derived eventIds.
+
+The append part composes the event log's append-once step (``store/eventlog.py``): an
+output's eventId goes into the pipeline's eventid set with ``ZADD NX`` and only a new one is
+``XADD``ed to the global log. Like the event log, this needs a single Redis node (or Valkey).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from herald.store.codec import stream_fields, text
+from herald.store.keys import Keys
+
+_COMMIT = """
+-- KEYS: state, global log, output eventids, lease, dead letters, retry list
+-- ARGV: owner, group, now_ms, log_max, eventids_max, dead_max, blob, n_in, n_errors,
+--       retried, source, n_acks, acks..., n_dead, dead..., then (eventId, type, body) triples
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return false end
+local i = 13
+local n_acks = tonumber(ARGV[12])
+if n_acks > 0 then
+  redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, i, i + n_acks - 1))
+end
+i = i + n_acks
+local n_dead = tonumber(ARGV[i])
+i = i + 1
+for j = i, i + n_dead - 1 do redis.call('LPUSH', KEYS[5], ARGV[j]) end
+if n_dead > 0 then redis.call('LTRIM', KEYS[5], 0, tonumber(ARGV[6]) - 1) end
+i = i + n_dead
+local retried = tonumber(ARGV[10])
+if retried > 0 then redis.call('LTRIM', KEYS[6], retried, -1) end
+local appended = 0
+for j = i, #ARGV, 3 do
+  local eid, etype, body = ARGV[j], ARGV[j + 1], ARGV[j + 2]
+  if redis.call('ZADD', KEYS[3], 'NX', ARGV[3], eid) == 1 then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 't', etype, 's', ARGV[11], 'e', body)
+    appended = appended + 1
+  end
+end
+if appended > 0 then
+  local excess = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[5])
+  if excess > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, excess - 1) end
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[7], 'committedAt', ARGV[3])
+if n_acks > 0 then redis.call('HSET', KEYS[1], 'offset', ARGV[12 + n_acks]) end
+redis.call('HINCRBY', KEYS[1], 'batches', 1)
+redis.call('HINCRBY', KEYS[1], 'in', tonumber(ARGV[8]))
+redis.call('HINCRBY', KEYS[1], 'errors', tonumber(ARGV[9]))
+redis.call('HINCRBY', KEYS[1], 'out', appended)
+redis.call('HINCRBY', KEYS[1], 'deadLetters', n_dead)
+return appended
+"""
+
+# Read the next entries for the lease holder only; KEYS: lease, log; ARGV: owner, group,
+# count, id ("0" = its pending entries, ">" = new ones). false when not the holder.
+_READ = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3],
+                     'STREAMS', KEYS[2], ARGV[4])
+if not r then return {} end
+return r[1][2]
+"""
+
+# Append one event of the pipeline's own (pipeline:error) once, and set the state field
+# that says why, only on a change; KEYS: state, log, eventids; ARGV: field, value, eventId,
+# type, body, now_ms, log_max, source. Returns 1 when it was new.
+_RAISE = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('ZADD', KEYS[3], 'NX', ARGV[6], ARGV[3]) == 1 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[7], '*', 't', ARGV[4], 's', ARGV[8], 'e', ARGV[5])
+end
+return 1
+"""
+
+# Take the lease when free or already ours; KEYS: lease, state; ARGV: owner, px.
+_ACQUIRE = """
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  if cur == false then redis.call('HSET', KEYS[2], 'owner', ARGV[1]) end
+  return 1
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# Move every dead letter to the retry list (oldest first); KEYS: dead, retry.
+_REQUEUE = """
+local n = 0
+while true do
+  local v = redis.call('RPOP', KEYS[1])
+  if not v then break end
+  redis.call('RPUSH', KEYS[2], v)
+  n = n + 1
+end
+return n
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineKeys:
+    """The keys of one pipeline, all under ``{prefix}:pipeline:{name}:``."""
+
+    keys: Keys
+    name: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.keys.prefix}:pipeline:{self.name}"
+
+    @property
+    def state(self) -> str:
+        """hash: state (snapshot blob), offset, owner, paused, error, counters, declared."""
+        return f"{self.base}:state"
+
+    @property
+    def lease(self) -> str:
+        """string: the owning worker's token, with a PX lease renewed while it runs."""
+        return f"{self.base}:lease"
+
+    @property
+    def event_ids(self) -> str:
+        """zset: eventIds of outputs already appended (append-once), trimmed."""
+        return f"{self.base}:eventids"
+
+    @property
+    def dead(self) -> str:
+        """list: dead letters, newest first, capped (JSON: offset, event, operator, error)."""
+        return f"{self.base}:dead"
+
+    @property
+    def retry(self) -> str:
+        """list: dead letters sent back for another try, oldest first."""
+        return f"{self.base}:retry"
+
+    @property
+    def group(self) -> str:
+        """The consumer group's name on the global log."""
+        return f"pipeline:{self.name}"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.state, self.lease, self.event_ids, self.dead, self.retry)
+
+
+def pipelines_index(keys: Keys) -> str:
+    """hash: pipeline name -> its declaration (JSON: source, inputs, description)."""
+    return f"{keys.prefix}:pipelines"
+
+
+@dataclass(slots=True)
+class Committed:
+    """What the store holds for one pipeline (the ``state`` hash, decoded)."""
+
+    blob: bytes | None = None
+    offset: str | None = None
+    owner: str | None = None
+    paused: bool = False
+    error: str | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+    committed_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """One output to append: its derived eventId, type and encoded body."""
+
+    event_id: str
+    type: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GroupInfo:
+    lag: int | None
+    pending: int
+    last_delivered: str | None
+
+
+class Fenced(Exception):
+    """The commit was refused: this worker no longer holds the pipeline's lease."""
+
+
+_COUNTERS = ("batches", "in", "out", "errors", "deadLetters")
+
+
+class PipelineStore:
+    """Redis access for running pipelines; stateless apart from the registered scripts."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        keys: Keys,
+        *,
+        log_maxlen: int = 100_000,
+        event_ids_kept: int = 100_000,
+        dead_max: int = 1000,
+    ) -> None:
+        self.redis = redis
+        self.keys = keys
+        self._log_maxlen = log_maxlen
+        self._event_ids_kept = event_ids_kept
+        self._dead_max = dead_max
+        self._commit = redis.register_script(_COMMIT)
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._read = redis.register_script(_READ)
+        self._raise = redis.register_script(_RAISE)
+        self._release = redis.register_script(_RELEASE)
+        self._requeue = redis.register_script(_REQUEUE)
+
+    def of(self, name: str) -> PipelineKeys:
+        return PipelineKeys(self.keys, name)
+
+    # --- declaration ---------------------------------------------------------------
+    async def declare(self, name: str, declaration: Mapping[str, Any]) -> None:
+        await self.redis.hset(pipelines_index(self.keys), name, orjson.dumps(declaration))
+
+    async def declared(self) -> dict[str, dict[str, Any]]:
+        raw = await self.redis.hgetall(pipelines_index(self.keys))
+        return {text(k): orjson.loads(v) for k, v in sorted(raw.items())}
+
+    async def ensure_group(self, name: str, start: str = "$") -> None:
+        """Create the pipeline's consumer group (from ``start``: ``$`` = new entries only)."""
+        try:
+            await self.redis.xgroup_create(self.keys.events, self.of(name).group, start, mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def reset_group(self, name: str, offset: str) -> None:
+        """Move the group to read after ``offset`` next (replay from a point of the log)."""
+        await self.redis.xgroup_setid(self.keys.events, self.of(name).group, offset)
+
+    # --- the lease -----------------------------------------------------------------
+    async def acquire(self, name: str, owner: str, ttl: float) -> bool:
+        k = self.of(name)
+        got = await self._acquire(keys=[k.lease, k.state], args=[owner, int(ttl * 1000)])
+        return bool(got)
+
+    async def release(self, name: str, owner: str) -> None:
+        await self._release(keys=[self.of(name).lease], args=[owner])
+
+    async def owner(self, name: str) -> str | None:
+        value = await self.redis.get(self.of(name).lease)
+        return text(value) if value is not None else None
+
+    # --- reading -----------------------------------------------------------------
+    async def claim_pending(self, name: str, consumer: str) -> None:
+        """Take over every entry pending in the group (a dead owner's batch) as ``consumer``."""
+        k = self.of(name)
+        start = "0-0"
+        while True:
+            reply = await self.redis.xautoclaim(
+                self.keys.events, k.group, consumer, 0, start_id=start, count=1000, justid=True
+            )
+            start = text(reply[0])
+            if start == "0-0":
+                return
+
+    async def read(
+        self, name: str, consumer: str, count: int, *, pending: bool
+    ) -> list[tuple[str, bytes | None]]:
+        """The next entries for ``consumer``: its pending ones (``pending``), else new ones.
+
+        Only the lease holder reads (a worker that lost the lease gets :class:`Fenced`), so
+        no entry is ever delivered to a consumer that can no longer commit it. An entry
+        trimmed from the log while pending comes back without a body (``None``).
+        """
+        k = self.of(name)
+        reply = await self._read(
+            keys=[k.lease, self.keys.events],
+            args=[consumer, k.group, count, "0" if pending else ">"],
+        )
+        if reply is None:
+            raise Fenced(name)
+        out: list[tuple[str, bytes | None]] = []
+        for entry in reply:
+            raw = entry[1] if len(entry) > 1 and entry[1] else []
+            body = None
+            for i in range(0, len(raw) - 1, 2):
+                if raw[i] == b"e":
+                    body = raw[i + 1]
+            out.append((text(entry[0]), body))
+        return out
+
+    async def wait_new(self, after: str, block_ms: int) -> bool:
+        """Block until the log has an entry after ``after`` (``$``: after now), or time out."""
+        reply = await self.redis.xread({self.keys.events: after}, count=1, block=block_ms)
+        return bool(reply)
+
+    async def last_offset(self) -> str:
+        """The id of the newest entry of the log (``0-0`` when empty)."""
+        entries = await self.redis.xrevrange(self.keys.events, count=1)
+        return text(entries[0][0]) if entries else "0-0"
+
+    async def range(self, start: str, end: str, count: int) -> list[tuple[str, bytes]]:
+        """Global log entries from ``start`` to ``end`` (XRANGE syntax, ``(`` exclusive)."""
+        entries = await self.redis.xrange(self.keys.events, min=start, max=end, count=count)
+        return [(text(e[0]), stream_fields(e).get(b"e", b"{}")) for e in entries or []]
+
+    async def retries(self, name: str, count: int) -> list[bytes]:
+        return list(await self.redis.lrange(self.of(name).retry, 0, count - 1))
+
+    # --- committing ----------------------------------------------------------------
+    async def commit(
+        self,
+        name: str,
+        owner: str,
+        *,
+        blob: bytes,
+        acks: Sequence[str],
+        outputs: Sequence[Pending],
+        dead: Sequence[bytes],
+        n_in: int,
+        n_errors: int,
+        retried: int = 0,
+    ) -> int:
+        """State, ack, dead letters and outputs at once; the number of outputs appended.
+
+        Raises :class:`Fenced` when ``owner`` does not hold the lease (nothing is written).
+        """
+        k = self.of(name)
+        args: list[Any] = [
+            owner,
+            k.group,
+            _now_ms(),
+            self._log_maxlen,
+            self._event_ids_kept,
+            self._dead_max,
+            blob,
+            n_in,
+            n_errors,
+            retried,
+            f"pipeline:{name}",
+            len(acks),
+            *acks,
+            len(dead),
+            *dead,
+        ]
+        for out in outputs:
+            args.extend((out.event_id, out.type, out.body))
+        result = await self._commit(
+            keys=[k.state, self.keys.events, k.event_ids, k.lease, k.dead, k.retry], args=args
+        )
+        if result is None:
+            raise Fenced(name)
+        return int(result)
+
+    async def load(self, name: str) -> Committed:
+        raw = await self.redis.hgetall(self.of(name).state)
+        got = {text(key): value for key, value in raw.items()}
+        blob = got.get("state")
+        return Committed(
+            blob=bytes(blob) if blob else None,
+            offset=text(got["offset"]) if got.get("offset") else None,
+            owner=text(got["owner"]) if got.get("owner") else None,
+            paused=text(got.get("paused", b"0")) == "1",
+            error=text(got["error"]) if got.get("error") else None,
+            counters={c: int(text(got.get(c, b"0"))) for c in _COUNTERS},
+            committed_at=int(text(got["committedAt"])) / 1000 if got.get("committedAt") else None,
+        )
+
+    async def raise_error(
+        self, name: str, field_name: str, value: str, event_id: str, etype: str, body: bytes
+    ) -> bool:
+        """Set ``field_name`` to ``value`` and append the event once; False if already so."""
+        k = self.of(name)
+        done = await self._raise(
+            keys=[k.state, self.keys.events, k.event_ids],
+            args=[field_name, value, event_id, etype, body, _now_ms(), self._log_maxlen,
+                  f"pipeline:{name}"],
+        )
+        return bool(done)
+
+    async def control(self, name: str) -> tuple[bool, int]:
+        """(paused, dead letters waiting for another try), in one round trip."""
+        k = self.of(name)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(k.state, "paused")
+            pipe.llen(k.retry)
+            paused, retries = await pipe.execute()
+        return (paused is not None and text(paused) == "1"), int(retries or 0)
+
+    async def set_fields(self, name: str, values: Mapping[str, str]) -> None:
+        await self.redis.hset(self.of(name).state, mapping=dict(values))
+
+    async def clear_fields(self, name: str, *names: str) -> None:
+        await self.redis.hdel(self.of(name).state, *names)
+
+    async def set_paused(self, name: str, paused: bool, reason: str = "") -> None:
+        if paused:
+            await self.set_fields(name, {"paused": "1", "pausedReason": reason})
+        else:
+            await self.redis.hset(self.of(name).state, "paused", "0")
+            await self.clear_fields(name, "pausedReason", "error")
+
+    async def drop_state(self, name: str) -> None:
+        """Forget the state blob on purpose (a replay from an offset starts fresh)."""
+        await self.clear_fields(name, "state", "error")
+
+    # --- status --------------------------------------------------------------------
+    async def group_info(self, name: str) -> GroupInfo | None:
+        try:
+            groups = await self.redis.xinfo_groups(self.keys.events)
+        except ResponseError:
+            return None
+        wanted = self.of(name).group
+        for group in groups:
+            if text(group.get("name")) == wanted:
+                lag = group.get("lag")
+                last = group.get("last-delivered-id")
+                return GroupInfo(
+                    lag=int(lag) if lag is not None else None,
+                    pending=int(group.get("pending") or 0),
+                    last_delivered=text(last) if last is not None else None,
+                )
+        return None
+
+    async def dead_letters(self, name: str, limit: int = 100) -> list[dict[str, Any]]:
+        raw = await self.redis.lrange(self.of(name).dead, 0, limit - 1)
+        return [orjson.loads(item) for item in raw]
+
+    async def dead_count(self, name: str) -> int:
+        return int(await self.redis.llen(self.of(name).dead))
+
+    async def requeue_dead(self, name: str) -> int:
+        """Send every dead letter back for another try; the number moved."""
+        k = self.of(name)
+        return int(await self._requeue(keys=[k.dead, k.retry]))
+
+    async def state_size(self, name: str) -> int:
+        return int(await self.redis.hstrlen(self.of(name).state, "state"))
+
+    async def delete(self, name: str) -> None:
+        """Remove a pipeline's keys and group (tests and ``undeclare``)."""
+        k = self.of(name)
+        await self.redis.delete(*k.all())
+        await self.redis.hdel(pipelines_index(self.keys), name)
+        try:
+            await self.redis.xgroup_destroy(self.keys.events, k.group)
+        except ResponseError:
+            pass
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
