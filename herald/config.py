@@ -120,7 +120,10 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("HERALD_PIPELINES", "pipelines")
     )
     pipeline_batch: int = Field(
-        default=500, ge=1, le=10_000, validation_alias=_env("HERALD_PIPELINE_BATCH", "pipeline_batch")
+        default=500,
+        ge=1,
+        le=10_000,
+        validation_alias=_env("HERALD_PIPELINE_BATCH", "pipeline_batch"),
     )
     pipeline_lease_ttl: float = Field(
         default=5,

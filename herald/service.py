@@ -29,6 +29,7 @@ from herald.store.streams import StreamStore
 
 if TYPE_CHECKING:
     from herald.delivery import Delivery
+    from herald.pipeline.runtime import PipelineControl, PipelineHost, PipelineSpec
     from herald.sources.x.accounts import AccountStore
 
 log = logging.getLogger("herald")
@@ -45,6 +46,7 @@ class Herald:
         worker: bool = True,
         delivery: bool = True,
         worker_concurrency: int | None = None,
+        pipelines: Iterable[PipelineSpec] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.keys = Keys(self.settings.redis_prefix)
@@ -57,6 +59,8 @@ class Herald:
         self.delivery: Delivery | None = None
         self._started = False
         self._accounts: AccountStore | None = None
+        self._custom_pipelines = list(pipelines) if pipelines is not None else None
+        self.pipeline_host: PipelineHost | None = None
 
     # --- wiring ------------------------------------------------------------------
     @property
@@ -119,6 +123,7 @@ class Herald:
 
             self.delivery = Delivery(s, redis, self.keys)
             await self.delivery.start()
+        await self._start_pipelines(redis)
         if self._want_worker:
             self.worker = PollWorker(
                 self.scheduler,
@@ -135,6 +140,36 @@ class Herald:
             )
             await self.worker.start()
             await self.worker.reconcile()  # streams resume after a restart without any call
+
+    async def _start_pipelines(self, redis: Redis) -> None:
+        """Declared pipelines (HERALD_PIPELINES) run wherever a worker runs; every process
+        can show and steer them (they are declared in Redis)."""
+        import os
+        import socket
+
+        from herald.pipeline.runtime import PipelineControl, PipelineHost, load_declarations
+        from herald.store.pipelines import PipelineStore
+
+        s = self.settings
+        specs = self._custom_pipelines
+        if specs is None:
+            specs = load_declarations(s.pipelines)
+        store = PipelineStore(
+            redis, self.keys, log_maxlen=s.log_maxlen, dead_max=s.pipeline_dead_letters
+        )
+        self.pipelines: PipelineControl = PipelineControl(store, {p.name: p for p in specs})
+        if self._want_worker and specs:
+            self.pipeline_host = PipelineHost(
+                specs,
+                store,
+                self.store,
+                worker_id=f"{socket.gethostname()}:{os.getpid()}",
+                batch_size=s.pipeline_batch,
+                lease_ttl=s.pipeline_lease_ttl,
+                skew=s.pipeline_skew,
+                log_maxlen=s.log_maxlen,
+            )
+            await self.pipeline_host.start()
 
     def _build_sources(self, redis: Redis) -> list[Source]:
         if self._custom_sources is not None:
@@ -170,6 +205,9 @@ class Herald:
         """Stop whatever has been started, in reverse order; the connection (and the embedded
         server) is closed even when an earlier step fails."""
         try:
+            if self.pipeline_host is not None:
+                host, self.pipeline_host = self.pipeline_host, None
+                await host.stop(grace=float(self.settings.shutdown_timeout))
             if self.worker is not None:
                 worker, self.worker = self.worker, None
                 await worker.stop()

@@ -15,6 +15,7 @@ output's eventId goes into the pipeline's eventid set with ``ZADD NX`` and only 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import orjson
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from herald.store.codec import stream_fields, text
+from herald.store.codec import fields, stream_fields, text
 from herald.store.keys import Keys
 
 _COMMIT = """
@@ -240,7 +241,9 @@ class PipelineStore:
     async def ensure_group(self, name: str, start: str = "$") -> None:
         """Create the pipeline's consumer group (from ``start``: ``$`` = new entries only)."""
         try:
-            await self.redis.xgroup_create(self.keys.events, self.of(name).group, start, mkstream=True)
+            await self.redis.xgroup_create(
+                self.keys.events, self.of(name).group, start, mkstream=True
+            )
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -269,7 +272,7 @@ class PipelineStore:
         start = "0-0"
         while True:
             reply = await self.redis.xautoclaim(
-                self.keys.events, k.group, consumer, 0, start_id=start, count=1000, justid=True
+                self.keys.events, k.group, consumer, 0, start_id=start, count=1000
             )
             start = text(reply[0])
             if start == "0-0":
@@ -317,7 +320,8 @@ class PipelineStore:
         return [(text(e[0]), stream_fields(e).get(b"e", b"{}")) for e in entries or []]
 
     async def retries(self, name: str, count: int) -> list[bytes]:
-        return list(await self.redis.lrange(self.of(name).retry, 0, count - 1))
+        raw = await self.redis.lrange(self.of(name).retry, 0, count - 1)
+        return [item if isinstance(item, bytes) else str(item).encode() for item in raw]
 
     # --- committing ----------------------------------------------------------------
     async def commit(
@@ -369,7 +373,7 @@ class PipelineStore:
         got = {text(key): value for key, value in raw.items()}
         blob = got.get("state")
         return Committed(
-            blob=bytes(blob) if blob else None,
+            blob=blob if isinstance(blob, bytes) and blob else None,
             offset=text(got["offset"]) if got.get("offset") else None,
             owner=text(got["owner"]) if got.get("owner") else None,
             paused=text(got.get("paused", b"0")) == "1",
@@ -385,8 +389,16 @@ class PipelineStore:
         k = self.of(name)
         done = await self._raise(
             keys=[k.state, self.keys.events, k.event_ids],
-            args=[field_name, value, event_id, etype, body, _now_ms(), self._log_maxlen,
-                  f"pipeline:{name}"],
+            args=[
+                field_name,
+                value,
+                event_id,
+                etype,
+                body,
+                _now_ms(),
+                self._log_maxlen,
+                f"pipeline:{name}",
+            ],
         )
         return bool(done)
 
@@ -400,7 +412,12 @@ class PipelineStore:
         return (paused is not None and text(paused) == "1"), int(retries or 0)
 
     async def set_fields(self, name: str, values: Mapping[str, str]) -> None:
-        await self.redis.hset(self.of(name).state, mapping=dict(values))
+        await self.redis.hset(self.of(name).state, mapping=fields(values))
+
+    async def raw_state(self, name: str) -> dict[str, str]:
+        """The state hash as text, without the state blob (for status)."""
+        raw = await self.redis.hgetall(self.of(name).state)
+        return {text(k): text(v) for k, v in raw.items() if text(k) != "state"}
 
     async def clear_fields(self, name: str, *names: str) -> None:
         await self.redis.hdel(self.of(name).state, *names)
@@ -454,10 +471,8 @@ class PipelineStore:
         k = self.of(name)
         await self.redis.delete(*k.all())
         await self.redis.hdel(pipelines_index(self.keys), name)
-        try:
+        with contextlib.suppress(ResponseError):
             await self.redis.xgroup_destroy(self.keys.events, k.group)
-        except ResponseError:
-            pass
 
 
 def _now_ms() -> int:

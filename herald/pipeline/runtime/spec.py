@@ -101,7 +101,9 @@ def duration(value: Any, what: str) -> float:
     else:
         match = _DURATION.match(str(value))
         if match is None:
-            raise ConfigError(f"{what} must be a duration such as 30s or 5m, not {str(value)[:40]!r}")
+            raise ConfigError(
+                f"{what} must be a duration such as 30s or 5m, not {str(value)[:40]!r}"
+            )
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
     if seconds < 0:
         raise ConfigError(f"{what} must not be negative")
@@ -139,6 +141,8 @@ def parse_options(raw: Mapping[str, Any]) -> dict[str, Any]:
         start = str(raw["start"])
         named = {"latest": "$", "earliest": "0", "$": "$", "0": "0"}
         if start not in named and not re.match(r"^\d{1,20}-\d{1,20}$", start):
-            raise ConfigError("start must be latest, earliest or a log offset such as 1700000000000-0")
+            raise ConfigError(
+                "start must be latest, earliest or a log offset such as 1700000000000-0"
+            )
         out["start"] = named.get(start, start)
     return out
