@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from herald.cli import accounts, mcp, server, streams, system, tail
+from herald.cli import accounts, mcp, pipelines, server, streams, system, tail
 
 app = typer.Typer(
     name="herald",
@@ -21,6 +21,7 @@ app.add_typer(accounts.app)
 system.register(app)
 tail.register(app)
 mcp.register(app)
+pipelines.register(app)
 
 
 def main() -> None:

@@ -56,6 +56,11 @@ CALLS: dict[tuple[str, str], Call] = {
         json={"cookie": "auth_token=0123456789abcdef0123456789abcdef01234567"}, success=(201,)
     ),
     ("DELETE", "/api/accounts/{account_id}"): Call(success=(404,)),  # no such account
+    ("GET", "/api/pipelines"): Call(),
+    ("GET", "/api/pipelines/{pipeline}"): Call(success=(404,)),  # no such pipeline
+    ("POST", "/api/pipelines/{pipeline}/pause"): Call(success=(404,)),
+    ("POST", "/api/pipelines/{pipeline}/resume"): Call(success=(404,)),
+    ("POST", "/api/pipelines/{pipeline}/replay"): Call(json={"deadLetters": True}, success=(404,)),
 }
 
 
@@ -138,7 +143,11 @@ async def call(
     def fill(value: Any) -> Any:
         return target if value == STREAM else value
 
-    url = path.replace("{stream_id}", target).replace("{account_id}", "no-such-account")
+    url = (
+        path.replace("{stream_id}", target)
+        .replace("{account_id}", "no-such-account")
+        .replace("{pipeline}", "no-such-pipeline")
+    )
     body = {k: fill(v) for k, v in how.json.items()} if how.json is not None else None
     params = {k: fill(v) for k, v in how.params.items()}
     if not how.streaming:

@@ -32,14 +32,15 @@ MAX_SEQ = "18446744073709551615"
 
 def parse_bound(value: Any, what: str, *, end: bool, now: float | None = None) -> str:
     """A log offset (``1700000000000-0``), a time (ISO 8601 or epoch seconds) or a time
-    ago (``-24h``), as an ``XRANGE`` bound; a time bound takes the whole millisecond."""
+    ago (``-24h`` or ``24h``), as an ``XRANGE`` bound; a time takes the whole millisecond."""
     text = str(value).strip()
     if _OFFSET.match(text):
         return text
     when: float
     try:
-        if text.startswith("-"):
-            when = (now if now is not None else time.time()) - duration(text[1:], what)
+        if text.startswith("-") or re.match(r"^\d+(\.\d+)?\s*(ms|s|m|h|d)$", text):
+            ago = duration(text.removeprefix("-"), what)
+            when = (now if now is not None else time.time()) - ago
         elif re.match(r"^\d+(\.\d+)?$", text):
             when = float(text)
         else:

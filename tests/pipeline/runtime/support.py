@@ -36,7 +36,9 @@ async def fill(
     offsets: list[str] = []
     for first in range(start, start + count, 10):
         sid = f"s{(first // 10) % streams}"
-        run = [tweet(sid, n, at=T0 + n * step) for n in range(first, min(first + 10, start + count))]
+        run = [
+            tweet(sid, n, at=T0 + n * step) for n in range(first, min(first + 10, start + count))
+        ]
         offsets.extend(a.offset for a in await log.append(sid, run))
     return offsets
 
@@ -45,7 +47,10 @@ async def outputs(redis: Redis, keys: Keys, pipeline: str) -> list[dict[str, Any
     """Every pipeline:output event of ``pipeline`` in the global log, in log order."""
     found = []
     for _offset, fields in await redis.xrange(keys.events):
-        if fields.get(b"s") == f"pipeline:{pipeline}".encode() and fields[b"t"] == b"pipeline:output":
+        if (
+            fields.get(b"s") == f"pipeline:{pipeline}".encode()
+            and fields[b"t"] == b"pipeline:output"
+        ):
             found.append(orjson.loads(fields[b"e"]))
     return found
 

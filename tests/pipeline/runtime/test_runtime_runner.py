@@ -77,9 +77,7 @@ async def test_a_stale_owner_can_neither_read_nor_commit(store: PipelineStore) -
     with pytest.raises(Fenced):
         await store.read("p1", "a", 10, pending=False)
     with pytest.raises(Fenced):
-        await store.commit(
-            "p1", "a", blob=b"x", acks=[], outputs=[], dead=[], n_in=0, n_errors=0
-        )
+        await store.commit("p1", "a", blob=b"x", acks=[], outputs=[], dead=[], n_in=0, n_errors=0)
     assert (await store.load("p1")).blob is None
 
 
@@ -90,7 +88,9 @@ async def test_dead_letters_are_kept_counted_and_replayable(
     from tests.pipeline.runtime.support import T0, tweet
 
     log = EventLog(external_redis, keys)
-    await log.append("s1", [tweet("s1", n, at=T0 + n, text="boom" if n % 5 == 0 else "ok") for n in range(20)])
+    await log.append(
+        "s1", [tweet("s1", n, at=T0 + n, text="boom" if n % 5 == 0 else "ok") for n in range(20)]
+    )
     spec = builders.failing()
     runner = PipelineRunner(spec, store, None, batch_size=8, lease_ttl=2)
     async with running(runner, store):
@@ -104,7 +104,10 @@ async def test_dead_letters_are_kept_counted_and_replayable(
 
     # replay: the dead letters go through the (now fixed) pipeline again, in order
     fixed = replace(
-        spec, build=lambda: Pipeline("failing", Flow().map(lambda e: {"id": e["tweet"]["id"]}), output="checked")
+        spec,
+        build=lambda: Pipeline(
+            "failing", Flow().map(lambda e: {"id": e["tweet"]["id"]}), output="checked"
+        ),
     )
     assert await store.requeue_dead("failing") == 4
     runner = PipelineRunner(fixed, store, None, batch_size=8, lease_ttl=2)
@@ -157,7 +160,9 @@ async def test_lagging_past_half_the_cap_raises_one_error(
     raw = await store.raw_state("chaos")
     assert raw["lagError"].startswith("more than 100 entries behind")
     assert int(raw["lag"]) >= 300  # the error event itself is one more entry
-    errors = [f for _, f in await external_redis.xrange(keys.events) if f[b"t"] == b"pipeline:error"]
+    errors = [
+        f for _, f in await external_redis.xrange(keys.events) if f[b"t"] == b"pipeline:error"
+    ]
     assert len(errors) == 1
     assert b'"kind":"lag"' in errors[0][b"e"]
 
