@@ -62,6 +62,9 @@ def add_tools(server: MCPServer[Any], backend: Backend) -> None:
     _update_tool(server, backend)
     _read_tools(server, backend)
     _events_tool(server, backend)
+    from herald.mcp.pipelines import add_pipeline_tools
+
+    add_pipeline_tools(server, backend)
 
 
 def _start_tool(server: MCPServer[Any], backend: Backend) -> None:
