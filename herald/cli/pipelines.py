@@ -221,7 +221,9 @@ def paced(
 
 
 def replay(
-    start: Annotated[str, typer.Argument(help="From: an offset, a time (ISO 8601) or a time ago (24h).")],
+    start: Annotated[
+        str, typer.Argument(help="From: an offset, a time (ISO 8601) or a time ago (24h).")
+    ],
     end: Annotated[
         str, typer.Argument(help="To: an offset, a time or a time ago (1h); now by default.")
     ] = "now",
