@@ -50,6 +50,15 @@ SCENARIOS = {
         "burst must be announced once; *gaps* counts `stream:gap` events (herald saying "
         "it skipped some), which are shown but do not excuse a loss.",
     ),
+    "pipelinekill": (
+        "kill -9 of a pipeline's owner",
+        "External Redis, two or three `herald worker` processes declaring one pipeline (per "
+        "stream a running count of tweets seen, and a 10 s tumbling count). A producer "
+        "appends tweets to the log while the worker that owns the pipeline is killed with "
+        "SIGKILL every few seconds, while it holds a batch read but not committed, and a new "
+        "worker started. Expected = the same pipeline run uninterrupted over the same log: "
+        "every per-tweet output once, same eventId and data, in input order.",
+    ),
 }
 COLUMNS = (
     ("name", "case"),
