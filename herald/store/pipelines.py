@@ -68,14 +68,17 @@ redis.call('HINCRBY', KEYS[1], 'deadLetters', n_dead)
 return appended
 """
 
-# Read the next entries for the lease holder only; KEYS: lease, log; ARGV: owner, group,
-# count, id ("0" = its pending entries, ">" = new ones). false when not the holder.
+# Read the next entries for the lease holder only, with the pipeline's controls in the same
+# round trip; KEYS: lease, log, state, retry; ARGV: owner, group, count, id ("0" = its
+# pending entries, ">" = new ones). false when not the holder, else {paused, retries, entries}.
 _READ = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+local retries = redis.call('LLEN', KEYS[4])
+if redis.call('HGET', KEYS[3], 'paused') == '1' then return {1, retries, {}} end
 local r = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3],
                      'STREAMS', KEYS[2], ARGV[4])
-if not r then return {} end
-return r[1][2]
+if not r then return {0, retries, {}} end
+return {0, retries, r[1][2]}
 """
 
 # Append one event of the pipeline's own (pipeline:error) once, and set the state field
@@ -190,6 +193,15 @@ class Pending:
 
 
 @dataclass(frozen=True, slots=True)
+class Batch:
+    """What one read brings: the controls and the entries (a trimmed one without a body)."""
+
+    paused: bool
+    retries: int
+    entries: list[tuple[str, bytes | None]]
+
+
+@dataclass(frozen=True, slots=True)
 class GroupInfo:
     lag: int | None
     pending: int
@@ -278,10 +290,9 @@ class PipelineStore:
             if start == "0-0":
                 return
 
-    async def read(
-        self, name: str, consumer: str, count: int, *, pending: bool
-    ) -> list[tuple[str, bytes | None]]:
-        """The next entries for ``consumer``: its pending ones (``pending``), else new ones.
+    async def read(self, name: str, consumer: str, count: int, *, pending: bool) -> Batch:
+        """The next entries for ``consumer``: its pending ones (``pending``), else new ones;
+        with whether the pipeline is paused and how many dead letters wait for a retry.
 
         Only the lease holder reads (a worker that lost the lease gets :class:`Fenced`), so
         no entry is ever delivered to a consumer that can no longer commit it. An entry
@@ -289,20 +300,21 @@ class PipelineStore:
         """
         k = self.of(name)
         reply = await self._read(
-            keys=[k.lease, self.keys.events],
+            keys=[k.lease, self.keys.events, k.state, k.retry],
             args=[consumer, k.group, count, "0" if pending else ">"],
         )
         if reply is None:
             raise Fenced(name)
-        out: list[tuple[str, bytes | None]] = []
-        for entry in reply:
+        paused, retries, items = reply
+        entries: list[tuple[str, bytes | None]] = []
+        for entry in items:
             raw = entry[1] if len(entry) > 1 and entry[1] else []
             body = None
             for i in range(0, len(raw) - 1, 2):
                 if raw[i] == b"e":
                     body = raw[i + 1]
-            out.append((text(entry[0]), body))
-        return out
+            entries.append((text(entry[0]), body))
+        return Batch(bool(int(paused)), int(retries), entries)
 
     async def wait_new(self, after: str, block_ms: int) -> bool:
         """Block until the log has an entry after ``after`` (``$``: after now), or time out."""
@@ -401,15 +413,6 @@ class PipelineStore:
             ],
         )
         return bool(done)
-
-    async def control(self, name: str) -> tuple[bool, int]:
-        """(paused, dead letters waiting for another try), in one round trip."""
-        k = self.of(name)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(k.state, "paused")
-            pipe.llen(k.retry)
-            paused, retries = await pipe.execute()
-        return (paused is not None and text(paused) == "1"), int(retries or 0)
 
     async def set_fields(self, name: str, values: Mapping[str, str]) -> None:
         await self.redis.hset(self.of(name).state, mapping=fields(values))

@@ -217,11 +217,11 @@ class PipelineRunner:
         pending = True
         last_seen: str | None = None
         while not self._stopping.is_set():
-            paused, retries = await self._store.control(self.name)
-            if paused:
+            read = await self._store.read(self.name, self.owner, self._batch, pending=pending)
+            if read.paused:
                 return
-            retried = await self._store.retries(self.name, self._batch) if retries else []
-            entries = await self._store.read(self.name, self.owner, self._batch, pending=pending)
+            entries = read.entries
+            retried = await self._store.retries(self.name, self._batch) if read.retries else []
             if entries:
                 last_seen = entries[-1][0]
             if not entries and not retried:
