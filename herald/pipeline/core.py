@@ -131,15 +131,20 @@ class Pipeline:
         output: str | None = None,
         clock: Clock | None = None,
     ) -> None:
-        from herald.pipeline.operators.basic import Emit
-
         self.name = name
         self._ctx = Context(clock=clock or SystemClock())
-        self._chain = Chain([*flow.build(), Emit(output or name)], "", self._ctx)
+        self._flow = flow
+        self._output = output or name
+        self._chain = self._build()
         self._watermark: float | None = None
         self._now = float("-inf")
         self.late: list[Record] = []
         self.dead_letters: list[DeadLetter] = []
+
+    def _build(self) -> Chain:
+        from herald.pipeline.operators.basic import Emit
+
+        return Chain([*self._flow.build(), Emit(self._output)], "", self._ctx)
 
     @property
     def watermark(self) -> float | None:
@@ -155,11 +160,17 @@ class Pipeline:
         ctx = self._ctx
         ctx.clear()
         chain = self._chain
+        els: list[Element] = []
+        nows: list[float] = []
+        now = self._now
         for record in records:
-            if record.time > self._now:
-                self._now = record.time
-            el = Element(record.event, record.time, record.offset, None, record)
-            await chain.feed(0, [el], self._now)
+            if record.time > now:
+                now = record.time
+            els.append(Element(record.event, record.time, record.offset, None, record))
+            nows.append(now)
+        self._now = now
+        if els:
+            await chain.feed_many(0, els, nows)
         if watermark is not None and (self._watermark is None or watermark > self._watermark):
             self._watermark = watermark
             if watermark > self._now:
@@ -197,13 +208,17 @@ class Pipeline:
         from herald.pipeline.state import decode
 
         body = decode(data, self.name, self._chain.ids())
+        # Restore into fresh operators and swap them in only if all of it fits, so a
+        # failed restore leaves the pipeline as it was.
+        chain = self._build()
         try:
             watermark = body["watermark"]
             now = body["now"]
-            operators = body["operators"]
-            self._chain.restore(operators)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            chain.restore(body["operators"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise PipelineStateError(f"pipeline {self.name!r}: state does not fit: {exc}") from exc
+        chain.adopt_metrics(self._chain)
+        self._chain = chain
         self._watermark = None if watermark is None else float(watermark)
         self._now = float("-inf") if now is None else float(now)
 
