@@ -57,6 +57,8 @@ class PipelineSpec:
     def wants(self, record: Record) -> bool:
         """Whether the runtime feeds ``record`` to this pipeline."""
         event = record.event
+        if event.get("streamId") == f"pipeline:{self.name}":
+            return False  # never its own outputs: that would feed back forever
         etype = str(event.get("type", ""))
         if self.types is not None:
             if etype not in self.types:
