@@ -158,6 +158,7 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
         HERALD_PIPELINES="bench.chaos.pipelinekill:pipeline",
         HERALD_PIPELINE_LEASE_TTL="1",
         HERALD_PIPELINE_BATCH="200",
+        HERALD_LOG_MAXLEN="1000000",  # the whole run stays in the log for the comparison
         CHAOS_PIPELINE_ITEM_DELAY="0.0002",
     )
     notes: list[str] = []
