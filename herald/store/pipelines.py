@@ -103,6 +103,25 @@ if cur == false or cur == ARGV[1] then
 end
 return 0
 """
+# Extend the lease only while it is still ours; KEYS: lease; ARGV: owner, px. A worker
+# whose lease lapsed must not take it back with state that may be stale: it restores first.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+# Start a pipeline over from a point of the log, on purpose: the owner is fenced (its lease
+# goes), the state and the group's pending entries go, the group reads after ARGV[2].
+# KEYS: lease, state, log; ARGV: group, id.
+_RESET = """
+redis.call('DEL', KEYS[1])
+redis.call('HDEL', KEYS[2], 'state', 'error', 'lagError', 'offset', 'pausedReason')
+redis.call('HSET', KEYS[2], 'paused', '0')
+redis.pcall('XGROUP', 'DESTROY', KEYS[3], ARGV[1])
+redis.call('XGROUP', 'CREATE', KEYS[3], ARGV[1], ARGV[2], 'MKSTREAM')
+return 1
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -199,6 +218,7 @@ class Batch:
     paused: bool
     retries: int
     entries: list[tuple[str, bytes | None]]
+    ids: list[bytes]  # the entry ids as Redis sent them: what the commit acknowledges
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +257,8 @@ class PipelineStore:
         self._read = redis.register_script(_READ)
         self._raise = redis.register_script(_RAISE)
         self._release = redis.register_script(_RELEASE)
+        self._renew = redis.register_script(_RENEW)
+        self._reset = redis.register_script(_RESET)
         self._requeue = redis.register_script(_REQUEUE)
 
     def of(self, name: str) -> PipelineKeys:
@@ -260,15 +282,22 @@ class PipelineStore:
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    async def reset_group(self, name: str, offset: str) -> None:
-        """Move the group to read after ``offset`` next (replay from a point of the log)."""
-        await self.redis.xgroup_setid(self.keys.events, self.of(name).group, offset)
+    async def reset(self, name: str, after: str) -> None:
+        """Drop the state and the pending entries; read again after ``after``. The owner is
+        fenced (it loses its lease), so it can commit nothing from before the reset."""
+        k = self.of(name)
+        await self._reset(keys=[k.lease, k.state, self.keys.events], args=[k.group, after])
 
     # --- the lease -----------------------------------------------------------------
     async def acquire(self, name: str, owner: str, ttl: float) -> bool:
         k = self.of(name)
         got = await self._acquire(keys=[k.lease, k.state], args=[owner, int(ttl * 1000)])
         return bool(got)
+
+    async def renew(self, name: str, owner: str, ttl: float) -> bool:
+        """Extend ``owner``'s lease; False when it is no longer theirs."""
+        done = await self._renew(keys=[self.of(name).lease], args=[owner, int(ttl * 1000)])
+        return bool(done)
 
     async def release(self, name: str, owner: str) -> None:
         await self._release(keys=[self.of(name).lease], args=[owner])
@@ -307,14 +336,16 @@ class PipelineStore:
             raise Fenced(name)
         paused, retries, items = reply
         entries: list[tuple[str, bytes | None]] = []
+        ids: list[bytes] = []
         for entry in items:
+            ids.append(entry[0])
             raw = entry[1] if len(entry) > 1 and entry[1] else []
             body = None
             for i in range(0, len(raw) - 1, 2):
                 if raw[i] == b"e":
                     body = raw[i + 1]
             entries.append((text(entry[0]), body))
-        return Batch(bool(int(paused)), int(retries), entries)
+        return Batch(bool(int(paused)), int(retries), entries, ids)
 
     async def wait_new(self, after: str, block_ms: int) -> bool:
         """Block until the log has an entry after ``after`` (``$``: after now), or time out."""
@@ -342,7 +373,7 @@ class PipelineStore:
         owner: str,
         *,
         blob: bytes,
-        acks: Sequence[str],
+        acks: Sequence[str | bytes],
         outputs: Sequence[Pending],
         dead: Sequence[bytes],
         n_in: int,
@@ -431,10 +462,6 @@ class PipelineStore:
         else:
             await self.redis.hset(self.of(name).state, "paused", "0")
             await self.clear_fields(name, "pausedReason", "error")
-
-    async def drop_state(self, name: str) -> None:
-        """Forget the state blob on purpose (a replay from an offset starts fresh)."""
-        await self.clear_fields(name, "state", "error")
 
     # --- status --------------------------------------------------------------------
     async def group_info(self, name: str) -> GroupInfo | None:

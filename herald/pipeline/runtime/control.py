@@ -123,9 +123,7 @@ class PipelineControl:
             raise ValidationError("from is required (a log offset or a time), or deadLetters: true")
         start = parse_bound(body["from"], "from", end=False)
         if body.get("reset"):
-            await self._store.drop_state(name)
-            await self._store.reset_group(name, _before(start))
-            await self._store.set_paused(name, False)
+            await self._store.reset(name, _before(start))
             return {"name": name, "reset": True, "from": start}
         end = parse_bound(body.get("to"), "to", end=True) if body.get("to") is not None else "+"
         limit = body.get("limit", MAX_REPLAY_OUTPUTS)

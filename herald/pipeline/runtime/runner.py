@@ -159,8 +159,8 @@ class PipelineRunner:
     async def _renew(self) -> None:
         while not self._stopping.is_set():
             await self._rest(self._ttl / 3)
-            if not await self._store.acquire(self.name, self.owner, self._ttl):
-                self._wake.set()
+            if not await self._store.renew(self.name, self.owner, self._ttl):
+                self._wake.set()  # lapsed or taken: the next read or commit is fenced
                 return
 
     async def _own(self) -> None:
@@ -233,7 +233,7 @@ class PipelineRunner:
                 if not await self._store.wait_new(after, self._block_ms):
                     await self._idle(pipeline)
                 continue
-            await self._batch_once(pipeline, entries, retried)
+            await self._batch_once(pipeline, entries, retried, read.ids)
             if self._monotonic() - self._stats_at >= self._stats_every:
                 await self._maintain()
 
@@ -244,7 +244,11 @@ class PipelineRunner:
             await self._batch_once(pipeline, [], [])
 
     async def _batch_once(
-        self, pipeline: Pipeline, entries: list[tuple[str, bytes | None]], retried: list[bytes]
+        self,
+        pipeline: Pipeline,
+        entries: list[tuple[str, bytes | None]],
+        retried: list[bytes],
+        ids: Sequence[str | bytes] | None = None,
     ) -> None:
         records, trimmed = decode_entries(entries)
         letters = [orjson.loads(raw) for raw in retried]
@@ -258,7 +262,7 @@ class PipelineRunner:
             self.name,
             self.owner,
             blob=pipeline.snapshot(),
-            acks=[offset for offset, _ in entries],
+            acks=ids if ids is not None else [offset for offset, _ in entries],
             outputs=[encode_output(self.name, out) for out in outputs],
             dead=dead,
             n_in=len(wanted),

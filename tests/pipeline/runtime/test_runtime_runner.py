@@ -68,6 +68,14 @@ async def _eq(value: object, want: int) -> bool:
     return await value == want  # type: ignore[misc]
 
 
+async def test_a_lapsed_lease_is_not_renewed(store: PipelineStore) -> None:
+    assert await store.acquire("p2", "a", 5)
+    assert await store.renew("p2", "a", 5)
+    await store.redis.delete(store.of("p2").lease)  # lapsed while "a" was stalled
+    assert not await store.renew("p2", "a", 5)  # "a" must restore before it may own again
+    assert await store.owner("p2") is None
+
+
 async def test_a_stale_owner_can_neither_read_nor_commit(store: PipelineStore) -> None:
     await store.ensure_group("p1", "0")
     assert await store.acquire("p1", "a", 5)
@@ -140,6 +148,20 @@ async def test_undecodable_state_pauses_with_a_clear_error_and_is_kept(
     ]
     assert len(errors) == 1 and errors[0]["error"]["kind"] == "state"
     assert state.counters["in"] == 0
+
+    # the way out, on purpose: drop the state and read again from the start
+    from herald.pipeline.runtime import PipelineControl
+
+    control = PipelineControl(store, {"chaos": spec})
+    answer = await control.replay("chaos", {"from": "0-0", "reset": True})
+    assert answer["reset"] is True
+    runner = PipelineRunner(spec, store, None, batch_size=8, lease_ttl=2)
+    async with running(runner, store):
+        await wait_until(lambda: _eq(committed_in(store, "chaos"), 10), 20, what="10 in")
+    status = await control.status("chaos")
+    assert status["status"] == "running" and status["error"] is None
+    seen = [e for e in await outputs(external_redis, keys, "chaos") if e["output"] == "seen"]
+    assert len(seen) == 10
 
 
 async def _paused(store: PipelineStore, name: str) -> bool:
