@@ -76,6 +76,7 @@ class PipelineControl:
             "pausedReason": raw.get("pausedReason") or None,
             "error": error,
             "lagError": lag_error,
+            "lastFailure": raw.get("lastFailure") or None,
             "owner": await store.owner(name),
             "offset": committed.offset,
             "lag": group.lag if group else None,

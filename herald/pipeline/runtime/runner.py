@@ -150,6 +150,18 @@ class PipelineRunner:
                 except (RedisError, OSError) as exc:
                     log.warning("pipeline %s: storage error: %s", self.name, exc)
                     await self._rest(1.0)
+                except PipelineStateError as exc:  # e.g. state that cannot be encoded
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._state_error(exc)
+                except Exception as exc:  # a bug must not end the runner for good
+                    log.exception(
+                        "pipeline %s: batch failed; retrying from the last commit", self.name
+                    )
+                    with contextlib.suppress(RedisError, OSError):
+                        await self._store.set_fields(
+                            self.name, {"lastFailure": f"{type(exc).__name__}: {exc}"[:500]}
+                        )
+                    await self._rest(1.0)
                 finally:
                     self.owning = False
         finally:
