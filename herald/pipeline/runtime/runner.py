@@ -118,7 +118,6 @@ class PipelineRunner:
         self._stats_every = stats_every
         self._monotonic = monotonic
         self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
         self.owning = False
         self.batches = 0
         self._counts = {"in": 0, "out": 0, "late": 0, "skipped": 0}
@@ -129,7 +128,6 @@ class PipelineRunner:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._wake.set()
 
     async def _rest(self, seconds: float) -> None:
         """Wait ``seconds`` or until stopped, whichever is first."""
@@ -172,8 +170,7 @@ class PipelineRunner:
         while not self._stopping.is_set():
             await self._rest(self._ttl / 3)
             if not await self._store.renew(self.name, self.owner, self._ttl):
-                self._wake.set()  # lapsed or taken: the next read or commit is fenced
-                return
+                return  # lapsed or taken: the next read or commit is fenced
 
     async def _own(self) -> None:
         self.owning = True
