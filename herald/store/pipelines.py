@@ -2,8 +2,9 @@
 
 Every key a running pipeline uses lives here (:class:`PipelineKeys`). A pipeline reads the
 global log through its own consumer group; one worker at a time owns it through a lease.
-After each batch the owner commits in ONE script (``COMMIT`` in :mod:`.pipeline_scripts`): the state blob, the
-``XACK`` of the batch, the dead letters and the append-once of the outputs. The script
+After each batch the owner commits in ONE script (``COMMIT``, in :mod:`.pipeline_scripts`):
+the state blob, the ``XACK`` of the batch, the dead letters and the append-once of the
+outputs. The script
 checks the lease first, so an owner that lost its lease (paused by GC, cut off) can commit
 nothing: the new owner restores the last committed state and re-reads the same entries
 from the pending list, and the outputs it appends carry the same derived eventIds.
