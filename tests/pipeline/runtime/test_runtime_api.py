@@ -114,6 +114,19 @@ async def test_rest_cli_mcp_and_replay(external_redis: Redis, keys: Keys, tmp_pa
         run = await asyncio.to_thread(
             CliRunner().invoke,
             cli_app,
+            ["pipelines", "status", "busy", "--url", url, "--token", API_KEY],
+        )
+        assert run.exit_code == 0, run.output
+        assert "count in" in run.output and "400" in run.output
+        run = await asyncio.to_thread(
+            CliRunner().invoke,
+            cli_app,
+            ["pipelines", "pause", "nope", "--url", url, "--token", API_KEY],
+        )
+        assert run.exit_code == 1 and "no pipeline named 'nope'" in run.output
+        run = await asyncio.to_thread(
+            CliRunner().invoke,
+            cli_app,
             ["replay", "0-0", "9999999999999-0", "--url", url, "--token", API_KEY, "--json"],
         )
         assert run.exit_code == 0, run.output
