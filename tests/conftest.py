@@ -119,7 +119,8 @@ def exited(pid: int) -> bool:
 def no_leaked_valkey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No Valkey server started under this session's temp dirs may outlive the session."""
     yield
-    base = str(tmp_path_factory.getbasetemp())
+    # with a separator: pytest-5 must not claim the servers of a concurrent pytest-57
+    base = str(tmp_path_factory.getbasetemp()).rstrip("/") + "/"
     listing = subprocess.run(
         ["ps", "-ww", "-eo", "pid=,stat=,command="], capture_output=True, text=True, check=True
     ).stdout
