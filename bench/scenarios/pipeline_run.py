@@ -91,6 +91,11 @@ async def _fill(redis: Redis, keys: Keys, count: int) -> None:
             await pipe.execute()
 
 
+def _ms(entry_id: str | bytes) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.partition("-")[0])
+
+
 class _Timed(PipelineStore):
     """The store, noting when each commit returned and which entries it acknowledged."""
 
@@ -101,7 +106,7 @@ class _Timed(PipelineStore):
     async def commit(self, name: str, owner: str, **kw: Any) -> int:
         done = await super().commit(name, owner, **kw)
         now_ms = time.time() * 1000
-        self.lags_ms.extend(now_ms - int(a.partition("-")[0]) for a in kw["acks"])
+        self.lags_ms.extend(now_ms - _ms(a) for a in kw["acks"])
         return done
 
 
