@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from herald.api import schemas
 from herald.api.access import require_admin, require_all_streams
 from herald.api.body import only, read_json
 from herald.api.openapi import errors
@@ -15,6 +16,20 @@ from herald.api.responses import JSON
 from herald.service import Herald
 
 REPLAY_FIELDS = {"deadLetters", "from", "to", "limit", "reset"}
+_BOUND = {
+    "type": "string",
+    "description": "a log offset (1700000000000-0), an ISO 8601 time, or a time ago (24h)",
+}
+REPLAY = schemas.body(
+    {
+        "deadLetters": {"type": "boolean"},
+        "from": _BOUND,
+        "to": _BOUND,
+        "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "reset": {"type": "boolean"},
+    },
+    [],
+)
 
 
 def build_router(herald: Herald) -> APIRouter:
@@ -48,6 +63,7 @@ def build_router(herald: Herald) -> APIRouter:
         """``{deadLetters: true}`` retries the dead letters; ``{from, to?, limit?}`` runs the
         pipeline's code over that part of the log and answers its outputs (nothing is
         appended); ``{from, reset: true}`` drops the state and reads again from ``from``."""
+        await herald.pipelines.require(pipeline)  # an unknown pipeline is a 404 whatever the body
         body = only(await read_json(request, limit=limit), REPLAY_FIELDS)
         return JSON(await herald.pipelines.replay(pipeline, body))
 

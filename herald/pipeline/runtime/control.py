@@ -46,6 +46,10 @@ class PipelineControl:
             raise NotFound(f"no pipeline named {name[:64]!r}")
         return declared[name]
 
+    async def require(self, name: str) -> None:
+        """:class:`NotFound` unless ``name`` is a declared pipeline."""
+        await self._declaration(name)
+
     async def names(self) -> list[str]:
         return sorted(await self._store.declared())
 
