@@ -1,0 +1,87 @@
+"""A chain of operators: feeds elements through in order and moves time along it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from herald.pipeline.operators.base import Context, Element, Operator, timed
+
+
+class Chain:
+    """Operators in a row. What leaves the last one is returned to the caller."""
+
+    def __init__(self, ops: Sequence[Operator], prefix: str, ctx: Context) -> None:
+        self.ops = list(ops)
+        self.ctx = ctx
+        for index, op in enumerate(self.ops):
+            op.bind(f"{prefix}{index}.{op.kind}", ctx)
+
+    async def feed(self, start: int, els: list[Element], now: float) -> list[Element]:
+        """Push ``els`` into operator ``start`` and on down the chain."""
+        for op in self.ops[start:]:
+            metrics = op.metrics
+            metrics.in_ += len(els)
+            began = timed()
+            nxt: list[Element] = []
+            if op.is_async:
+                for el in els:
+                    nxt.extend(await op.apush(el, now))
+            else:
+                push = op.push
+                for el in els:
+                    nxt.extend(push(el, now))
+            metrics.observe(timed() - began)
+            metrics.out += len(nxt)
+            els = nxt
+            if not els:
+                break
+        return els
+
+    async def advance(self, now: float, watermark: float | None) -> list[Element]:
+        """Tell every operator the time, in order, so what one releases reaches the next."""
+        done: list[Element] = []
+        for index, op in enumerate(self.ops):
+            released = op.advance(now, watermark)
+            if released:
+                op.metrics.out += len(released)
+                done.extend(await self.feed(index + 1, released, now))
+        return done
+
+    async def flush(self, now: float) -> list[Element]:
+        done: list[Element] = []
+        for index, op in enumerate(self.ops):
+            released = op.flush()
+            if released:
+                op.metrics.out += len(released)
+                done.extend(await self.feed(index + 1, released, now))
+        return done
+
+    def deadline(self) -> float | None:
+        times = [t for t in (op.deadline() for op in self.ops) if t is not None]
+        return min(times) if times else None
+
+    def snapshot(self) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+        for op in self.ops:
+            value = op.snapshot()
+            if value is not None:
+                state[op.id] = value
+        return state
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for op in self.ops:
+            op.restore(state.get(op.id))
+
+    def ids(self) -> list[str]:
+        """Every operator id, nested ones included: the shape a snapshot must match."""
+        found: list[str] = []
+        for op in self.ops:
+            found.extend(op.all_metrics())
+        return found
+
+    def metrics(self) -> dict[str, dict[str, float]]:
+        merged: dict[str, dict[str, float]] = {}
+        for op in self.ops:
+            merged.update(op.all_metrics())
+        return merged
