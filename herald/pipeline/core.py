@@ -123,11 +123,18 @@ class Pipeline:
     are reset at the start of each call, so a re-run of a batch yields the same ones).
     """
 
-    def __init__(self, name: str, flow: Flow, *, output: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        flow: Flow,
+        *,
+        output: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         from herald.pipeline.operators.basic import Emit
 
         self.name = name
-        self._ctx = Context()
+        self._ctx = Context(clock=clock or SystemClock())
         self._chain = Chain([*flow.build(), Emit(output or name)], "", self._ctx)
         self._watermark: float | None = None
         self._now = float("-inf")
@@ -157,7 +164,8 @@ class Pipeline:
             self._watermark = watermark
             if watermark > self._now:
                 self._now = watermark
-            await chain.advance(self._now, watermark)
+        if records or watermark is not None:
+            await chain.advance(self._now, self._watermark)
         self.late = [el.source for el in ctx.late if el.source is not None]
         self.dead_letters = list(ctx.dead)
         return list(ctx.outputs)

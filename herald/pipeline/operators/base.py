@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from herald.pipeline.clock import Clock, SystemClock
 from herald.pipeline.metrics import OperatorMetrics
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class Context:
     outputs: list[Output] = field(default_factory=list)
     late: list[Element] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    clock: Clock = field(default_factory=SystemClock)
 
     def clear(self) -> None:
         self.outputs = []
@@ -89,6 +91,12 @@ class Operator:
     def advance(self, now: float, watermark: float | None) -> list[Element]:
         """Time moved: release what is due (windows, batches, debounced items)."""
         return []
+
+    async def aadvance(self, now: float, watermark: float | None) -> list[Element]:
+        return self.advance(now, watermark)
+
+    async def aflush(self, now: float) -> list[Element]:
+        return self.flush()
 
     def deadline(self) -> float | None:
         """The next ``now`` at which :meth:`advance` would release something (streams)."""

@@ -42,7 +42,9 @@ class Chain:
         """Tell every operator the time, in order, so what one releases reaches the next."""
         done: list[Element] = []
         for index, op in enumerate(self.ops):
-            released = op.advance(now, watermark)
+            released = (
+                await op.aadvance(now, watermark) if op.is_async else op.advance(now, watermark)
+            )
             if released:
                 op.metrics.out += len(released)
                 done.extend(await self.feed(index + 1, released, now))
@@ -51,7 +53,7 @@ class Chain:
     async def flush(self, now: float) -> list[Element]:
         done: list[Element] = []
         for index, op in enumerate(self.ops):
-            released = op.flush()
+            released = await op.aflush(now) if op.is_async else op.flush()
             if released:
                 op.metrics.out += len(released)
                 done.extend(await self.feed(index + 1, released, now))
