@@ -70,6 +70,12 @@ class VirtualClock:
                 future.set_result(None)
 
     @property
+    def next_wake(self) -> float | None:
+        """The earliest moment a pending wait is for (tests wait for a stream to park)."""
+        pending = [when for when, _, f in self._sleepers if not f.done()]
+        return min(pending) if pending else None
+
+    @property
     def sleepers(self) -> int:
         """How many waits are pending (tests wait for a stream to be parked on the clock)."""
         return sum(1 for _, _, f in self._sleepers if not f.done())

@@ -131,15 +131,20 @@ class Pipeline:
         output: str | None = None,
         clock: Clock | None = None,
     ) -> None:
-        from herald.pipeline.operators.basic import Emit
-
         self.name = name
         self._ctx = Context(clock=clock or SystemClock())
-        self._chain = Chain([*flow.build(), Emit(output or name)], "", self._ctx)
+        self._flow = flow
+        self._output = output or name
+        self._chain = self._build()
         self._watermark: float | None = None
         self._now = float("-inf")
         self.late: list[Record] = []
         self.dead_letters: list[DeadLetter] = []
+
+    def _build(self) -> Chain:
+        from herald.pipeline.operators.basic import Emit
+
+        return Chain([*self._flow.build(), Emit(self._output)], "", self._ctx)
 
     @property
     def watermark(self) -> float | None:
@@ -197,13 +202,17 @@ class Pipeline:
         from herald.pipeline.state import decode
 
         body = decode(data, self.name, self._chain.ids())
+        # Restore into fresh operators and swap them in only if all of it fits, so a
+        # failed restore leaves the pipeline as it was.
+        chain = self._build()
         try:
             watermark = body["watermark"]
             now = body["now"]
-            operators = body["operators"]
-            self._chain.restore(operators)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            chain.restore(body["operators"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise PipelineStateError(f"pipeline {self.name!r}: state does not fit: {exc}") from exc
+        chain.adopt_metrics(self._chain)
+        self._chain = chain
         self._watermark = None if watermark is None else float(watermark)
         self._now = float("-inf") if now is None else float(now)
 

@@ -165,7 +165,9 @@ class Flow(Builder):
         self._branches = branches
 
     def _then(self, factory: Factory) -> Self:
-        return type(self)((*self._factories, factory))
+        # The branch names of the last fork stay known: elements keep their branch tag
+        # through the operators after it, up to a join.
+        return type(self)((*self._factories, factory), self._branches)
 
     def _named(self, names: tuple[str, ...]) -> Self:
         return type(self)(self._factories, names)
@@ -186,7 +188,7 @@ class Flow(Builder):
             change(op)
             return op
 
-        return type(self)((*self._factories[:-1], factory))
+        return type(self)((*self._factories[:-1], factory), self._branches)
 
     def build(self) -> list[Operator]:
         """Fresh operators, in order."""

@@ -180,8 +180,11 @@ class _Puller:
             except StopAsyncIteration:
                 return _END
         pending = self.pending = self.pending or asyncio.ensure_future(self.source.__anext__())
-        if deadline is not None and not pending.done():
-            await self._wait(pending, deadline)
+        if not pending.done():
+            if deadline is None:
+                await asyncio.wait({pending})
+            else:
+                await self._wait(pending, deadline)
         if not pending.done():
             return _TICK
         self.pending = None

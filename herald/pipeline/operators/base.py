@@ -113,6 +113,9 @@ class Operator:
     def restore(self, state: Any) -> None:
         return None
 
+    def adopt_metrics(self, other: Operator) -> None:
+        self.metrics = other.metrics
+
     def all_metrics(self) -> dict[str, dict[str, float]]:
         return {self.id: self.metrics.as_dict()}
 

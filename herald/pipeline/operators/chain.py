@@ -75,6 +75,11 @@ class Chain:
         for op in self.ops:
             op.restore(state.get(op.id))
 
+    def adopt_metrics(self, other: Chain) -> None:
+        """Keep counting where ``other`` (the same flow, replaced on restore) left off."""
+        for mine, theirs in zip(self.ops, other.ops, strict=True):
+            mine.adopt_metrics(theirs)
+
     def ids(self) -> list[str]:
         """Every operator id, nested ones included: the shape a snapshot must match."""
         found: list[str] = []

@@ -69,6 +69,12 @@ class Fork(Operator):
         for name, chain in self.chains.items():
             chain.restore(state.get(name) or {})
 
+    def adopt_metrics(self, other: Operator) -> None:
+        super().adopt_metrics(other)
+        if isinstance(other, Fork):
+            for name, chain in self.chains.items():
+                chain.adopt_metrics(other.chains[name])
+
     def all_metrics(self) -> dict[str, dict[str, float]]:
         merged = super().all_metrics()
         for chain in self.chains.values():

@@ -114,11 +114,19 @@ class RateLimit(Operator):
         return []
 
     def advance(self, now: float, watermark: float | None) -> list[Element]:
-        self._refill(now)
+        """Release what the time up to ``now`` pays for, token by token, as if time had
+        moved continuously (a jump of 3 s at rate 1 releases 3, whatever the burst)."""
         out: list[Element] = []
-        while self.queue and self.tokens >= 1:
-            self.tokens -= 1
-            out.append(self.queue.popleft())
+        while self.queue:
+            if self.tokens >= 1:
+                self.tokens -= 1
+                out.append(self.queue.popleft())
+                continue
+            due = self.deadline()
+            if due is None or due > now:
+                break
+            self.tokens, self.last = 1.0, due
+        self._refill(now)
         return out
 
     def deadline(self) -> float | None:
