@@ -29,6 +29,7 @@ SCENARIOS = (
     "pollcost",
     "resume",
     "workerkill",
+    "pipeline_ops",
 )
 
 

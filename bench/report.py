@@ -17,10 +17,12 @@ from typing import Any
 from bench import plots
 from bench.chaos import report as chaos_report
 from bench.common import DEFAULT_RESULTS, REDIS_URL, ROOT
-from bench.tables import SECTIONS
+from bench.tables import SECTIONS as SCENARIO_SECTIONS
+from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 
 DOC = ROOT / "docs" / "benchmarks.md"
 IMG = ROOT / "docs" / "img"
+SECTIONS = [*SCENARIO_SECTIONS, *PIPELINE_SECTIONS]
 
 
 def latest(results_dir: Path, scenario: str) -> dict[str, Any] | None:

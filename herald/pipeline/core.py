@@ -160,11 +160,17 @@ class Pipeline:
         ctx = self._ctx
         ctx.clear()
         chain = self._chain
+        els: list[Element] = []
+        nows: list[float] = []
+        now = self._now
         for record in records:
-            if record.time > self._now:
-                self._now = record.time
-            el = Element(record.event, record.time, record.offset, None, record)
-            await chain.feed(0, [el], self._now)
+            if record.time > now:
+                now = record.time
+            els.append(Element(record.event, record.time, record.offset, None, record))
+            nows.append(now)
+        self._now = now
+        if els:
+            await chain.feed_many(0, els, nows)
         if watermark is not None and (self._watermark is None or watermark > self._watermark):
             self._watermark = watermark
             if watermark > self._now:

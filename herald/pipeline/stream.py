@@ -122,6 +122,7 @@ class Stream(Builder):
         """Run the flow: feed each item, and wake at operator deadlines to release held ones."""
         ctx = Context(clock=self.clock)
         chain = self._chain = Chain(self._flow.build(), "", ctx)
+        self._last_watermark: float | None = None
         puller = _Puller(_aiter(self._source).__aiter__(), self.clock)
         newest = float("-inf")
         index = 0
@@ -147,8 +148,15 @@ class Stream(Builder):
             watermark = self._watermark_fn()
         else:
             watermark = newest - self._lateness if newest > float("-inf") else None
-        out = await chain.advance(self.clock.now(), watermark)
-        return out + self._side(ctx)
+        now = self.clock.now()
+        deadline = chain.deadline()
+        out: list[Element] = []
+        if watermark != self._last_watermark or (deadline is not None and deadline <= now):
+            self._last_watermark = watermark
+            out = await chain.advance(now, watermark)
+        if ctx.late or ctx.dead or ctx.outputs:
+            out.extend(self._side(ctx))
+        return out
 
     def _side(self, ctx: Context) -> list[Element]:
         """Move late items and dead letters to the stream's bounded lists; emitted outputs

@@ -99,6 +99,7 @@ class Window(Operator):
         # Fixed windows: (key, start) -> accumulator. Sessions: key -> [[time, value], ...].
         self.open: dict[tuple[str, float], Any] = {}
         self.sessions: dict[str, list[list[Any]]] = {}
+        self.min_end = math.inf  # the earliest end of an open fixed window
         self.metrics.extra["late"] = 0.0
 
     def _value(self, el: Element) -> Any:
@@ -110,20 +111,29 @@ class Window(Operator):
             self.metrics.dropped += 1
             self.metrics.extra["late"] += 1
             return []
+        spec = self.spec
+        agg = self.agg
         try:
             key = str(self.key(el.value))
             value = self._value(el)
-            if isinstance(self.spec, Session):
+            if isinstance(spec, Tumbling):  # the common case, without the list of starts
+                start = math.floor((el.time - spec.align) / spec.size) * spec.size + spec.align
+                acc = self.open.get((key, start))
+                self.open[(key, start)] = agg.add(agg.zero() if acc is None else acc, value)
+                self.min_end = min(self.min_end, start + spec.size)
+                return []
+            if isinstance(spec, Session):
                 self.sessions.setdefault(key, []).append([el.time, value])
                 return []
             updates = {}
-            for start in self.spec.starts(el.time):
+            for start in spec.starts(el.time):
                 acc = self.open.get((key, start))
-                updates[(key, start)] = self.agg.add(self.agg.zero() if acc is None else acc, value)
+                updates[(key, start)] = agg.add(agg.zero() if acc is None else acc, value)
         except Exception as exc:
             self.fail(el, exc)
             return []
         self.open.update(updates)
+        self.min_end = min(self.min_end, min(start for _, start in updates) + spec.size)
         return []
 
     def advance(self, now: float, watermark: float | None) -> list[Element]:
@@ -132,15 +142,25 @@ class Window(Operator):
         self.watermark = watermark
         if isinstance(self.spec, Session):
             return self._close_sessions(watermark, self.spec.gap)
+        if watermark < self.min_end:  # nothing can close yet: skip the scan
+            return []
         size = self.spec.length()
         due = sorted(
             ((start + size, start, key) for key, start in self.open if start + size <= watermark)
         )
-        return [
+        out = [
             el
             for end, start, key in due
             if (el := self._emit(key, start, end, self.open.pop((key, start)))) is not None
         ]
+        self._recompute_min_end()
+        return out
+
+    def _recompute_min_end(self) -> None:
+        if isinstance(self.spec, Session) or not self.open:
+            self.min_end = math.inf
+            return
+        self.min_end = min(start for _, start in self.open) + self.spec.length()
 
     def _close_sessions(self, watermark: float, gap: float) -> list[Element]:
         """Close the sessions that ended (last item + gap) at or before the watermark.
@@ -205,7 +225,8 @@ class Window(Operator):
     def restore(self, state: Any) -> None:
         if state is None:
             self.watermark, self.open, self.sessions = None, {}, {}
-            return
-        self.watermark = state["watermark"]
-        self.open = {(str(key), float(start)): acc for key, start, acc in state["open"]}
-        self.sessions = {str(k): list(v) for k, v in state["sessions"].items()}
+        else:
+            self.watermark = state["watermark"]
+            self.open = {(str(key), float(start)): acc for key, start, acc in state["open"]}
+            self.sessions = {str(k): list(v) for k, v in state["sessions"].items()}
+        self._recompute_min_end()

@@ -18,22 +18,37 @@ class Chain:
             op.bind(f"{prefix}{index}.{op.kind}", ctx)
 
     async def feed(self, start: int, els: list[Element], now: float) -> list[Element]:
-        """Push ``els`` into operator ``start`` and on down the chain."""
+        """Push ``els`` (all at time ``now``) into operator ``start`` and on down the chain."""
+        return await self.feed_many(start, els, [now] * len(els))
+
+    async def feed_many(self, start: int, els: list[Element], nows: list[float]) -> list[Element]:
+        """Push ``els``, each at its own ``now``, through the chain one operator at a time.
+
+        Every operator sees its elements in the same order as if each element had gone
+        all the way down before the next, so the outputs are the same; going operator by
+        operator costs one timing and one loop per operator per batch instead of per item.
+        """
         for op in self.ops[start:]:
             metrics = op.metrics
             metrics.in_ += len(els)
             began = timed()
             nxt: list[Element] = []
+            nxt_nows: list[float] = []
             if op.is_async:
-                for el in els:
-                    nxt.extend(await op.apush(el, now))
+                for el, now in zip(els, nows, strict=True):
+                    out = await op.apush(el, now)
+                    nxt.extend(out)
+                    nxt_nows.extend([now] * len(out))
             else:
                 push = op.push
-                for el in els:
-                    nxt.extend(push(el, now))
+                for el, now in zip(els, nows, strict=True):
+                    out = push(el, now)
+                    if out:
+                        nxt.extend(out)
+                        nxt_nows.extend([now] * len(out))
             metrics.observe(timed() - began)
             metrics.out += len(nxt)
-            els = nxt
+            els, nows = nxt, nxt_nows
             if not els:
                 break
         return els
