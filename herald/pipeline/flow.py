@@ -26,14 +26,18 @@ B = TypeVar("B", bound="Builder")
 class Windowed(Generic[B]):
     """``.window(...)`` waiting for its ``.aggregate(...)``."""
 
-    def __init__(self, builder: B, spec: WindowSpec, key: Callable[[Any], Any] | None) -> None:
+    def __init__(
+        self, builder: B, spec: WindowSpec, key: Callable[[Any], Any] | None, fill_empty: bool
+    ) -> None:
         self._builder = builder
         self._spec = spec
         self._key = key
+        self._fill = fill_empty
 
     def aggregate(self, aggregate: Aggregate) -> B:
-        spec, key = self._spec, self._key
-        return self._builder._then(lambda: Window(spec, aggregate, key))
+        spec, key, fill = self._spec, self._key, self._fill
+        Window(spec, aggregate, key, fill)
+        return self._builder._then(lambda: Window(spec, aggregate, key, fill))
 
 
 class Builder:
@@ -74,9 +78,20 @@ class Builder:
         Batch(size, timeout)  # validate now, not at build
         return self._then(lambda: Batch(size, timeout))
 
-    def window(self, spec: WindowSpec, key: Callable[[Any], Any] | None = None) -> Windowed[Self]:
-        """Windows by event time (per ``key``); follow with ``.aggregate(Agg.count())``."""
-        return Windowed(self, spec, key)
+    def window(
+        self,
+        spec: WindowSpec,
+        key: Callable[[Any], Any] | None = None,
+        *,
+        fill_empty: bool = False,
+    ) -> Windowed[Self]:
+        """Windows by event time (per ``key``); follow with ``.aggregate(Agg.count())``.
+
+        ``fill_empty`` (tumbling only): once a key has been seen, every later window of it
+        is emitted as the watermark passes, a window with no items as the aggregate of
+        nothing (a count of 0), so "nothing happened" is an output, not a silence.
+        """
+        return Windowed(self, spec, key, fill_empty)
 
     def rate_limit(
         self,

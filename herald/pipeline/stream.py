@@ -60,6 +60,7 @@ class Stream(Builder):
         self.late: deque[Any] = deque(maxlen=SIDE_OUTPUT_LIMIT)
         self.dead_letters: deque[DeadLetter] = deque(maxlen=SIDE_OUTPUT_LIMIT)
         self._chain: Chain | None = None
+        self._last_watermark: float | None = None
 
     def _with(self, flow: Flow) -> Self:
         return type(self)(
@@ -122,7 +123,7 @@ class Stream(Builder):
         """Run the flow: feed each item, and wake at operator deadlines to release held ones."""
         ctx = Context(clock=self.clock)
         chain = self._chain = Chain(self._flow.build(), "", ctx)
-        self._last_watermark: float | None = None
+        self._last_watermark = None
         puller = _Puller(_aiter(self._source).__aiter__(), self.clock)
         newest = float("-inf")
         index = 0

@@ -90,8 +90,14 @@ class Window(Operator):
         spec: WindowSpec,
         aggregate: Aggregate,
         key: Callable[[Any], Any] | None = None,
+        fill_empty: bool = False,
     ) -> None:
         super().__init__()
+        if fill_empty and not isinstance(spec, Tumbling):
+            raise ValueError("fill_empty is for tumbling windows")
+        self.fill_empty = fill_empty
+        # fill_empty: per key seen, the start of the next window still to emit.
+        self.next_start: dict[str, float] = {}
         self.spec = spec
         self.agg = aggregate
         self.key = key or _single_key
@@ -121,6 +127,8 @@ class Window(Operator):
                 acc = self.open.get((key, start))
                 self.open[(key, start)] = agg.add(agg.zero() if acc is None else acc, value)
                 self.min_end = min(self.min_end, start + spec.size)
+                if self.fill_empty and key not in self.next_start:
+                    self.next_start[key] = start
                 return []
             if isinstance(spec, Session):
                 self.sessions.setdefault(key, []).append([el.time, value])
@@ -145,6 +153,8 @@ class Window(Operator):
         if watermark < self.min_end:  # nothing can close yet: skip the scan
             return []
         size = self.spec.length()
+        if self.fill_empty:
+            return self._close_filled(watermark, size)
         due = sorted(
             ((start + size, start, key) for key, start in self.open if start + size <= watermark)
         )
@@ -156,11 +166,31 @@ class Window(Operator):
         self._recompute_min_end()
         return out
 
+    def _close_filled(self, watermark: float, size: float) -> list[Element]:
+        """Every window of every key seen, up to the watermark; one with no items emits the
+        aggregate of nothing (a count of 0). Only a moving watermark gets here, so a
+        stalled input never produces these zeros."""
+        due: list[tuple[float, float, str]] = []
+        for key, start in self.next_start.items():
+            while start + size <= watermark:
+                due.append((start + size, start, key))
+                start += size
+            self.next_start[key] = start
+        due.sort()
+        out = [
+            el
+            for end, start, key in due
+            if (el := self._emit(key, start, end, self.open.pop((key, start), None))) is not None
+        ]
+        self._recompute_min_end()
+        return out
+
     def _recompute_min_end(self) -> None:
-        if isinstance(self.spec, Session) or not self.open:
-            self.min_end = math.inf
-            return
-        self.min_end = min(start for _, start in self.open) + self.spec.length()
+        size = 0.0 if isinstance(self.spec, Session) else self.spec.length()
+        starts = [start for _, start in self.open]
+        if self.fill_empty:
+            starts.extend(self.next_start.values())
+        self.min_end = min(starts) + size if starts and size else math.inf
 
     def _close_sessions(self, watermark: float, gap: float) -> list[Element]:
         """Close the sessions that ended (last item + gap) at or before the watermark.
@@ -204,7 +234,7 @@ class Window(Operator):
     def _emit(self, key: str, start: float, end: float, acc: Any) -> Element | None:
         origin = self._origin(key, start, end)
         try:
-            result = self.agg.result(acc)
+            result = self.agg.result(self.agg.zero() if acc is None else acc)
         except Exception as exc:
             self.fail(Element(acc, end, origin), exc)
             return None
@@ -213,6 +243,17 @@ class Window(Operator):
         return Element({"key": key, "start": start, "end": end, "value": result}, end, origin)
 
     def flush(self) -> list[Element]:
+        """End of input: close every window. With ``fill_empty``, quiet windows are filled
+        only up to the last window that holds items (not on to infinity)."""
+        if self.fill_empty and self.open:
+            size = self.spec.length() if not isinstance(self.spec, Session) else 0.0
+            last = max(start for _, start in self.open) + size
+            out = self._close_filled(last, size)
+            self.watermark = math.inf
+            return out
+        if self.fill_empty:
+            self.watermark = math.inf
+            return []
         return self.advance(math.inf, math.inf)
 
     def snapshot(self) -> Any:
@@ -220,13 +261,15 @@ class Window(Operator):
             "watermark": self.watermark,
             "open": [[key, start, acc] for (key, start), acc in self.open.items()],
             "sessions": self.sessions,
+            "next": self.next_start,
         }
 
     def restore(self, state: Any) -> None:
         if state is None:
-            self.watermark, self.open, self.sessions = None, {}, {}
+            self.watermark, self.open, self.sessions, self.next_start = None, {}, {}, {}
         else:
             self.watermark = state["watermark"]
             self.open = {(str(key), float(start)): acc for key, start, acc in state["open"]}
             self.sessions = {str(k): list(v) for k, v in state["sessions"].items()}
+            self.next_start = {str(k): float(v) for k, v in state["next"].items()}
         self._recompute_min_end()

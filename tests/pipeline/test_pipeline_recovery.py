@@ -27,6 +27,9 @@ def running(state: list[int], value: int) -> tuple[list[int], Any]:
 def flow() -> Flow:
     return Flow().fork(
         volume=lambda f: f.window(Tumbling(10), key=lambda e: e["k"]).aggregate(Agg.count()),
+        filled=lambda f: f.window(Tumbling(10), key=lambda e: e["k"], fill_empty=True).aggregate(
+            Agg.avg(lambda e: e["n"])
+        ),
         sliding=lambda f: f.map(parse).window(Sliding(20, 10)).aggregate(Agg.sum()),
         sessions=lambda f: f.window(Session(7), key=lambda e: e["k"]).aggregate(
             Agg.collect(lambda e: e["n"])

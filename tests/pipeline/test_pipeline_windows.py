@@ -147,3 +147,44 @@ def test_window_specs_refuse_nonsense() -> None:
         Sliding(5, 10)
     with pytest.raises(ValueError, match="gap"):
         Session(-1)
+
+
+async def test_fill_empty_reports_quiet_windows_only_while_the_watermark_moves() -> None:
+    flow = Flow().window(Tumbling(10), key=lambda e: e["k"], fill_empty=True).aggregate(Agg.count())
+    p = Pipeline("v", flow)
+    out = await p.process([rec(1, 1.0, k="a"), rec(2, 25.0, k="b")], 30.0)
+    # a: 1 item in [0,10), then two quiet windows; b: first seen in [20,30).
+    assert counts(out) == [
+        ("a", 0.0, 10.0, 1),
+        ("a", 10.0, 20.0, 0),
+        ("a", 20.0, 30.0, 0),
+        ("b", 20.0, 30.0, 1),
+    ]
+    # A stalled input: no watermark progress, no zeros, however many batches pass.
+    for _ in range(5):
+        assert await p.process([], None) == []
+    out = await p.process([rec(3, 35.0, k="b")], 50.0)
+    assert counts(out) == [
+        ("a", 30.0, 40.0, 0),
+        ("b", 30.0, 40.0, 1),
+        ("a", 40.0, 50.0, 0),
+        ("b", 40.0, 50.0, 0),
+    ]
+
+
+def test_fill_empty_is_for_tumbling_windows() -> None:
+    with pytest.raises(ValueError, match="tumbling"):
+        Flow().window(Sliding(10, 5), fill_empty=True).aggregate(Agg.count())
+
+
+async def test_drain_with_fill_empty_stops_at_the_last_window_with_items() -> None:
+    flow = Flow().window(Tumbling(10), key=lambda e: e["k"], fill_empty=True).aggregate(Agg.count())
+    p = Pipeline("v", flow)
+    await p.process([rec(1, 1.0, k="a"), rec(2, 25.0, k="b")], 0.0)
+    out = await p.drain()
+    assert counts(out) == [
+        ("a", 0.0, 10.0, 1),
+        ("a", 10.0, 20.0, 0),
+        ("a", 20.0, 30.0, 0),
+        ("b", 20.0, 30.0, 1),
+    ]
