@@ -34,6 +34,7 @@ def pipeline_ops(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
     assert entry is not None
     res = entry["results"]
     goal = res["goal"]["per_second"]
+    ceiling = next((r for r in res["rows"] if r["runner"] == "ceiling"), None)
     rows = []
     for row in res["rows"]:
         herald = row["runner"] != "ceiling"
@@ -43,9 +44,9 @@ def pipeline_ops(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
                 _fmt(row["events"]),
                 _fmt(row["per_cpu_second"]),
                 _fmt(row["per_second"]),
-                _fmt(row["of_ceiling"]),
-                f"≥ {goal:,}/s per core" if herald else "",
-                _verdict(row["per_cpu_second"] >= goal) if herald else "",
+                _fmt(row["per_cpu_second"] / ceiling["per_cpu_second"]) if ceiling else "—",
+                f"≥ {goal:,}/s per core end to end" if herald else "",
+                f"{_verdict(row['per_cpu_second'] >= goal)} (operators alone)" if herald else "",
             ]
         )
     lines += _table(
@@ -54,7 +55,7 @@ def pipeline_ops(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
             "events",
             "events/s per core",
             "events/s wall",
-            "of ceiling (wall)",
+            "of ceiling (per core)",
             "goal",
             "verdict",
         ],
