@@ -207,3 +207,30 @@ async def test_merge_passes_a_source_error_on() -> None:
 
     with pytest.raises(RuntimeError, match="source broke"):
         _ = [v async for v in merge(broken(), range(3))]
+
+
+async def test_fork_join_and_an_async_tee_in_a_stream() -> None:
+    seen: list[int] = []
+
+    async def sink(value: tuple[str, int]) -> None:
+        seen.append(value[1])
+
+    stream = (
+        Stream([("a", 1), ("b", 2), ("a", 3), ("b", 14)], time_of=lambda v: float(v[1]))
+        .tee(sink)
+        .fork(
+            odd=lambda f: f.filter(lambda v: v[1] % 2),
+            even=lambda f: f.filter(lambda v: v[1] % 2 == 0),
+        )
+        .join(key=lambda v: "all", window=Tumbling(10))
+    )
+    got = [w async for w in stream]
+    assert got == [
+        {
+            "key": "all",
+            "start": 0.0,
+            "end": 10.0,
+            "value": {"odd": [("a", 1), ("a", 3)], "even": [("b", 2)]},
+        }
+    ]
+    assert seen == [1, 2, 3, 14]
