@@ -186,6 +186,7 @@ class Pipeline:
         ctx = self._ctx
         ctx.clear()
         await self._chain.flush(self._now)
+        self.late = []
         self.dead_letters = list(ctx.dead)
         return list(ctx.outputs)
 
