@@ -226,19 +226,19 @@ class StreamManager:
         if not updates:
             raise ValidationError("body: nothing to update (allowed: interval, authToken, options)")
         s = self._settings
+        spec = stream_types().get(record.type)
         # Validate every field before anything is stored: a refused change stores nothing,
         # not even the account an authToken would add to the shared pool.
         interval = (
             validation.interval(
                 updates["interval"],
-                minimum=s.min_interval,
+                minimum=max(s.min_interval, spec.min_interval or 0.0),
                 maximum=s.max_interval,
                 default=record.interval,
             )
             if "interval" in updates
             else None
         )
-        spec = stream_types().get(record.type)
         options = (
             spec.options(validation.options_object(updates["options"]))
             if "options" in updates

@@ -92,8 +92,16 @@ class StreamType:
         return (self.name, *self.aliases)
 
     def options_json_schema(self) -> dict[str, Any]:
+        """The ``options`` object's JSON schema, each option described by its doc line."""
         if self.options_schema is not None:
-            return dict(self.options_schema)
+            schema = dict(self.options_schema)
+            properties = dict(schema.get("properties", {}))
+            for name, doc in self.option_docs.items():
+                if name in properties and "description" not in properties[name]:
+                    properties[name] = {**properties[name], "description": doc}
+            if properties:
+                schema["properties"] = properties
+            return schema
         return {
             "type": "object",
             "additionalProperties": False,
