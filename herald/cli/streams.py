@@ -39,9 +39,11 @@ def _label(stream: dict[str, Any]) -> str:
 
 def _types_help() -> str:
     """The start command's help: every type of the catalog, with what its target is."""
+    first = next(iter(stream_types()), None)
+    example = f"{first.name} {first.target.example}" if first else "TYPE TARGET"
     lines = [
         "Start a stream: TYPE and TARGET (what to watch), e.g. "
-        "`herald streams start tweet nasa --interval 60`.",
+        f"`herald streams start {example} --interval 60`.",
         "",
         "Types and their targets (`herald streams types` shows events and options):",
         "",
@@ -115,7 +117,7 @@ def start(
     stream_type = _one(type_arg, type, "the type")
     target = _one(target_arg, username, "the target")
     if stream_type is None or target is None:
-        fail("give a TYPE and a TARGET, e.g. `herald streams start tweet nasa`", code=2)
+        fail("give a TYPE and a TARGET (`herald streams types` lists them)", code=2)
     body: dict[str, Any] = {"type": stream_type}
     body["username" if target_arg is None else "target"] = target
     if interval is not None:

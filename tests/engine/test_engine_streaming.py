@@ -28,7 +28,7 @@ async def configured(settings: Settings, source: MemorySource) -> AsyncIterator[
 async def test_seed_functions_round_trip(configured: Herald, source: MemorySource) -> None:
     # The seed's three first; platforms added to the catalog follow them.
     assert streaming.STREAM_TYPES[:3] == ("tweet", "follower", "mention")
-    assert streaming.STREAM_TYPES == tuple(t.name for t in stream_types())
+    assert tuple(t.name for t in stream_types()) == streaming.STREAM_TYPES
     stream = await streaming.create_stream("tweet", "elonmusk", interval=60)
     assert {k: stream[k] for k in ("type", "username", "status", "interval")} == {
         "type": "tweet",
