@@ -84,9 +84,10 @@ class Keys:
         """zset: index of account ids."""
         return f"{self.prefix}:accounts"
 
-    def rate_limit(self, account_id: str, endpoint: str) -> str:
-        """hash: remaining, reset (epoch s) for one account and one X endpoint."""
-        return f"{self.prefix}:ratelimit:{account_id}:{endpoint}"
+    def rate_limits(self, scope: str) -> str:
+        """hash: endpoint -> "remaining reset" (epoch s) for one rate-limit scope (an X
+        account id, a Mastodon instance and token hash); expires at its latest reset."""
+        return f"{self.prefix}:ratelimit:{scope}"
 
     def worker_alive(self, worker_id: str) -> str:
         """string: a live worker's heartbeat (pid, host, since), renewed well within its PX."""
