@@ -98,9 +98,13 @@ class Keys:
         a sweep can free the lock of a dead worker's poll, and no other; PX of the latest lease."""
         return f"{self.prefix}:worker:{worker_id}:locks"
 
+    def lease(self, name: str) -> str:
+        """string: a named process-wide lease (``reconcile``: one reconciler at a time)."""
+        return f"{self.prefix}:{name}:lock"
+
     @property
     def reconcile_lock(self) -> str:
-        return f"{self.prefix}:reconcile:lock"
+        return self.lease("reconcile")
 
     def sio_session(self, pid: str) -> str:
         """string (JSON, with a TTL): a Socket.IO session's recovery state, by its ``pid``."""

@@ -6,6 +6,20 @@ passes the same contract suite as its Redis form (``tests/store/contract/``).
 
 from __future__ import annotations
 
+from herald.store.memory.pollstate import (
+    MemoryCursorStore,
+    MemoryHeartbeats,
+    MemoryLockStore,
+    MemorySeenStore,
+    MemorySnapshotStore,
+)
 from herald.store.memory.ratelimit import MemoryRateLimits
 
-__all__ = ["MemoryRateLimits"]
+__all__ = [
+    "MemoryCursorStore",
+    "MemoryHeartbeats",
+    "MemoryLockStore",
+    "MemoryRateLimits",
+    "MemorySeenStore",
+    "MemorySnapshotStore",
+]
