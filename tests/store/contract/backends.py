@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 import redis.asyncio as aioredis
 
+from herald.store.cursors import CursorStore, RedisCursorStore
+from herald.store.heartbeats import HeartbeatStore, RedisHeartbeats
 from herald.store.keys import Keys
+from herald.store.locks import LockStore, RedisLockStore
+from herald.store.memory import (
+    MemoryCursorStore,
+    MemoryHeartbeats,
+    MemoryLockStore,
+    MemorySeenStore,
+    MemorySnapshotStore,
+)
+from herald.store.seen import RedisSeenStore, SeenStore
+from herald.store.snapshot import RedisSnapshotStore, SnapshotStore
 
 
 @dataclass
@@ -24,3 +37,38 @@ class Backend:
 
     async def ttl_ms(self, key: str) -> int:
         return int(await self.client.pttl(key))
+
+    def only_redis(self, why: str) -> None:
+        """Skip on the twin a check of Redis keys (TTLs) that the twin does not keep."""
+        if self.redis is None:
+            pytest.skip(f"the in-memory twin keeps no keys: {why}")
+
+
+def seen_on(backend: Backend, *, limit: int = 1000, ttl: int = 3600) -> SeenStore:
+    if backend.redis is None:
+        return MemorySeenStore(limit=limit)
+    return RedisSeenStore(backend.redis, backend.keys, limit=limit, ttl=ttl)
+
+
+def snapshots_on(backend: Backend, *, ttl: int = 3600) -> SnapshotStore:
+    if backend.redis is None:
+        return MemorySnapshotStore()
+    return RedisSnapshotStore(backend.redis, backend.keys, ttl=ttl)
+
+
+def cursors_on(backend: Backend, *, ttl: int = 3600) -> CursorStore:
+    if backend.redis is None:
+        return MemoryCursorStore()
+    return RedisCursorStore(backend.redis, backend.keys, ttl=ttl)
+
+
+def locks_on(backend: Backend) -> LockStore:
+    if backend.redis is None:
+        return MemoryLockStore()
+    return RedisLockStore(backend.redis, backend.keys)
+
+
+def heartbeats_on(backend: Backend) -> HeartbeatStore:
+    if backend.redis is None:
+        return MemoryHeartbeats()
+    return RedisHeartbeats(backend.redis, backend.keys)
