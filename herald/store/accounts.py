@@ -7,7 +7,7 @@ X's :class:`herald.sources.x.accounts.AccountStore` keeps its accounts here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
@@ -23,6 +23,42 @@ if redis.call('hexists', KEYS[1], 'cookie') == 1 then
 end
 return 0
 """
+
+
+class AccountRecordStore(Protocol):
+    """Account records; an account exists while its record holds a (sealed) cookie."""
+
+    async def sealed(self, account_id: str) -> bytes | None:
+        """The account's sealed cookie, if it exists."""
+        ...
+
+    async def put(
+        self, account_id: str, sealed: bytes | str, label: str | None, *, fresh: bool, now: float
+    ) -> None:
+        """Store the sealed cookie (and label, when given); keep ``addedAt`` and health of
+        an existing record unless ``fresh`` (a new cookie): then health is "ok" again."""
+        ...
+
+    async def get(self, account_id: str) -> Raw:
+        """The record's fields (``cookie``, ``label``, ``health``, ``healthReason``,
+        ``addedAt``, ``lastUsed``); empty when it does not exist."""
+        ...
+
+    async def all(self) -> list[tuple[str, Raw]]:
+        """Every record, oldest first (by when it was added)."""
+        ...
+
+    async def remove(self, account_id: str) -> bool:
+        """Delete the record; False if there was none."""
+        ...
+
+    async def set_health(self, account_id: str, health: str, reason: str) -> None:
+        """Record a verdict; a removed account is not resurrected by a late poll."""
+        ...
+
+    async def touch(self, account_id: str, now: float) -> None:
+        """Mark the account used at ``now``; a removed account is not resurrected."""
+        ...
 
 
 class AccountRecords:

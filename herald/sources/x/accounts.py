@@ -20,7 +20,7 @@ from herald import redaction
 from herald.engine import validation
 from herald.errors import AccountAuthFailed, ConfigError, RateLimited, ValidationError
 from herald.sources.x.ratelimit import RateLimitStore, RedisRateLimits
-from herald.store.accounts import AccountRecords
+from herald.store.accounts import AccountRecords, AccountRecordStore
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
@@ -115,7 +115,7 @@ class AccountStore:
         cipher: Cipher,
         limits: RateLimitStore | None = None,
     ) -> None:
-        self._records = AccountRecords(redis, keys)
+        self._records: AccountRecordStore = AccountRecords(redis, keys)
         self._prefix = keys.prefix
         self._cipher = cipher
         self.limits: RateLimitStore = limits or RedisRateLimits(redis, keys)

@@ -6,6 +6,7 @@ passes the same contract suite as its Redis form (``tests/store/contract/``).
 
 from __future__ import annotations
 
+from herald.store.memory.accounts import MemoryAccountRecords
 from herald.store.memory.pollstate import (
     MemoryCursorStore,
     MemoryHeartbeats,
@@ -16,6 +17,7 @@ from herald.store.memory.pollstate import (
 from herald.store.memory.ratelimit import MemoryRateLimits
 
 __all__ = [
+    "MemoryAccountRecords",
     "MemoryCursorStore",
     "MemoryHeartbeats",
     "MemoryLockStore",

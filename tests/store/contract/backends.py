@@ -7,11 +7,13 @@ from dataclasses import dataclass
 import pytest
 import redis.asyncio as aioredis
 
+from herald.store.accounts import AccountRecords, AccountRecordStore
 from herald.store.cursors import CursorStore, RedisCursorStore
 from herald.store.heartbeats import HeartbeatStore, RedisHeartbeats
 from herald.store.keys import Keys
 from herald.store.locks import LockStore, RedisLockStore
 from herald.store.memory import (
+    MemoryAccountRecords,
     MemoryCursorStore,
     MemoryHeartbeats,
     MemoryLockStore,
@@ -72,3 +74,9 @@ def heartbeats_on(backend: Backend) -> HeartbeatStore:
     if backend.redis is None:
         return MemoryHeartbeats()
     return RedisHeartbeats(backend.redis, backend.keys)
+
+
+def accounts_on(backend: Backend) -> AccountRecordStore:
+    if backend.redis is None:
+        return MemoryAccountRecords()
+    return AccountRecords(backend.redis, backend.keys)
