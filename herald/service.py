@@ -27,7 +27,6 @@ from herald.store.eventlog import EventLog
 from herald.store.heartbeats import RedisHeartbeats
 from herald.store.jobs import HeraldQueue
 from herald.store.keys import Keys
-from herald.store.locks import RedisLockStore
 from herald.store.redis import RedisHandle, open_redis
 from herald.store.seen import RedisSeenStore
 from herald.store.snapshot import RedisSnapshotStore
@@ -108,8 +107,7 @@ class Herald:
         self.log = EventLog(
             redis, self.keys, history_size=s.history_size, log_maxlen=s.log_maxlen, ttl=s.state_ttl
         )
-        self.locks = RedisLockStore(redis, self.keys)
-        liveness = Liveness(RedisHeartbeats(redis, self.keys), self.locks)
+        liveness = Liveness(RedisHeartbeats(redis, self.keys), self.store.locks)
         queue = HeraldQueue(redis, self.keys)
         self.scheduler = Scheduler(queue, liveness, job_timeout=s.poll_timeout + 2)
         self.sources = SourceRegistry(self._build_sources(redis))
@@ -120,7 +118,6 @@ class Herald:
             self.sources,
             seen=RedisSeenStore(redis, self.keys, limit=s.seen_limit, ttl=s.state_ttl),
             snapshots=RedisSnapshotStore(redis, self.keys, ttl=s.state_ttl),
-            locks=self.locks,
         )
         self.manager = StreamManager(
             s,

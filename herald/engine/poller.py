@@ -30,7 +30,6 @@ from herald.sources.models import Item
 from herald.sources.registry import SourceRegistry
 from herald.store.cursors import encode_cursor
 from herald.store.eventlog import EventLog, StreamInactive
-from herald.store.locks import LockStore
 from herald.store.seen import SeenStore
 from herald.store.snapshot import SnapshotStore
 from herald.store.streams import ACTIVE, ERROR, StreamRecord, StreamStore, iso
@@ -92,7 +91,6 @@ class Poller:
         *,
         seen: SeenStore,
         snapshots: SnapshotStore,
-        locks: LockStore,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -100,7 +98,6 @@ class Poller:
         self._sources = sources
         self._seen = seen
         self._snapshots = snapshots
-        self._locks = locks
 
     @property
     def lease_ms(self) -> int:
@@ -120,7 +117,7 @@ class Poller:
             return await self._poll_locked(record, lease)
         finally:
             if lease.held:
-                await self._locks.release(lease.stream_id, lease.token)
+                await self._store.release_lock(lease.stream_id, lease.token)
 
     async def _poll_locked(self, record: StreamRecord, lease: _Lease) -> PollOutcome:
         started = time.perf_counter()
