@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pytest
 import redis.asyncio as aioredis
 
 from herald.store.accounts import AccountRecords, AccountRecordStore
@@ -39,11 +38,6 @@ class Backend:
 
     async def ttl_ms(self, key: str) -> int:
         return int(await self.client.pttl(key))
-
-    def only_redis(self, why: str) -> None:
-        """Skip on the twin a check of Redis keys (TTLs) that the twin does not keep."""
-        if self.redis is None:
-            pytest.skip(f"the in-memory twin keeps no keys: {why}")
 
 
 def seen_on(backend: Backend, *, limit: int = 1000, ttl: int = 3600) -> SeenStore:

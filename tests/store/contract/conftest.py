@@ -18,3 +18,10 @@ def backend(request: pytest.FixtureRequest, keys: Keys) -> Backend:
         return Backend("memory", keys, None)
     client: aioredis.Redis = request.getfixturevalue(f"{request.param}_redis")
     return Backend(request.param, keys, client)
+
+
+@pytest.fixture(params=BACKENDS[1:])
+def redis_backend(request: pytest.FixtureRequest, keys: Keys) -> Backend:
+    """For the checks of Redis keys (TTLs, scripts) that the in-memory twin does not keep."""
+    client: aioredis.Redis = request.getfixturevalue(f"{request.param}_redis")
+    return Backend(request.param, keys, client)

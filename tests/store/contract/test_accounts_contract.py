@@ -62,11 +62,12 @@ async def test_touch_records_last_use(backend: Backend) -> None:
     assert float(fields(await accounts.get("a1"))["lastUsed"]) == 150.5
 
 
-async def test_index_entry_without_a_record_is_dropped(backend: Backend) -> None:
-    backend.only_redis("the index and the hashes are separate keys only in Redis")
-    accounts = accounts_on(backend)
+async def test_index_entry_without_a_record_is_dropped(redis_backend: Backend) -> None:
+    accounts = accounts_on(redis_backend)
     await accounts.put("a1", b"s", None, fresh=True, now=100.0)
     await accounts.put("a2", b"s", None, fresh=True, now=200.0)
-    await backend.client.delete(backend.keys.account("a1"))  # expired or deleted by hand
+    await redis_backend.client.delete(
+        redis_backend.keys.account("a1")
+    )  # expired or deleted by hand
     assert [account_id for account_id, _ in await accounts.all()] == ["a2"]
-    assert await backend.client.zrange(backend.keys.accounts, 0, -1) == [b"a2"]
+    assert await redis_backend.client.zrange(redis_backend.keys.accounts, 0, -1) == [b"a2"]

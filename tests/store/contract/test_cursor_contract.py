@@ -27,25 +27,23 @@ async def test_save_replaces_the_cursor(backend: Backend) -> None:
     assert await cursors.load("other") == {}, "per stream"
 
 
-async def test_commit_poll_writes_the_cursor_the_store_reads(backend: Backend) -> None:
-    backend.only_redis("the commit script is Redis's")
-    streams = StreamStore(backend.client, backend.keys, ttl=100)
+async def test_commit_poll_writes_the_cursor_the_store_reads(redis_backend: Backend) -> None:
+    streams = StreamStore(redis_backend.client, redis_backend.keys, ttl=100)
     record = StreamRecord(
         id=STREAM, type="x:tweet", username="alice", interval=60.0, created_at=time.time()
     )
     await streams.create(record)
     state = {"seq": 1, "cursor": encode_cursor({"since_id": "42"})}
     assert await streams.commit_poll(STREAM, state)
-    assert await cursors_on(backend).load(STREAM) == {"since_id": "42"}
+    assert await cursors_on(redis_backend).load(STREAM) == {"since_id": "42"}
     got = await streams.get(STREAM)
     assert got is not None and got.cursor == {"since_id": "42"}
 
 
-async def test_save_renews_the_state_ttl(backend: Backend) -> None:
-    backend.only_redis("TTL")
-    cursors = cursors_on(backend, ttl=100)
-    key = backend.keys.state(STREAM)
+async def test_save_renews_the_state_ttl(redis_backend: Backend) -> None:
+    cursors = cursors_on(redis_backend, ttl=100)
+    key = redis_backend.keys.state(STREAM)
     await cursors.save(STREAM, {"a": "1"})
-    await backend.client.pexpire(key, 5_000)
+    await redis_backend.client.pexpire(key, 5_000)
     await cursors.save(STREAM, {"a": "2"})
-    assert 95_000 <= await backend.ttl_ms(key) <= 100_000
+    assert 95_000 <= await redis_backend.ttl_ms(key) <= 100_000

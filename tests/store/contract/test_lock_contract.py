@@ -69,10 +69,9 @@ async def test_named_lease_is_exclusive_until_it_expires(backend: Backend) -> No
     await wait_until(lambda: locks.lease("reconcile", LONG), timeout=5, what="lease expiry")
 
 
-async def test_commit_releases_only_its_own_lock(backend: Backend) -> None:
-    backend.only_redis("the commit script is Redis's")
-    streams = StreamStore(backend.client, backend.keys, ttl=100)
-    locks = locks_on(backend)
+async def test_commit_releases_only_its_own_lock(redis_backend: Backend) -> None:
+    streams = StreamStore(redis_backend.client, redis_backend.keys, ttl=100)
+    locks = locks_on(redis_backend)
     record = StreamRecord(
         id=STREAM, type="x:tweet", username="alice", interval=60.0, created_at=time.time()
     )

@@ -104,14 +104,13 @@ async def test_shared_between_instances(backend: Backend) -> None:
     assert await second.check(SCOPE, "timeline") is not None
 
 
-async def test_redis_key_expires_at_the_latest_reset(backend: Backend) -> None:
-    backend.only_redis("TTL")
+async def test_redis_key_expires_at_the_latest_reset(redis_backend: Backend) -> None:
     clock = Clock()
-    limits = limits_on(backend, clock)
+    limits = limits_on(redis_backend, clock)
     await limits.record(SCOPE, "a", Budget(0, time.time() + 100))
     await limits.record(SCOPE, "b", Budget(0, time.time() + 20))
-    ttl = await backend.ttl_ms(backend.keys.rate_limits(SCOPE))
+    ttl = await redis_backend.ttl_ms(redis_backend.keys.rate_limits(SCOPE))
     assert 95_000 <= ttl <= 102_000, ttl
     await limits.record(SCOPE, "b", Budget(0, time.time() + 300))
-    ttl = await backend.ttl_ms(backend.keys.rate_limits(SCOPE))
+    ttl = await redis_backend.ttl_ms(redis_backend.keys.rate_limits(SCOPE))
     assert 295_000 <= ttl <= 302_000, ttl

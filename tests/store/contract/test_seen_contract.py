@@ -55,13 +55,12 @@ async def test_large_snowflake_orders_keep_their_floor(backend: Backend) -> None
     assert found.floor is not None and abs(found.floor - big) < 4096
 
 
-async def test_remember_renews_the_ttl(backend: Backend) -> None:
-    backend.only_redis("TTL")
-    seen = seen_on(backend, ttl=100)
-    key = backend.keys.seen(STREAM)
+async def test_remember_renews_the_ttl(redis_backend: Backend) -> None:
+    seen = seen_on(redis_backend, ttl=100)
+    key = redis_backend.keys.seen(STREAM)
     await seen.remember(STREAM, {"1": 1})
-    await backend.client.pexpire(key, 5_000)
+    await redis_backend.client.pexpire(key, 5_000)
     await seen.remember(STREAM, {"2": 2})
-    assert 95_000 <= await backend.ttl_ms(key) <= 100_000
+    assert 95_000 <= await redis_backend.ttl_ms(key) <= 100_000
     await seen.remember(STREAM, {})  # nothing new: no write at all
-    assert await backend.ttl_ms(key) > 0
+    assert await redis_backend.ttl_ms(key) > 0

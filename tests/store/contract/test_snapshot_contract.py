@@ -34,11 +34,10 @@ async def test_removing_everyone_empties_it(backend: Backend) -> None:
     assert await snapshots.load(STREAM) == {}
 
 
-async def test_apply_renews_the_ttl_even_when_nothing_changed(backend: Backend) -> None:
-    backend.only_redis("TTL")
-    snapshots = snapshots_on(backend, ttl=100)
-    key = backend.keys.snapshot(STREAM)
+async def test_apply_renews_the_ttl_even_when_nothing_changed(redis_backend: Backend) -> None:
+    snapshots = snapshots_on(redis_backend, ttl=100)
+    key = redis_backend.keys.snapshot(STREAM)
     await snapshots.apply(STREAM, {"1": "alice"}, [])
-    await backend.client.pexpire(key, 5_000)
+    await redis_backend.client.pexpire(key, 5_000)
     await snapshots.apply(STREAM, {}, [])
-    assert 95_000 <= await backend.ttl_ms(key) <= 100_000
+    assert 95_000 <= await redis_backend.ttl_ms(key) <= 100_000
