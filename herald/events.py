@@ -1,7 +1,9 @@
 """Event names, the event envelope, and the eventId rules.
 
 Every transport sends the same JSON body: the seed's payload (``{streamId, username,
-tweet: {...}}`` and so on) plus ``type``, ``eventId``, ``offset`` and ``detectedAt``.
+tweet: {...}}`` and so on) plus ``type``, ``eventId``, ``offset``, ``detectedAt``, and the
+stream's ``platform`` and ``target`` (the same value as ``username``, named for every
+platform: a handle, a feed URL, ``user@instance``).
 
 The event log stores that body *without* ``offset``: the offset is the global log entry
 id, known only once Redis has appended the entry. Readers splice it in with
@@ -79,7 +81,8 @@ class Event:
     """One detected change, before it is appended to the log.
 
     ``payload`` holds the seed's event-specific fields (``tweet``, ``follower``,
-    ``followersCount``, ``error``...), already shaped for the wire.
+    ``followersCount``, ``error``...), already shaped for the wire. ``username`` is the
+    stream's target; ``platform`` comes from its type's catalog entry.
     """
 
     type: EventType
@@ -88,6 +91,7 @@ class Event:
     object_id: str
     payload: dict[str, Any] = field(default_factory=dict)
     detected_at: str = field(default_factory=utc_now_iso)
+    platform: str = ""
 
     @property
     def event_id(self) -> str:
@@ -100,6 +104,8 @@ class Event:
             "eventId": self.event_id,
             "streamId": self.stream_id,
             "username": self.username,
+            "platform": self.platform,
+            "target": self.username,
             "detectedAt": self.detected_at,
             **self.payload,
         }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Self
 from redis.asyncio import Redis
 
 from herald.config import Settings
+from herald.engine.liveness import Liveness
 from herald.engine.manager import StreamManager
 from herald.engine.poller import Poller
 from herald.engine.scheduler import Scheduler
@@ -23,8 +24,12 @@ from herald.errors import HeraldError, StorageError
 from herald.sources.base import Source
 from herald.sources.registry import SourceRegistry
 from herald.store.eventlog import EventLog
+from herald.store.heartbeats import RedisHeartbeats
+from herald.store.jobs import HeraldQueue
 from herald.store.keys import Keys
 from herald.store.redis import RedisHandle, open_redis
+from herald.store.seen import RedisSeenStore
+from herald.store.snapshot import RedisSnapshotStore
 from herald.store.streams import StreamStore
 
 if TYPE_CHECKING:
@@ -106,9 +111,18 @@ class Herald:
         self.log = EventLog(
             redis, self.keys, history_size=s.history_size, log_maxlen=s.log_maxlen, ttl=s.state_ttl
         )
-        self.scheduler = Scheduler(redis, self.keys, job_timeout=s.poll_timeout + 2)
+        liveness = Liveness(RedisHeartbeats(redis, self.keys), self.store.locks)
+        queue = HeraldQueue(redis, self.keys)
+        self.scheduler = Scheduler(queue, liveness, job_timeout=s.poll_timeout + 2)
         self.sources = SourceRegistry(self._build_sources(redis))
-        self.poller = Poller(s, redis, self.keys, self.store, self.log, self.sources)
+        self.poller = Poller(
+            s,
+            self.store,
+            self.log,
+            self.sources,
+            seen=RedisSeenStore(redis, self.keys, limit=s.seen_limit, ttl=s.state_ttl),
+            snapshots=RedisSnapshotStore(redis, self.keys, ttl=s.state_ttl),
+        )
         self.manager = StreamManager(
             s,
             self.store,
@@ -131,7 +145,6 @@ class Herald:
                 self.store,
                 concurrency=self._concurrency,
                 reconcile_interval=s.reconcile_interval,
-                reconcile_lock_key=self.keys.reconcile_lock,
                 sweep_interval=s.sweep_interval,
                 heartbeat_ttl=s.worker_heartbeat_ttl,
                 # In-flight polls get this long to finish on a stop; the rest are released

@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from herald import __version__
-from herald.api import events, openapi, pipelines, streams, system
+from herald.api import catalog, events, openapi, pipelines, schemas, streams, system
 from herald.api.access import attach, require_caller
 from herald.api.errors import error_response, install_error_handlers
 from herald.api.lifespan import HeraldApp
@@ -108,10 +108,17 @@ def build_routes(
     install_error_handlers(app)
     auth = Authenticator.from_settings(herald.settings)
     app.state.authenticator = auth
-    openapi.install(app, auth=auth.enabled, bounds=_EVENT_LOG_BOUNDS, event_streams=_EVENT_STREAMS)
+    openapi.install(
+        app,
+        auth=auth.enabled,
+        bounds=_EVENT_LOG_BOUNDS,
+        event_streams=_EVENT_STREAMS,
+        extra_schemas=schemas.payload_components(),
+    )
     app.add_middleware(_Guard, auth=auth, writes=TokenBucket(write_rate, write_burst))
     # Every /api route declares its access level (herald.api.access; docs/auth.md).
     app.include_router(streams.build_router(herald))
+    app.include_router(catalog.build_router(herald))
     app.include_router(system.build_router(herald))
     app.include_router(pipelines.build_router(herald))
     # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.

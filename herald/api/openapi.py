@@ -92,10 +92,13 @@ def finish(
     auth: bool,
     bounds: Bounds | None = None,
     event_streams: tuple[str, ...] = (),
+    extra_schemas: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Drop 422s, add the shared error answers and the security scheme (in place)."""
+    """Drop 422s, add the shared error answers, the security scheme and ``extra_schemas``
+    (the event payloads the catalog declares) (in place)."""
     components = schema.setdefault("components", {})
     component_schemas = components.setdefault("schemas", {})
+    component_schemas.update(extra_schemas or {})
     for name in ("HTTPValidationError", "ValidationError"):
         component_schemas.pop(name, None)
     component_schemas[ERROR_SCHEMA] = {
@@ -139,6 +142,7 @@ def install(
     auth: bool,
     bounds: Bounds | None = None,
     event_streams: tuple[str, ...] = (),
+    extra_schemas: dict[str, dict[str, Any]] | None = None,
 ) -> None:
     """Serve the finished document at /openapi.json (built once, on first request)."""
 
@@ -154,6 +158,7 @@ def install(
                 auth=auth,
                 bounds=bounds,
                 event_streams=event_streams,
+                extra_schemas=extra_schemas,
             )
         return app.openapi_schema
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from herald.config import Settings
-from herald.engine.validation import MAX_COOKIE, USERNAME_PATTERN
+from herald.engine.validation import MAX_COOKIE
+from herald.sources.catalog import stream_types
+from herald.sources.types import StreamType, StreamTypes
 
 # One line of printable ASCII holding an auth_token: a bare value (no "="), or a cookie
 # header with an ``auth_token=<value>`` pair (what herald.engine.validation.cookie checks).
@@ -20,13 +22,6 @@ COOKIE_PATTERN = (
     r"|(?:[ -~]*;)? *auth_token *=[ \"]*[!#-:<-~][ -~]*)$"
 )
 COOKIE: dict[str, Any] = {"type": "string", "maxLength": MAX_COOKIE, "pattern": COOKIE_PATTERN}
-OPTIONS: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "followerSnapshotLimit": {"type": "integer", "minimum": 0, "maximum": 100_000},
-    },
-}
 
 
 def nullable(schema: dict[str, Any]) -> dict[str, Any]:
@@ -71,21 +66,92 @@ def interval(settings: Settings) -> dict[str, Any]:
     }
 
 
-def start(settings: Settings) -> dict[str, Any]:
-    return body(
+def target_help(types: StreamTypes) -> str:
+    """One line per type: what its target is, with an example."""
+    return "; ".join(
+        f"{'/'.join(t.names)}: {t.target.description} (e.g. {t.target.example})" for t in types
+    )
+
+
+def _per_type(spec: StreamType) -> dict[str, Any]:
+    """``if type is this one then target/username/options follow its rules``."""
+    target: dict[str, Any] = {"type": "string"}
+    if spec.target.pattern is not None:
+        target["pattern"] = spec.target.pattern
+    return {
+        "if": {"properties": {"type": {"enum": list(spec.names)}}, "required": ["type"]},
+        "then": {
+            "properties": {
+                "target": target,
+                "username": target,
+                "options": nullable(spec.options_json_schema()),
+            }
+        },
+    }
+
+
+def options_union(types: StreamTypes) -> dict[str, Any]:
+    """Any type's options (PATCH does not name the type; the stream's own rules apply)."""
+    distinct: list[dict[str, Any]] = []
+    for spec in types:
+        schema = spec.options_json_schema()
+        if schema not in distinct:
+            distinct.append(schema)
+    if len(distinct) == 1:
+        return distinct[0]
+    return {"anyOf": distinct} if distinct else {"type": "object"}
+
+
+def start(settings: Settings, types: StreamTypes | None = None) -> dict[str, Any]:
+    """``type`` from the catalog (names and aliases); ``target`` (or its alias ``username``,
+    exactly one of them) and ``options`` checked by the type's own rules."""
+    types = types if types is not None else stream_types()
+    target_doc = "What to watch, by type: " + target_help(types)
+    extra = body(
         {
-            "type": {"type": "string", "enum": ["tweet", "follower", "mention"]},
-            "username": {"type": "string", "pattern": USERNAME_PATTERN},
+            "type": {
+                "type": "string",
+                "enum": list(types.names),
+                "description": "; ".join(f"{t.name}: {t.summary}" for t in types),
+            },
+            "target": {"type": "string", "description": target_doc},
+            "username": {
+                "type": "string",
+                "description": "The seed's name for target (an alias: give one of them)",
+            },
             "interval": nullable(interval(settings)),
             "authToken": token(
                 "X auth_token cookie (one line of printable ASCII, at most "
                 f"{MAX_COOKIE} characters); stored encrypted"
             ),
             "userId": nullable({"type": "string", "maxLength": 200}),
-            "options": nullable(OPTIONS),
+            "options": nullable({"type": "object"}),
         },
-        ["type", "username"],
+        ["type"],
     )
+    schema = extra["requestBody"]["content"]["application/json"]["schema"]
+    schema["oneOf"] = [
+        {"required": ["target"], "not": {"required": ["username"]}},
+        {"required": ["username"], "not": {"required": ["target"]}},
+    ]
+    schema["allOf"] = [_per_type(spec) for spec in types]
+    return extra
+
+
+def payload_components(types: StreamTypes | None = None) -> dict[str, dict[str, Any]]:
+    """The payload schema of each payload key (``TweetPayload``, ``EntryPayload``...)."""
+    types = types if types is not None else stream_types()
+    out: dict[str, dict[str, Any]] = {}
+    for spec in types:
+        name = f"{spec.payload_key[:1].upper()}{spec.payload_key[1:]}Payload"
+        out.setdefault(
+            name,
+            {
+                **spec.payload_schema,
+                "description": f"The {spec.payload_key!r} of a {spec.new_event.value} event",
+            },
+        )
+    return out
 
 
 STOP = body({"streamId": {"type": "string", "minLength": 1}}, ["streamId"])
@@ -96,7 +162,7 @@ def update(settings: Settings) -> dict[str, Any]:
         {
             "interval": nullable(interval(settings)),
             "authToken": token("as for start; needs the admin claim"),
-            "options": nullable(OPTIONS),
+            "options": nullable(options_union(stream_types())),
         },
         [],
     )

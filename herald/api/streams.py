@@ -23,7 +23,7 @@ from herald.api.responses import JSON
 from herald.errors import HeraldError, ValidationError
 from herald.service import Herald
 
-START_FIELDS = {"type", "username", "interval", "authToken", "userId", "options"}
+START_FIELDS = {"type", "target", "username", "interval", "authToken", "userId", "options"}
 UPDATE_FIELDS = {"interval", "authToken", "options"}
 # Every route declares one access level (herald.api.access, docs/auth.md).
 ADMIN = [Depends(require_admin)]
@@ -57,11 +57,17 @@ def _collection_routes(router: APIRouter, herald: Herald) -> None:
         responses=errors(400, 409, 413),
     )
     async def start(request: Request) -> JSON:
-        """Start a stream. ``interval`` is given in seconds and answered in ms, as in the seed."""
+        """Start a stream of ``type`` watching ``target`` (``username`` is its alias, the
+        seed's name for it). ``interval`` is given in seconds and answered in ms, as in
+        the seed. ``GET /api/stream-types`` lists the types, their targets and options."""
         body = only(await read_json(request, limit=limit), START_FIELDS)
+        for name in ("target", "username"):  # present means given: null is no target
+            if name in body and not isinstance(body[name], str):
+                raise ValidationError(f"{name}: must be a string (got {body[name]!r})")
         stream = await manager.create(
             type=body.get("type"),  # type: ignore[arg-type]  # validated inside
-            username=body.get("username"),  # type: ignore[arg-type]
+            target=body.get("target"),
+            username=body.get("username"),
             interval=body.get("interval"),
             auth_token=body.get("authToken"),
             user_id=body.get("userId"),

@@ -8,6 +8,9 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from herald.delivery.terminal import describe_item
+from herald.sources.catalog import item_of
+
 STATUS_STYLE = {"active": "green", "paused": "yellow", "error": "red", "stopped": "dim"}
 
 
@@ -50,9 +53,15 @@ def interval(stream: dict[str, Any]) -> str:
     return duration(float(seconds))
 
 
+def target(value: object) -> str:
+    """A stream's target as people write it: ``@nasa`` for a handle, a URL or a query as is."""
+    text = str(value if value is not None else "?")
+    return f"@{text}" if text.replace("_", "").isalnum() else text
+
+
 def streams_table(streams: list[dict[str, Any]]) -> Table:
     table = Table(title=f"{len(streams)} stream(s)", title_justify="left", expand=False)
-    for column in ("id", "type", "user", "status", "interval", "last poll", "next poll"):
+    for column in ("id", "type", "target", "status", "interval", "last poll", "next poll"):
         table.add_column(column, no_wrap=True)
     table.add_column("events", justify="right")
     table.add_column("errors", justify="right")
@@ -61,7 +70,7 @@ def streams_table(streams: list[dict[str, Any]]) -> Table:
         table.add_row(
             escape(str(s.get("id"))),
             escape(str(s.get("type"))),
-            "@" + escape(str(s.get("username"))),
+            escape(target(s.get("target") or s.get("username"))),
             status(s.get("status")),
             interval(s),
             when(s.get("lastPoll")),
@@ -79,7 +88,8 @@ def stream_sheet(s: dict[str, Any]) -> Table:
     sheet.add_column()
     rows: list[tuple[str, str]] = [
         ("id", escape(str(s.get("id")))),
-        ("stream", f"{escape(str(s.get('type')))} @{escape(str(s.get('username')))}"),
+        ("stream", escape(f"{s.get('type')} {target(s.get('target') or s.get('username'))}")),
+        ("platform", escape(str(s.get("platform") or "-"))),
         ("status", status(s.get("status"))),
         ("interval", interval(s)),
         ("created", _time(s.get("createdAt"))),
@@ -115,11 +125,9 @@ def _counts(counts: dict[str, int], total: int) -> str:
 def event_summary(event: dict[str, Any]) -> str:
     """What happened, in a few words, for one event of any type."""
     kind = str(event.get("type", ""))
-    if tweet := event.get("tweet") or event.get("mention"):
-        text = " ".join(str(tweet.get("text", "")).split())
-        return f"@{tweet.get('author', '?')}: {text[:120]}"
-    if follower := event.get("follower"):
-        return f"+ @{follower.get('username', '?')}"
+    if found := item_of(event):
+        line = describe_item(found[1])
+        return line if len(line) <= 140 else line[:139] + "…"
     if unfollower := event.get("unfollower"):
         return f"- @{unfollower.get('username', '?')}"
     if "followersCount" in event:
@@ -145,6 +153,25 @@ def events_table(events: list[dict[str, Any]], title: str) -> Table:
             escape(str(e.get("type", "")).removeprefix("stream:")),
             escape(event_summary(e)),
             escape(str(e.get("offset", ""))),
+        )
+    return table
+
+
+def types_table(types: list[dict[str, Any]]) -> Table:
+    """The catalog: one row per stream type."""
+    table = Table(title=f"{len(types)} stream type(s)", title_justify="left", show_lines=True)
+    for column in ("type", "platform", "target", "events", "options"):
+        table.add_column(column, no_wrap=column in ("type", "platform"))
+    for t in types:
+        names = [str(t.get("type"))] + [str(a) for a in t.get("aliases") or []]
+        aim = t.get("target") or {}
+        options = t.get("options") or {}
+        table.add_row(
+            escape("\n".join(names)),
+            escape(str(t.get("platform", ""))),
+            escape(f"{aim.get('description', '')}\ne.g. {aim.get('example', '')}"),
+            escape("\n".join(str(e) for e in t.get("events") or [])),
+            escape("\n".join(f"{k}: {v}" for k, v in options.items()) or "-"),
         )
     return table
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from herald.cli import bulk, render
 from herald.cli.common import (
@@ -19,6 +21,7 @@ from herald.cli.common import (
     print_json,
     read_secret_file,
 )
+from herald.sources.catalog import stream_types
 
 app = typer.Typer(
     name="streams",
@@ -30,13 +33,61 @@ StreamId = Annotated[str, typer.Argument(help="The stream's id (see `herald stre
 
 
 def _label(stream: dict[str, Any]) -> str:
-    return f"{stream.get('id')} ({stream.get('type')} @{stream.get('username')})"
+    target = stream.get("target") or stream.get("username")
+    return f"{stream.get('id')} ({stream.get('type')} {render.target(target)})"
 
 
-@app.command()
+def _types_help() -> str:
+    """The start command's help: every type of the catalog, with what its target is."""
+    first = next(iter(stream_types()), None)
+    example = f"{first.name} {first.target.example}" if first else "TYPE TARGET"
+    lines = [
+        "Start a stream: TYPE and TARGET (what to watch), e.g. "
+        f"`herald streams start {example} --interval 60`.",
+        "",
+        "Types and their targets (`herald streams types` shows events and options):",
+        "",
+    ]
+    for spec in stream_types():
+        names = ", ".join(spec.names)
+        lines.append(f"- {names}: {spec.target.description} (e.g. {spec.target.example})")
+    lines += ["", "The seed's `--type TYPE --username NAME` works as well."]
+    return escape("\n".join(lines))
+
+
+def _option(raw: str) -> tuple[str, Any]:
+    """``--option NAME=VALUE``: the value as JSON when it parses (numbers, true, lists)."""
+    name, sep, value = raw.partition("=")
+    if not sep or not name:
+        fail(f"--option {raw!r}: write NAME=VALUE", code=2)
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
+
+
+def _one(positional: str | None, option: str | None, what: str) -> str | None:
+    if positional is not None and option is not None and positional != option:
+        fail(f"{what} given twice ({positional!r} and {option!r}): give it once", code=2)
+    return positional if positional is not None else option
+
+
+@app.command(help=_types_help())
 def start(
-    type: Annotated[str, typer.Option("--type", "-t", help="tweet, follower or mention.")],
-    username: Annotated[str, typer.Option("--username", "-u", help="The account to watch.")],
+    type_arg: Annotated[
+        str | None, typer.Argument(metavar="TYPE", help="The stream type.", show_default=False)
+    ] = None,
+    target_arg: Annotated[
+        str | None,
+        typer.Argument(metavar="TARGET", help="What to watch (per type).", show_default=False),
+    ] = None,
+    type: Annotated[
+        str | None, typer.Option("--type", "-t", help="The type, as an option.")
+    ] = None,
+    username: Annotated[
+        str | None,
+        typer.Option("--username", "-u", help="The target, as the seed names it."),
+    ] = None,
     interval: Annotated[
         float | None, typer.Option(help="Seconds between polls (server default 60).")
     ] = None,
@@ -49,6 +100,12 @@ def start(
             dir_okay=False,
         ),
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--option", "-o", help="A type's option as NAME=VALUE (repeatable; see `types`)."
+        ),
+    ] = None,
     follower_snapshot_limit: Annotated[
         int | None,
         typer.Option(help="Follower streams: largest follower list to diff for lost followers."),
@@ -57,12 +114,19 @@ def start(
     token: TokenOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Start watching an account. Example: herald streams start -t tweet -u nasa --interval 60"""
-    body: dict[str, Any] = {"type": type, "username": username}
+    stream_type = _one(type_arg, type, "the type")
+    target = _one(target_arg, username, "the target")
+    if stream_type is None or target is None:
+        fail("give a TYPE and a TARGET (`herald streams types` lists them)", code=2)
+    body: dict[str, Any] = {"type": stream_type}
+    body["username" if target_arg is None else "target"] = target
     if interval is not None:
         body["interval"] = interval
+    options = dict(_option(raw) for raw in option or [])
     if follower_snapshot_limit is not None:
-        body["options"] = {"followerSnapshotLimit": follower_snapshot_limit}
+        options["followerSnapshotLimit"] = follower_snapshot_limit
+    if options:
+        body["options"] = options
     secrets: list[str] = []
     if auth_token_file is not None:
         body["authToken"] = read_secret_file(auth_token_file, "auth token")
@@ -72,7 +136,30 @@ def start(
     if json_out:
         print_json(stream)
         return
-    out.print(f"[green]started[/] {_label(stream)}, every {render.interval(stream)}")
+    out.print(f"[green]started[/] {escape(_label(stream))}, every {render.interval(stream)}")
+
+
+@app.command()
+def types(
+    local: Annotated[
+        bool,
+        typer.Option("--local", help="This installation's catalog, without asking a server."),
+    ] = False,
+    url: UrlOpt = DEFAULT,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The stream types: type, platform, target, events and options."""
+    if local:
+        catalog = stream_types().describe()
+        answer: dict[str, Any] = {"types": catalog, "count": len(catalog)}
+    else:
+        with connect(url, token) as client:
+            answer = client.get("/api/stream-types")
+    if json_out:
+        print_json(answer)
+        return
+    out.print(render.types_table(answer.get("types", [])))
 
 
 @app.command("list")
@@ -85,7 +172,7 @@ def list_(url: UrlOpt = DEFAULT, token: TokenOpt = None, json_out: JsonOpt = Fal
         return
     streams = answer.get("streams", [])
     if not streams:
-        out.print("no streams; start one with `herald streams start --type tweet --username NAME`")
+        out.print("no streams; start one with `herald streams start TYPE TARGET` (see `types`)")
         return
     out.print(render.streams_table(streams))
 
@@ -109,7 +196,7 @@ def _action(verb: str, stream_id: str, url: str, token: str | None, json_out: bo
     if json_out:
         print_json(stream)
         return
-    out.print(f"{verb}d {_label(stream)}: {render.status(stream.get('status'))}")
+    out.print(f"{verb}d {escape(_label(stream))}: {render.status(stream.get('status'))}")
 
 
 @app.command()
@@ -177,6 +264,10 @@ def update(
             "--auth-token-file", help="Replace the X auth_token ('-' for stdin).", dir_okay=False
         ),
     ] = None,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="A type's option as NAME=VALUE (repeatable)."),
+    ] = None,
     follower_snapshot_limit: Annotated[int | None, typer.Option()] = None,
     url: UrlOpt = DEFAULT,
     token: TokenOpt = None,
@@ -190,8 +281,11 @@ def update(
     if auth_token_file is not None:
         body["authToken"] = read_secret_file(auth_token_file, "auth token")
         secrets.append(body["authToken"])
+    options = dict(_option(raw) for raw in option or [])
     if follower_snapshot_limit is not None:
-        body["options"] = {"followerSnapshotLimit": follower_snapshot_limit}
+        options["followerSnapshotLimit"] = follower_snapshot_limit
+    if options:
+        body["options"] = options
     if not body:
         fail("nothing to update: give --interval, --auth-token-file or an option", code=2)
     with connect(url, token, secrets) as client:

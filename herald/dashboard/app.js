@@ -2,7 +2,8 @@
 
 import { ApiError, api, onAuthRequired } from "./api.js";
 import { barChart, perMinute, sparkline } from "./charts.js";
-import { category, el, renderEvent } from "./feed.js";
+import { catalog, eventGroups, loadCatalog, targetLabel, targetRule } from "./catalog.js";
+import { category, el, renderEvent, showTarget } from "./feed.js";
 import { Live, compareOffsets } from "./live.js";
 
 const REFRESH_MS = 5_000;
@@ -10,7 +11,6 @@ const FEED_KEEP = 500;
 const FEED_SHOW = 200;
 const HISTORY_SEED = 200;
 const LATENCY_KEEP = 30;
-const USERNAME_RULE = /^@?[A-Za-z0-9_]{1,15}$/;
 const INTERVAL_MIN = 15;
 const INTERVAL_MAX = 3600;
 const LIFECYCLE = new Set(["stream:started", "stream:paused", "stream:resumed", "stream:updated", "stream:stopped"]);
@@ -20,7 +20,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   streams: new Map(), // id → stream JSON from GET /api/streams
   rows: new Map(), // id → {tr, cells…}
-  labels: new Map(), // id → "@user (type)", also for streams gone from the table
+  labels: new Map(), // id → "@user (type)" / "target (type)", also for streams gone from the table
   events: [], // newest first
   seen: new Set(), // eventIds in `events`
   nodes: new Map(), // eventId → rendered <li>
@@ -172,8 +172,10 @@ function drawCharts(id) {
   );
 }
 
+const targetOf = (s) => showTarget(s.target ?? s.username);
+
 function updateRow(r, s) {
-  const label = `@${s.username}`;
+  const label = targetOf(s);
   r.name.replaceChildren(
     el("strong", { text: label }),
     " ",
@@ -216,7 +218,7 @@ function renderStreams(list) {
   }
   state.streams = new Map(list.map((s) => [s.id, s]));
   list.forEach((s, i) => {
-    state.labels.set(s.id, `@${s.username} (${s.type})`);
+    state.labels.set(s.id, `${targetOf(s)} (${s.type})`);
     let r = state.rows.get(s.id);
     if (!r) {
       r = makeRow(s);
@@ -391,6 +393,7 @@ $("streams-body").addEventListener("click", (event) => {
 // --- start form ----------------------------------------------------------------------
 
 const FORM_FIELDS = ["username", "type", "interval", "authToken"];
+const FIELD_OF = { target: "username" }; // the API's name → the form's field
 
 function fieldError(name, message) {
   const input = $("start-form").elements[name];
@@ -404,23 +407,67 @@ function clearErrors() {
   $("e-form").textContent = "";
 }
 
+function chosenType() {
+  return catalog.byName.get($("f-type").value) || null;
+}
+
+/** The type picker lists the catalog; the target field's label and placeholder follow it. */
+function fillTypePicker() {
+  const select = $("f-type");
+  const current = select.value;
+  select.replaceChildren(
+    ...catalog.types.map((t) => el("option", { value: t.type, title: t.target.description, text: `${t.type} — ${t.summary}` })),
+  );
+  if (catalog.byName.has(current)) select.value = catalog.byName.get(current).type;
+  followType();
+  const groups = $("filter-type");
+  const chosen = groups.value;
+  const names = { error: "errors", gap: "gaps", lifecycle: "lifecycle" };
+  groups.replaceChildren(
+    el("option", { value: "", text: "all types" }),
+    ...eventGroups().map((g) => el("option", { value: g, text: names[g] || `${g}s` })),
+  );
+  groups.value = chosen;
+}
+
+function followType() {
+  const entry = chosenType();
+  const input = $("f-username");
+  $("l-username").textContent = targetLabel(entry);
+  input.placeholder = entry ? entry.target.example : "";
+  $("h-username").textContent = entry ? entry.target.description : "";
+}
+
 function checkForm(form) {
   const errors = {};
-  const username = form.elements.username.value.trim();
-  if (!username) errors.username = "Enter a username.";
-  else if (!USERNAME_RULE.test(username)) errors.username = "1–15 letters, digits or underscores, optionally starting with @.";
+  const entry = chosenType();
+  const label = targetLabel(entry).toLowerCase();
+  const target = form.elements.username.value.trim();
+  const rule = targetRule(entry);
+  if (!entry) errors.type = "Choose a stream type.";
+  if (!target) errors.username = `Enter a ${label}.`;
+  else if (rule && !rule.test(target)) errors.username = `Expected ${entry.target.description}.`;
   const raw = form.elements.interval.value.trim();
   const interval = Number(raw);
   if (raw !== "" && (!Number.isFinite(interval) || interval < INTERVAL_MIN || interval > INTERVAL_MAX)) {
     errors.interval = `Between ${INTERVAL_MIN} and ${INTERVAL_MAX} seconds.`;
   }
-  return { errors, body: { type: form.elements.type.value, username, interval: raw === "" ? undefined : interval, authToken: form.elements.authToken.value.trim() || undefined } };
+  const body = {
+    type: form.elements.type.value,
+    target,
+    interval: raw === "" ? undefined : interval,
+    authToken: form.elements.authToken.value.trim() || undefined,
+  };
+  return { errors, body };
 }
+
+$("f-type").addEventListener("change", followType);
 
 $("start-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   clearErrors();
+  if (!catalog.types.length) await catalogReady;
   const { errors, body } = checkForm(form);
   const bad = FORM_FIELDS.filter((name) => errors[name]);
   if (bad.length) {
@@ -432,13 +479,14 @@ $("start-form").addEventListener("submit", async (event) => {
   submit.disabled = true;
   try {
     const { data } = await api("POST", "api/streams/start", { body });
-    toast(`Started @${data.username} (${data.type})`);
+    toast(`Started ${targetOf(data)} (${data.type})`);
     form.elements.username.value = "";
     form.elements.authToken.value = "";
-    state.labels.set(data.id, `@${data.username} (${data.type})`);
+    state.labels.set(data.id, `${targetOf(data)} (${data.type})`);
     await refresh();
   } catch (err) {
-    const field = err instanceof ApiError && FORM_FIELDS.includes(err.field) ? err.field : "";
+    const named = err instanceof ApiError ? FIELD_OF[err.field] || err.field : "";
+    const field = FORM_FIELDS.includes(named) ? named : "";
     const message = err instanceof ApiError ? err.detail : String(err);
     if (field) {
       fieldError(field, message);
@@ -497,7 +545,7 @@ function renderFeed() {
   $("feed-empty").hidden = shown.length > 0;
   $("feed-empty").textContent = state.events.length
     ? "No events match these filters."
-    : "No events yet. New tweets, mentions and follower changes appear here as they are detected.";
+    : "No events yet. New posts, entries and follower changes appear here as they are detected.";
 }
 
 let feedFrame = 0;
@@ -520,9 +568,9 @@ function addEvent(ev, { quiet = false } = {}) {
     state.nodes.delete(old.eventId);
   }
   if (ev.streamId && ev.username && !state.labels.has(ev.streamId)) {
-    state.labels.set(ev.streamId, `@${ev.username}${ev.streamType ? ` (${ev.streamType})` : ""}`);
+    state.labels.set(ev.streamId, `${targetOf(ev)}${ev.streamType ? ` (${ev.streamType})` : ""}`);
   }
-  if (!LIFECYCLE.has(ev.type) && ev.type !== "stream:error") {
+  if (!LIFECYCLE.has(ev.type) && ev.type !== "stream:error" && ev.type !== "stream:gap") {
     const times = state.activity.get(ev.streamId) || [];
     times.push(Date.parse(ev.detectedAt) || Date.now());
     state.activity.set(ev.streamId, times.slice(-2000));
@@ -583,7 +631,13 @@ $("feed-clear").addEventListener("click", () => {
 const live = new Live({ onEvent: onLiveEvent, onState: onLiveState });
 $("reconnect").addEventListener("click", () => live.retryNow());
 
-refresh().finally(() => live.start());
+// The catalog comes first: the feed renders items by its payload keys.
+const catalogReady = loadCatalog()
+  .then(fillTypePicker)
+  .catch((err) => {
+    $("e-type").textContent = `Stream types unavailable: ${err instanceof ApiError ? err.detail : err}`;
+  });
+catalogReady.finally(() => refresh().finally(() => live.start()));
 setInterval(refresh, REFRESH_MS);
 setInterval(tick, 1000);
 setInterval(() => state.rows.forEach((_, id) => drawCharts(id)), 60_000);

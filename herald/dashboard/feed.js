@@ -1,5 +1,8 @@
 // Rendering events. Everything that came from the network goes through textContent:
-// tweets are untrusted input and are never parsed as HTML.
+// posts are untrusted input and are never parsed as HTML. An event's item is found by the
+// catalog's payload keys (tweet, mention, post, entry…) and rendered by its fields.
+
+import { catalog, eventGroup } from "./catalog.js";
 
 /** A DOM element: el("p", {class: "x", text: "hi"}, child, …). */
 export function el(tag, props = {}, ...children) {
@@ -27,13 +30,35 @@ export function safeUrl(raw) {
   }
 }
 
-/** The feed's filter groups: tweet, mention, follower, error, lifecycle. */
+/** The feed's filter group of an event type: `stream:<group>:…`, error, gap, lifecycle. */
 export function category(type) {
-  if (type === "stream:tweet:new") return "tweet";
-  if (type === "stream:mention:new") return "mention";
-  if (type && type.startsWith("stream:follower:")) return "follower";
-  if (type === "stream:error") return "error";
-  return "lifecycle";
+  return eventGroup(type);
+}
+
+/** The item an event carries, under the first payload key of the catalog it has. */
+export function itemOf(ev) {
+  for (const key of catalog.payloadKeys) {
+    const item = ev[key];
+    if (item && typeof item === "object" && !Array.isArray(item)) return { key, item };
+  }
+  return null;
+}
+
+/** A target as people write it: `@nasa` for a handle, a URL or a query as it is. */
+export function showTarget(value) {
+  const text = String(value ?? "");
+  return /^[A-Za-z0-9_]+$/.test(text) ? `@${text}` : text;
+}
+
+const capital = (word) => (word ? word[0].toUpperCase() + word.slice(1) : "");
+const firstText = (item, names) => names.map((n) => item[n]).find((v) => typeof v === "string" && v) || "";
+
+function hostOf(url) {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return "";
+  }
 }
 
 export function formatTime(iso) {
@@ -55,7 +80,11 @@ const at = (name) => (name ? `@${name}` : "");
 const number = (n) => (typeof n === "number" ? n.toLocaleString() : "?");
 
 function post(ev, item, kind) {
-  const url = safeUrl(item.url);
+  const url = safeUrl(item.url || item.link);
+  const author = typeof item.author === "string" ? item.author : "";
+  const handle = author && !/\s/.test(author) ? at(author) : author;
+  const text = firstText(item, ["text", "title", "summary"]);
+  const more = item.title && item.summary ? item.summary : "";
   return [
     el(
       "div",
@@ -65,18 +94,33 @@ function post(ev, item, kind) {
         "span",
         { class: "who" },
         item.authorName ? el("strong", { text: item.authorName }) : null,
-        el("span", { class: "handle", text: at(item.author) }),
+        el("span", { class: "handle", text: handle }),
       ),
-      time(item.timestamp || ev.detectedAt),
+      time(item.timestamp || item.published || ev.detectedAt),
     ),
-    el("p", { class: "ev-text", text: item.text || "" }),
+    el("p", { class: "ev-text", text }),
+    more ? el("p", { class: "ev-text muted", text: more }) : null,
     el(
       "div",
       { class: "ev-foot" },
-      el("span", { class: "muted", text: `stream ${at(ev.username)}` }),
-      url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: "Open on X" }) : null,
+      el("span", { class: "muted", text: `stream ${showTarget(ev.target ?? ev.username)}` }),
+      url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: `Open on ${hostOf(url)}` }) : null,
     ),
   ];
+}
+
+/** An item with no text (a follower): who it is, and whose stream it is new on. */
+function person(ev, key, item) {
+  const name = item.name ? ` (${item.name})` : "";
+  const who = showTarget(ev.target ?? ev.username);
+  return line(ev, `New ${key}`, `${at(item.username || item.author || item.id)}${name} — new ${key} of ${who}`);
+}
+
+function item(ev, key, it) {
+  if (firstText(it, ["text", "title", "summary"])) {
+    return post(ev, it, it.isRetweet ? "Retweet" : capital(key));
+  }
+  return person(ev, key, it);
 }
 
 function line(ev, kind, text) {
@@ -94,16 +138,8 @@ const LIFECYCLE = {
 };
 
 function body(ev) {
-  const who = at(ev.username);
+  const who = showTarget(ev.target ?? ev.username);
   switch (ev.type) {
-    case "stream:tweet:new":
-      return post(ev, ev.tweet || {}, ev.tweet && ev.tweet.isRetweet ? "Retweet" : "Tweet");
-    case "stream:mention:new":
-      return post(ev, ev.mention || {}, "Mention");
-    case "stream:follower:new": {
-      const f = ev.follower || {};
-      return line(ev, "New follower", `${at(f.username)}${f.name ? ` (${f.name})` : ""} followed ${who}`);
-    }
     case "stream:follower:lost":
       return line(ev, "Unfollow", `${at((ev.unfollower || {}).username)} unfollowed ${who}`);
     case "stream:follower:count": {
@@ -111,12 +147,18 @@ function body(ev) {
       return line(ev, "Followers", `${who} has ${number(ev.followersCount)} followers${delta}`);
     }
     case "stream:error": {
-      const nodes = line(ev, "Error", `Poll of ${who} failed`);
+      const nodes = line(ev, ev.notice ? "Notice" : "Error", ev.notice ? `Poll of ${who}` : `Poll of ${who} failed`);
       const detail = [ev.kind, ev.consecutiveErrors ? `${ev.consecutiveErrors} in a row` : ""].filter(Boolean).join(" · ");
       nodes.push(el("p", { class: "ev-text" }, String(ev.error || "unknown error"), detail ? el("span", { class: "muted", text: ` (${detail})` }) : null));
       return nodes;
     }
+    case "stream:gap": {
+      const missed = typeof ev.missed === "number" ? ` (at least ${number(ev.missed)} missed)` : "";
+      return line(ev, "Gap", `${who}: ${ev.reason || "not everything could be read"}${missed}`);
+    }
     default: {
+      const found = LIFECYCLE[ev.type] ? null : itemOf(ev);
+      if (found) return item(ev, found.key, found.item);
       const what = LIFECYCLE[ev.type] || ev.type || "event";
       const extra = ev.reason ? ` — ${ev.reason}` : Array.isArray(ev.changed) && ev.changed.length ? ` — ${ev.changed.join(", ")}` : "";
       return line(ev, "Stream", `${who} ${ev.streamType || ""} stream ${what}${extra}`);

@@ -3,9 +3,12 @@ for the same thing.
 
 A :class:`Filter` is hashable by its canonical :attr:`Filter.key`, so the hub groups
 clients by filter and evaluates each distinct filter once per event. Filters look at the
-event's item: the ``tweet`` or ``mention`` object (text, author, isRetweet, isReply, lang).
-An event without such an item (follower counts, lifecycle) fails a keyword, regex, author
-allow-list or language filter and passes the exclusion filters.
+event's item: the object under any payload key the stream-type catalog declares (``tweet``,
+``mention``, ``post``, ``entry``...). Keywords and regexes match its text fields (``text``,
+``title``, ``summary``), author filters its ``author``; ``isRetweet``, ``isReply`` and
+``lang`` where the item has them. An event without such an item (follower counts,
+lifecycle) fails a keyword, regex, author allow-list or language filter and passes the
+exclusion filters.
 
 Regexes are compiled with RE2, which runs in linear time, so a pattern cannot backtrack
 catastrophically; its length is capped as well.
@@ -22,6 +25,7 @@ import orjson
 import re2  # type: ignore[import-untyped]
 
 from herald.errors import ValidationError
+from herald.sources.catalog import item_of
 
 MAX_TERMS = 100
 MAX_TERM_LEN = 200
@@ -44,12 +48,22 @@ _FIELDS = frozenset(
 Predicate = Callable[[dict[str, Any]], bool]
 
 
+TEXT_FIELDS = ("text", "title", "summary")
+"""The fields of an item that keywords and regexes search, in this order."""
+
+
 def _item(body: dict[str, Any]) -> dict[str, Any] | None:
-    for name in ("tweet", "mention"):
-        item = body.get(name)
-        if isinstance(item, dict):
-            return item
-    return None
+    found = item_of(body)
+    return found[1] if found else None
+
+
+def _text(body: dict[str, Any]) -> str | None:
+    """The item's text fields, one per line (a feed entry's title and summary)."""
+    item = _item(body)
+    if item is None:
+        return None
+    parts = [value for name in TEXT_FIELDS if isinstance(value := item.get(name), str)]
+    return "\n".join(parts) if parts else None
 
 
 def _strings(value: Any, name: str, *, lower: bool = False) -> tuple[str, ...]:
@@ -140,9 +154,8 @@ def _keyword_predicate(
     combine = all if require_all else any
 
     def match(body: dict[str, Any]) -> bool:
-        item = _item(body)
-        text = item.get("text") if item else None
-        if not isinstance(text, str):
+        text = _text(body)
+        if text is None:
             return False
         if whole_word:
             return combine(p.search(text) is not None for p in patterns)
@@ -198,9 +211,8 @@ def _regex(pattern: Any) -> Predicate:
         raise ValidationError(f"filters.regex is not a valid RE2 pattern: {reason}") from exc
 
     def match(body: dict[str, Any]) -> bool:
-        item = _item(body)
-        text = item.get("text") if item else None
-        return isinstance(text, str) and compiled.search(text) is not None
+        text = _text(body)
+        return text is not None and compiled.search(text) is not None
 
     return match
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from herald.errors import AuthError, ValidationError
+from herald.sources.catalog import item_of
 
 REQUESTED = "events:stream:v1:requested"
 _STYLE = {"new": "green", "lost": "red", "error": "bold red", "count": "cyan"}
@@ -29,16 +30,29 @@ def ws_url(base_url: str, token: str | None) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/ws", query, ""))
 
 
+def _first(item: dict[str, Any], names: tuple[str, ...]) -> str:
+    return next((v for k in names if isinstance(v := item.get(k), str) and v), "")
+
+
+def describe_item(item: dict[str, Any]) -> str:
+    """Any platform's item in one line: who (author, username) and what (a post's text, an
+    entry's title; its link when it has neither)."""
+    who = _first(item, ("author", "username", "sender"))
+    head = f"@{who}" if who and " " not in who else who  # a feed's "Jane Doe" is no handle
+    text = " ".join(_first(item, ("text", "title", "summary")).split())
+    if not text and not head:
+        text = _first(item, ("link", "url", "id"))
+    return f"{head}: {text}" if head and text else head or text
+
+
 def summary(event: dict[str, Any]) -> str:
-    """One human line for an event: the item's text, the follower, or the counts."""
-    for key in ("tweet", "mention"):
-        item = event.get(key)
-        if isinstance(item, dict):
-            return f"@{item.get('author', '?')}: {item.get('text', '')}"
-    for key in ("follower", "unfollower"):
-        item = event.get(key)
-        if isinstance(item, dict):
-            return f"@{item.get('username', '?')}"
+    """One human line for an event: the item (under any payload key the catalog knows),
+    the follower lost, or the counts."""
+    if found := item_of(event):
+        return describe_item(found[1])
+    unfollower = event.get("unfollower")
+    if isinstance(unfollower, dict):
+        return f"@{unfollower.get('username', '?')}"
     if "followersCount" in event:
         return f"{event['followersCount']} followers ({event.get('delta', 0):+})"
     if "error" in event:

@@ -1,6 +1,13 @@
-"""Turn a diff into events, with object ids that stay the same if the poll is retried."""
+"""Turn a diff into events, with object ids that stay the same if the poll is retried.
+
+Every event is built here, through :func:`_event`, so every body carries the stream's
+``platform`` (from its type's catalog entry) and ``target`` the same way: detected
+changes, errors, notices, gaps and lifecycle events alike.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from herald.engine.diff import FollowerDiff, PostDiff
 from herald.events import Event, EventType
@@ -10,32 +17,50 @@ from herald.sources.models import Item
 from herald.store.streams import StreamRecord
 
 
+def platform_of(stream_type: str) -> str:
+    """The platform of a type; for a type the catalog no longer knows (a stored stream of a
+    removed plug-in), the part before its colon, so its stop event still says something."""
+    spec = stream_types().find(stream_type)
+    if spec is not None:
+        return spec.platform
+    head, sep, _ = stream_type.partition(":")
+    return head if sep else ""
+
+
+def _event(
+    record: StreamRecord, event_type: EventType, object_id: str, payload: dict[str, Any]
+) -> Event:
+    return Event(
+        event_type,
+        record.id,
+        record.username,
+        object_id,
+        payload,
+        platform=platform_of(record.type),
+    )
+
+
 def post_events(record: StreamRecord, diff: PostDiff[Item]) -> list[Event]:
     """One event per new item, named and shaped by the stream's type."""
     spec = stream_types().get(record.type)
     return [
-        Event(
-            spec.new_event,
-            record.id,
-            record.username,
-            item.id,
-            {spec.payload_key: spec.payload(item)},
-        )
+        _event(record, spec.new_event, item.id, {spec.payload_key: spec.payload(item)})
         for item in diff.new
     ]
 
 
 def follower_events(record: StreamRecord, diff: FollowerDiff) -> list[Event]:
     """Follower changes carry the poll sequence number: one account may follow, leave and
-    follow again, and each of those is its own event."""
+    follow again, and each of those is its own event. ``new`` is named and shaped by the
+    type's entry; ``lost`` and ``count`` are the same for every platform (DESIGN §3)."""
+    spec = stream_types().get(record.type)
     seq = record.seq + 1
     events: list[Event] = []
     if diff.count_changed and diff.previous is not None:
         events.append(
-            Event(
+            _event(
+                record,
                 EventType.FOLLOWER_COUNT,
-                record.id,
-                record.username,
                 f"{diff.count}#{seq}",
                 {
                     "followersCount": diff.count,
@@ -45,20 +70,13 @@ def follower_events(record: StreamRecord, diff: FollowerDiff) -> list[Event]:
             )
         )
     events.extend(
-        Event(
-            EventType.FOLLOWER_NEW,
-            record.id,
-            record.username,
-            f"{user.id}#{seq}",
-            {"follower": user.follower_payload()},
-        )
+        _event(record, spec.new_event, f"{user.id}#{seq}", {spec.payload_key: spec.payload(user)})
         for user in diff.new
     )
     events.extend(
-        Event(
+        _event(
+            record,
             EventType.FOLLOWER_LOST,
-            record.id,
-            record.username,
             f"{user.id}#{seq}",
             {"unfollower": user.unfollower_payload()},
         )
@@ -85,7 +103,7 @@ def error_event(
     }
     if retry_at:
         payload["retryAt"] = retry_at
-    return Event(EventType.ERROR, record.id, record.username, f"{occurrence}.{kind}", payload)
+    return _event(record, EventType.ERROR, f"{occurrence}.{kind}", payload)
 
 
 def notice_event(record: StreamRecord, notice: Notice) -> Event:
@@ -96,9 +114,7 @@ def notice_event(record: StreamRecord, notice: Notice) -> Event:
         "consecutiveErrors": record.consecutive_errors,
         "notice": True,
     }
-    return Event(
-        EventType.ERROR, record.id, record.username, f"n{record.seq + 1}.{notice.kind}", payload
-    )
+    return _event(record, EventType.ERROR, f"n{record.seq + 1}.{notice.kind}", payload)
 
 
 def gap_event(record: StreamRecord, gap: Gap) -> Event:
@@ -109,7 +125,7 @@ def gap_event(record: StreamRecord, gap: Gap) -> Event:
         payload["missed"] = gap.missed
     if gap.pages:
         payload["pages"] = gap.pages
-    return Event(EventType.GAP, record.id, record.username, f"{record.seq + 1}", payload)
+    return _event(record, EventType.GAP, f"{record.seq + 1}", payload)
 
 
 def lifecycle_event(
@@ -122,4 +138,4 @@ def lifecycle_event(
         "interval": int(record.interval * 1000),
         **extra,
     }
-    return Event(event_type, record.id, record.username, marker, payload)
+    return _event(record, event_type, marker, payload)

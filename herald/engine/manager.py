@@ -37,7 +37,22 @@ from herald.store.streams import (
 TokenRegistrar = Callable[[str], Awaitable[str]]
 """Stores a session token safely and returns the account id that stands for it."""
 
-STREAM_TYPES: tuple[str, ...] = ("tweet", "follower", "mention")
+STREAM_TYPES: tuple[str, ...] = tuple(t.name for t in stream_types())
+"""The canonical type names of the catalog (the seed's three X types first), for
+compatibility with the seed's constant; the catalog itself is the source of truth."""
+
+
+def public(record: StreamRecord) -> dict[str, Any]:
+    """A stream as the API shows it: the stored record's fields, with its ``platform`` and
+    ``target`` (the same value as the seed's ``username``) beside its ``type``."""
+    body = record.public()
+    return {
+        "id": body.pop("id"),
+        "type": body.pop("type"),
+        "platform": changes.platform_of(record.type),
+        "target": record.username,
+        **body,
+    }
 
 
 class StreamNotActive(HeraldError):
@@ -56,7 +71,7 @@ class StreamManager:
         scheduler: Scheduler,
         poller: Poller,
         *,
-        stream_types: tuple[str, ...] = STREAM_TYPES,
+        stream_types: tuple[str, ...] | None = None,
         register_token: TokenRegistrar | None = None,
     ) -> None:
         self._settings = settings
@@ -65,23 +80,29 @@ class StreamManager:
         self._scheduler = scheduler
         self._poller = poller
         self._types = stream_types
+        """The types (and aliases) this herald serves; None: every type of the catalog."""
         self._register_token = register_token
 
     # --- lifecycle ---------------------------------------------------------------
     async def create(
         self,
         type: str,
-        username: str,
+        username: str | None = None,
         interval: float | None = None,
         auth_token: str | None = None,
         user_id: str | None = None,
         options: dict[str, Any] | None = None,
+        *,
+        target: str | None = None,
     ) -> dict[str, Any]:
+        """Start a stream of ``type`` watching ``target`` (``username`` is its alias, the
+        seed's name for it; giving both with different values is refused)."""
         s = self._settings
-        stream_type = validation.stream_type(type, self._types)
+        known = self._types if self._types is not None else stream_types().names
+        stream_type = validation.stream_type(type, known)
         spec = stream_types().get(stream_type)
         stream_type = spec.name  # an alias (x:tweet) is stored as its canonical name
-        name = spec.target.validate(username)
+        name = validation.target(spec.target.validate, target=target, username=username)
         seconds = validation.interval(
             interval,
             minimum=max(s.min_interval, spec.min_interval or 0.0),
@@ -97,7 +118,7 @@ class StreamManager:
         holder = await self._store.claim(stream_type, name, account_id, stream_id)
         if holder != stream_id:
             raise StreamExists(
-                f"a {stream_type} stream for @{name} with this account already exists: {holder}",
+                f"a {stream_type} stream of {name} with this account already exists: {holder}",
                 holder,
             )
         now = time.time()
@@ -121,7 +142,7 @@ class StreamManager:
         await self._log.append(
             stream_id, [changes.lifecycle_event(record, EventType.STARTED, f"{now:.6f}")]
         )
-        return record.public()
+        return public(record)
 
     async def _account_for(self, token: str | None) -> str | None:
         if token is None:
@@ -167,20 +188,20 @@ class StreamManager:
     async def pause(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
         if record.status == PAUSED:
-            return record.public()
+            return public(record)
         await self._store.set_state(stream_id, {"status": PAUSED})
         await self._scheduler.cancel(stream_id)
         record.status = PAUSED
         await self._log.append(
             stream_id, [changes.lifecycle_event(record, EventType.PAUSED, f"{time.time():.6f}")]
         )
-        return record.public()
+        return public(record)
 
     async def resume(self, stream_id: str) -> dict[str, Any]:
         """Resume a paused stream, or restart one stopped by errors. No new baseline."""
         record = await self._get(stream_id)
         if record.status == ACTIVE:
-            return record.public()
+            return public(record)
         now = time.time()
         fields: dict[str, Any] = {"status": ACTIVE, "nextPoll": repr(now)}
         if record.status == ERROR:
@@ -191,7 +212,7 @@ class StreamManager:
         await self._log.append(
             stream_id, [changes.lifecycle_event(record, EventType.RESUMED, f"{now:.6f}")]
         )
-        return (await self._get(stream_id)).public()
+        return public(await self._get(stream_id))
 
     async def update(self, stream_id: str, **updates: Any) -> dict[str, Any]:
         """Change interval, auth token or options; effective from the very next schedule."""
@@ -205,19 +226,19 @@ class StreamManager:
         if not updates:
             raise ValidationError("body: nothing to update (allowed: interval, authToken, options)")
         s = self._settings
+        spec = stream_types().get(record.type)
         # Validate every field before anything is stored: a refused change stores nothing,
         # not even the account an authToken would add to the shared pool.
         interval = (
             validation.interval(
                 updates["interval"],
-                minimum=s.min_interval,
+                minimum=max(s.min_interval, spec.min_interval or 0.0),
                 maximum=s.max_interval,
                 default=record.interval,
             )
             if "interval" in updates
             else None
         )
-        spec = stream_types().get(record.type)
         options = (
             spec.options(validation.options_object(updates["options"]))
             if "options" in updates
@@ -253,7 +274,7 @@ class StreamManager:
                 )
             ],
         )
-        return (await self._get(stream_id)).public()
+        return public(await self._get(stream_id))
 
     async def poll_now(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
@@ -272,11 +293,11 @@ class StreamManager:
 
     # --- read-outs ---------------------------------------------------------------
     async def list_streams(self) -> list[dict[str, Any]]:
-        return [record.public() for record in await self._store.all()]
+        return [public(record) for record in await self._store.all()]
 
     async def status(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
-        body = record.public()
+        body = public(record)
         body["scheduledFor"] = iso(await self._scheduler.planned_at(stream_id))
         return body
 

@@ -18,9 +18,6 @@ import traceback
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-import orjson
-from redis.asyncio import Redis
-
 from herald import metrics
 from herald.config import Settings
 from herald.engine import changes
@@ -31,17 +28,13 @@ from herald.sources.base import FetchResult, PollContext
 from herald.sources.catalog import stream_types
 from herald.sources.models import Item
 from herald.sources.registry import SourceRegistry
-from herald.store.codec import fields, text
+from herald.store.cursors import encode_cursor
 from herald.store.eventlog import EventLog, StreamInactive
-from herald.store.keys import Keys
+from herald.store.seen import SeenStore
+from herald.store.snapshot import SnapshotStore
 from herald.store.streams import ACTIVE, ERROR, StreamRecord, StreamStore, iso
 
 log = logging.getLogger("herald.poller")
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 
 def internal_error(exc: Exception, stage: str) -> InternalError:
@@ -73,7 +66,7 @@ class PollOutcome:
 class _Lease:
     """The lock of the poll in flight; a successful commit releases it in its own script."""
 
-    key: str
+    stream_id: str
     token: str
     held: bool = True
 
@@ -92,19 +85,19 @@ class Poller:
     def __init__(
         self,
         settings: Settings,
-        redis: Redis,
-        keys: Keys,
         store: StreamStore,
         log_: EventLog,
         sources: SourceRegistry,
+        *,
+        seen: SeenStore,
+        snapshots: SnapshotStore,
     ) -> None:
         self._settings = settings
-        self._redis = redis
-        self._keys = keys
         self._store = store
         self._log = log_
         self._sources = sources
-        self._release = redis.register_script(_RELEASE)
+        self._seen = seen
+        self._snapshots = snapshots
 
     @property
     def lease_ms(self) -> int:
@@ -112,7 +105,7 @@ class Poller:
         return int((self._settings.poll_timeout * 1.5 + 1) * 1000)
 
     async def poll(self, stream_id: str) -> PollOutcome:
-        lease = _Lease(self._keys.lock(stream_id), secrets.token_hex(8))
+        lease = _Lease(stream_id, secrets.token_hex(8))
         locked, record = await self._store.lock_and_get(stream_id, lease.token, self.lease_ms)
         if not locked:
             if record is None or record.status != ACTIVE:
@@ -124,7 +117,7 @@ class Poller:
             return await self._poll_locked(record, lease)
         finally:
             if lease.held:
-                await self._release(keys=[lease.key], args=[lease.token])
+                await self._store.release_lock(lease.stream_id, lease.token)
 
     async def _poll_locked(self, record: StreamRecord, lease: _Lease) -> PollOutcome:
         started = time.perf_counter()
@@ -157,8 +150,7 @@ class Poller:
     async def _known_followers(self, record: StreamRecord) -> dict[str, str]:
         """The stored snapshot (follower id -> username): the source pages the newest
         followers until it meets one of them, and the diff compares with it."""
-        raw = await self._redis.hgetall(self._keys.snapshot(record.id))
-        return {text(k): text(v) for k, v in raw.items()}
+        return await self._snapshots.load(record.id)
 
     async def _fetch(self, record: StreamRecord, known: Collection[str]) -> FetchResult:
         source = self._sources.for_type(record.type)
@@ -204,7 +196,7 @@ class Poller:
             "lastErrorKind": "",
             "baselined": "1",
             "seq": record.seq + 1,
-            "cursor": orjson.dumps(dict(result.cursor)),
+            "cursor": encode_cursor(result.cursor),
         }
         committed = await self._store.commit_poll(record.id, state, lease.token)
         lease.held = False
@@ -219,19 +211,12 @@ class Poller:
     async def _post_changes(
         self, record: StreamRecord, result: FetchResult, baseline: bool
     ) -> _Found:
-        seen_key = self._keys.seen(record.id)
-        ids = [item.id for item in result.items]
-        already: set[str] = set()
-        floor: int | None = None
-        if ids:  # nothing fetched: nothing to compare with what was seen
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.zmscore(seen_key, ids)
-                pipe.zrange(seen_key, 0, 0, withscores=True)
-                scores, lowest = await pipe.execute()
-            already = {i for i, score in zip(ids, scores, strict=True) if score is not None}
-            floor = int(lowest[0][1]) if lowest else None
+        # nothing fetched: nothing to compare with what was seen (no round trip)
+        seen = await self._seen.check(record.id, [item.id for item in result.items])
         high = int(record.high_water or 0)
-        diff = diff_posts(result.items, already, floor=floor, high_water=high, baseline=baseline)
+        diff = diff_posts(
+            result.items, seen.already, floor=seen.floor, high_water=high, baseline=baseline
+        )
         return _Found(
             events=changes.post_events(record, diff),
             remember=diff.to_remember,
@@ -255,22 +240,11 @@ class Poller:
 
     async def _remember(self, record: StreamRecord, found: _Found) -> None:
         """Store what this poll saw, so the next one can tell what is new."""
-        ttl = self._store.ttl
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if found.remember:
-                seen_key = self._keys.seen(record.id)
-                pipe.zadd(seen_key, {p.id: float(p.order) for p in found.remember})
-                pipe.zremrangebyrank(seen_key, 0, -(self._settings.seen_limit + 1))
-                pipe.expire(seen_key, ttl)
-            snap = found.snapshot
-            if snap is not None:
-                snap_key = self._keys.snapshot(record.id)
-                if snap.snapshot_remove:
-                    pipe.hdel(snap_key, *snap.snapshot_remove)
-                if snap.snapshot_add:
-                    pipe.hset(snap_key, mapping=fields(snap.snapshot_add))
-                pipe.expire(snap_key, ttl)
-            await pipe.execute()
+        if found.remember:
+            await self._seen.remember(record.id, {p.id: p.order for p in found.remember})
+        snap = found.snapshot
+        if snap is not None:
+            await self._snapshots.apply(record.id, snap.snapshot_add, snap.snapshot_remove)
 
     async def _failed(self, record: StreamRecord, error: SourceError) -> PollOutcome:
         """Count, record and announce a failed poll, then back off (or wait for a reset)."""

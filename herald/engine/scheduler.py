@@ -4,39 +4,29 @@ SAQ's job keys make enqueueing idempotent: while a stream's job is pending or ru
 enqueueing it again is a no-op, so the reconciler can re-create lost jobs without fear.
 Cancelling a job that is not running removes it outright, instead of SAQ's abort marker,
 which would refuse a re-enqueue (a quick pause → resume) for five seconds. The queue
-itself is :class:`herald.engine.queue.HeraldQueue`; its sweep asks
+itself is :class:`herald.store.jobs.HeraldQueue` (every queue key and script lives in the
+store); its sweep (:mod:`herald.engine.sweep`) asks
 :class:`herald.engine.liveness.Liveness` which workers are alive.
 """
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
 from saq import Job
 
 from herald.engine.liveness import Liveness
-from herald.engine.queue import HeraldQueue
-from herald.store.keys import Keys, poll_job_key
-
-# KEYS: incomplete, queued, active, job; returns 1 removed, 0 running, -1 absent
-_CANCEL = """
-if redis.call('LPOS', KEYS[3], KEYS[4]) then return 0 end
-local removed = redis.call('ZREM', KEYS[1], KEYS[4])
-redis.call('LREM', KEYS[2], 0, KEYS[4])
-redis.call('DEL', KEYS[4])
-if removed == 1 then return 1 end
-return -1
-"""
+from herald.engine.sweep import Sweeper
+from herald.store.jobs import HeraldQueue
+from herald.store.keys import poll_job_key
 
 
 class Scheduler:
     """Enqueue, cancel and inspect the poll job of each stream."""
 
-    def __init__(self, redis: Redis, keys: Keys, *, job_timeout: float) -> None:
-        self.liveness = Liveness(redis, keys)
-        self.queue = HeraldQueue(redis, name=keys.queue_name, liveness=self.liveness)
-        self._redis = redis
+    def __init__(self, queue: HeraldQueue, liveness: Liveness, *, job_timeout: float) -> None:
+        self.liveness = liveness
+        self.queue = queue
+        queue.sweeper = Sweeper(queue, liveness).sweep
         self._job_timeout = max(int(job_timeout) + 1, 2)
-        self._cancel = redis.register_script(_CANCEL)
 
     def poll_job(self, stream_id: str, at: float) -> Job:
         """The job that polls ``stream_id`` at ``at`` (epoch seconds)."""
@@ -56,10 +46,7 @@ class Scheduler:
 
     async def cancel(self, stream_id: str) -> str:
         """Drop the pending job: ``removed``, ``running`` (left to finish) or ``absent``."""
-        job_id = self.queue.job_id(poll_job_key(stream_id))
-        q = self.queue
-        code = await self._cancel(keys=[q._incomplete, q._queued, q._active, job_id], args=[])
-        return {1: "removed", 0: "running", -1: "absent"}[int(code)]
+        return await self.queue.cancel_poll(stream_id)
 
     async def reschedule(self, stream_id: str, at: float) -> bool:
         await self.cancel(stream_id)
@@ -67,17 +54,10 @@ class Scheduler:
 
     async def pending(self, stream_ids: list[str]) -> dict[str, bool]:
         """Which of these streams have a job waiting or running."""
-        if not stream_ids:
-            return {}
-        job_ids = [self.queue.job_id(poll_job_key(sid)) for sid in stream_ids]
-        scores = await self._redis.zmscore(self.queue._incomplete, job_ids)
-        return {sid: score is not None for sid, score in zip(stream_ids, scores, strict=True)}
+        return await self.queue.pending_polls(stream_ids)
 
     async def planned_at(self, stream_id: str) -> float | None:
-        score = await self._redis.zscore(
-            self.queue._incomplete, self.queue.job_id(poll_job_key(stream_id))
-        )
-        return float(score) if score is not None else None
+        return await self.queue.planned_at(stream_id)
 
     async def aclose(self) -> None:
-        await self.queue._pubsub.close()
+        await self.queue.aclose_pubsub()

@@ -14,8 +14,9 @@ This sweep sorts the active list in one pass and handles every kind at once:
 - **Stuck**: run by a live worker past its timeout: aborted as SAQ does, then retried.
 - **Gone**: the job's body expired; the entry is dropped.
 
-Putting a job back is one script that first checks the job is still in the active list
-with the body the sweep read, so overlapping sweeps, or a worker that moved on, are safe.
+Putting a job back is one script (``HeraldQueue.put_back``) that first checks the job is
+still in the active list with the body the sweep read, so overlapping sweeps, or a worker
+that moved on, are safe. Every key and script of the queue lives in the store.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from herald.engine.liveness import Liveness
 from herald.store.codec import text
 
 if TYPE_CHECKING:
-    from saq.queue.redis import RedisQueue
+    from herald.store.jobs import HeraldQueue
 
 log = logging.getLogger("herald.queue")
 
@@ -42,47 +43,19 @@ ORPHANED = "swept: its worker died"
 
 _SETTLED = frozenset({Status.COMPLETE, Status.FAILED, Status.ABORTED})
 
-# SAQ's sweep read, with a lock in ms. KEYS: sweep lock, active; ARGV: lock ms.
-_READ = """
-local id_jobs = {}
-if redis.call('EXISTS', KEYS[1]) == 0 then
-    redis.call('SET', KEYS[1], 1, 'PX', ARGV[1])
-    for i, v in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-        id_jobs[i] = {v, redis.call('GET', v)}
-    end
-end
-return id_jobs
-"""
-
-# Put a job back, due now, if it is still active with the body read. KEYS: active,
-# incomplete, queued, job; ARGV: the body read, the new body. 1 if put back.
-_PUT_BACK = """
-if redis.call('GET', KEYS[4]) ~= ARGV[1] then return 0 end
-if redis.call('LREM', KEYS[1], 0, KEYS[4]) == 0 then return 0 end
-redis.call('SET', KEYS[4], ARGV[2])
-redis.call('ZADD', KEYS[2], 0, KEYS[4])
-redis.call('LREM', KEYS[3], 0, KEYS[4])
-redis.call('RPUSH', KEYS[3], KEYS[4])
-return 1
-"""
-
 
 class Sweeper:
     """One sweep pass over a queue's active list (module docstring)."""
 
-    def __init__(self, queue: RedisQueue, liveness: Liveness) -> None:
+    def __init__(self, queue: HeraldQueue, liveness: Liveness) -> None:
         self._q = queue
         self._liveness = liveness
-        self._read = queue.redis.register_script(_READ)
-        self._put_back = queue.redis.register_script(_PUT_BACK)
 
     async def sweep(self, lock: float, abort: float) -> list[str]:
         """Handle every job no live worker is running; their ids. ``lock`` (seconds) keeps
         other processes' sweeps away meanwhile."""
         q = self._q
-        found: dict[bytes, bytes | None] = dict(
-            await self._read(keys=[q._sweep, q._active], args=[max(int(lock * 1000), 1)]) or []
-        )
+        found = await q.sweep_read(lock)
         gone: list[bytes] = []
         unmarked: list[tuple[bytes, bytes]] = []
         marked: list[tuple[bytes, bytes, Job]] = []
@@ -106,12 +79,8 @@ class Sweeper:
         return [text(job_id) for ids in done for job_id in ids]
 
     async def _drop(self, gone: list[bytes]) -> list[bytes]:
-        q = self._q
         for job_id in gone:
-            async with q.redis.pipeline(transaction=True) as pipe:
-                pipe.lrem(q._active, 0, text(job_id))
-                pipe.zrem(q._incomplete, job_id)
-                await pipe.execute()
+            await self._q.drop(job_id)
             log.info("swept job %s: its body is gone", text(job_id))
         return gone
 
@@ -145,15 +114,13 @@ class Sweeper:
 
     async def _requeue(self, job_id: bytes, body: bytes, job: Job) -> bool:
         """Put ``job`` back at the head of the queue if it is unchanged since read."""
-        q = self._q
         job.status = Status.QUEUED
         job.error = ORPHANED
         job.worker_id = None
         job.attempts = 0  # a worker's death is not the job's failure
         job.started = job.completed = 0
         job.touched = job.queued = now()
-        keys = [q._active, q._incomplete, q._queued, text(job_id)]
-        return bool(await self._put_back(keys=keys, args=[body, q.serialize(job)]))
+        return await self._q.put_back(job_id, body, job)
 
     async def _abort_stuck(self, job: Job, wait: float) -> list[bytes]:
         """SAQ's handling of a job run past its timeout by a live worker."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from herald.errors import ValidationError
@@ -26,6 +26,45 @@ def username(value: object) -> str:
             f"username: {value!r} is not a valid X username (1-15 letters, digits or underscores)"
         )
     return name
+
+
+def target(
+    validate: Callable[[object], str], *, target: object = None, username: object = None
+) -> str:
+    """A stream's target, given as ``target`` or as the seed's ``username`` (its alias).
+
+    Both may be given when they say the same thing (after the type's own normalisation,
+    so ``@nasa`` and ``nasa`` agree); absent both, or different, is refused.
+    """
+    if target is None and username is None:
+        raise ValidationError("target: required (or username, its alias)")
+    if target is None:
+        return _as_field(validate, username, "username")
+    normalised = _as_field(validate, target, "target")
+    if username is not None and _quiet(validate, username) != normalised:
+        raise ValidationError(
+            f"username: is an alias of target and must match it (target {target!r}, "
+            f"username {username!r}); give one of them"
+        )
+    return normalised
+
+
+def _as_field(validate: Callable[[object], str], value: object, name: str) -> str:
+    """``validate(value)``, its refusal naming the field the client actually sent."""
+    try:
+        return validate(value)
+    except ValidationError as exc:
+        field_, sep, rule = exc.detail.partition(":")
+        if sep and field_ in ("target", "username"):
+            raise ValidationError(f"{name}:{rule}") from None
+        raise
+
+
+def _quiet(validate: Callable[[object], str], value: object) -> str | None:
+    try:
+        return validate(value)
+    except ValidationError:
+        return None
 
 
 def stream_type(value: object, known: tuple[str, ...]) -> str:

@@ -39,7 +39,6 @@ class PollWorker:
         *,
         concurrency: int,
         reconcile_interval: float,
-        reconcile_lock_key: str,
         schedule_tick: float = 0.1,
         sweep_interval: float = 1.0,
         heartbeat_ttl: float = 5.0,
@@ -51,7 +50,6 @@ class PollWorker:
         self._poller = poller
         self._store = store
         self._reconcile_interval = reconcile_interval
-        self._reconcile_lock_key = reconcile_lock_key
         self._next_polls: dict[str, float] = {}
         self._heartbeat_ttl = heartbeat_ttl
         timers: PartialTimersDict = {"schedule": schedule_tick, "sweep": sweep_interval, "abort": 1}  # type: ignore[typeddict-item]
@@ -165,11 +163,11 @@ class PollWorker:
                 log.exception("heartbeat of worker %s failed; retrying", self.id)
 
     async def _reconcile_forever(self) -> None:
-        redis = self._scheduler.queue.redis
+        locks = self._scheduler.liveness.locks
         lease = int(self._reconcile_interval * 1000)
         while not self._stopping:
             try:
-                if await redis.set(self._reconcile_lock_key, "1", nx=True, px=lease):
+                if await locks.lease("reconcile", lease):
                     await self.reconcile()
             except Exception:
                 log.exception("reconciler pass failed; retrying")

@@ -40,7 +40,7 @@ class LocalBackend:
     async def start(self, body: dict[str, Any]) -> dict[str, Any]:
         return await self._herald.manager.create(
             type=body.get("type"),  # type: ignore[arg-type]  # validated inside
-            username=body.get("username"),  # type: ignore[arg-type]
+            username=body.get("username"),
             interval=body.get("interval"),
             auth_token=body.get("authToken"),
             options=body.get("options"),

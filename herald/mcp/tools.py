@@ -9,7 +9,7 @@ agent pulls events after a cursor instead, waiting briefly when nothing is new.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -19,6 +19,7 @@ from pydantic import Field
 from herald.api.events import MAX_LIMIT, MAX_WAIT, event_query
 from herald.errors import HeraldError
 from herald.mcp.backend import Backend
+from herald.sources.catalog import stream_types
 
 StreamId = Annotated[
     str,
@@ -38,6 +39,28 @@ SnapshotLimit = Annotated[
     ),
 ]
 
+
+def _type_enum(schema: dict[str, Any]) -> None:
+    """The ``type`` parameter's enum: every name and alias of the catalog, read when the
+    tools are registered (so a platform registered before then is offered too)."""
+    schema["enum"] = list(stream_types().names)
+
+
+StreamTypeName = Annotated[
+    str,
+    Field(
+        description="What to watch: a stream type (each type and its target are listed in "
+        "this tool's description).",
+        json_schema_extra=_type_enum,
+    ),
+]
+Target = Annotated[
+    str,
+    Field(
+        description="The stream's target, as its type expects it (the tool description says "
+        "what each type watches): an X handle with or without @ (e.g. 'nasa'), a feed URL..."
+    ),
+]
 READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
 CHANGES = ToolAnnotations(readOnlyHint=False, destructiveHint=False, openWorldHint=True)
 REMOVES = ToolAnnotations(readOnlyHint=False, destructiveHint=True, openWorldHint=False)
@@ -67,31 +90,35 @@ def add_tools(server: MCPServer[Any], backend: Backend) -> None:
     add_pipeline_tools(server, backend)
 
 
+START_DOC = """Start monitoring in real time ("start monitoring @nasa's tweets").
+
+The first poll records a baseline and emits nothing; later polls emit one event per
+change. Returns the new stream (its `id` is what the other tools take; `interval` is in
+ms). Follow its events with x_stream_events. Starting the same type and target twice fails
+with the id of the stream that already exists.
+
+Stream types (`type`), what `username` (the target) is for each, and their events:
+"""
+
+
+def start_description() -> str:
+    """The start tool's description, with one line per type of the catalog."""
+    lines = [
+        f"- {' / '.join(t.names)} ({t.platform}): {t.summary}. Target: {t.target.description}"
+        f" (e.g. '{t.target.example}'). Events: {', '.join(e.value for e in t.events)}."
+        for t in stream_types()
+    ]
+    return START_DOC + "\n".join(lines)
+
+
 def _start_tool(server: MCPServer[Any], backend: Backend) -> None:
-    @server.tool(annotations=CHANGES)
+    @server.tool(annotations=CHANGES, description=start_description())
     async def x_stream_start(
-        type: Annotated[
-            Literal["tweet", "follower", "mention"],
-            Field(
-                description="What to watch: 'tweet' (new posts by the user), 'follower' "
-                "(followers gained and lost, follower count) or 'mention' (posts mentioning "
-                "the user)."
-            ),
-        ],
-        username: Annotated[
-            str,
-            Field(description="The X username to watch, with or without @ (e.g. 'nasa')."),
-        ],
+        type: StreamTypeName,
+        username: Target,
         interval: Interval = None,
         followerSnapshotLimit: SnapshotLimit = None,
     ) -> dict[str, Any]:
-        """Start monitoring an X account in real time ("start monitoring @nasa's tweets").
-
-        The first poll records a baseline and emits nothing; later polls emit one event per
-        change. Returns the new stream (its `id` is what the other tools take; `interval` is
-        in ms). Follow its events with x_stream_events. Starting the same type and user
-        twice fails with the id of the stream that already exists.
-        """
         body: dict[str, Any] = {"type": type, "username": username}
         if interval is not None:
             body["interval"] = interval
@@ -103,8 +130,9 @@ def _start_tool(server: MCPServer[Any], backend: Backend) -> None:
 def _read_tools(server: MCPServer[Any], backend: Backend) -> None:
     @server.tool(annotations=READ_ONLY)
     async def x_stream_list() -> dict[str, Any]:
-        """List every stream ("show me all active streams"): id, type, username, status
-        (active, paused, error), interval, last and next poll, event counts and errors."""
+        """List every stream ("show me all active streams"): id, type, platform, target
+        (also as username), status (active, paused, error), interval, last and next poll,
+        event counts and errors."""
         return await _answer(backend.list_streams())
 
     @server.tool(annotations=READ_ONLY)
@@ -118,8 +146,8 @@ def _read_tools(server: MCPServer[Any], backend: Backend) -> None:
         streamId: StreamId,
         limit: Annotated[int, Field(description="How many events, newest first.", ge=1)] = 20,
     ) -> dict[str, Any]:
-        """A stream's recent events, newest first (tweets, mentions, follower changes,
-        errors and lifecycle events). To follow new events, use x_stream_events."""
+        """A stream's recent events, newest first (new items, follower changes, errors,
+        gaps and lifecycle events). To follow new events, use x_stream_events."""
         return await _answer(backend.history(streamId, limit))
 
     @server.tool(annotations=READ_ONLY)
@@ -205,10 +233,11 @@ def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
         restarts. `gap: true` (with `recovered: false` and `oldest`, the oldest offset still
         held) means events after your cursor were already trimmed from the log and are lost:
         the read restarted at `oldest`.
-        Each event has `type` (e.g. stream:tweet:new), `streamId`, `username`, the change
-        itself (`tweet`, `mention`, `follower`, `unfollower`, or `followersCount` with
-        `delta`), `detectedAt` and `offset`. Use waitSeconds (e.g. 25) to wait for news
-        instead of polling in a tight loop.
+        Each event has `type` (e.g. stream:tweet:new), `streamId`, `platform`, `target`
+        (also as `username`), the change itself (the item under its type's payload key:
+        `tweet`, `mention`, `post`, `entry`...; `follower`, `unfollower`, or
+        `followersCount` with `delta`), `detectedAt` and `offset`. Use waitSeconds (e.g.
+        25) to wait for news instead of polling in a tight loop.
         """
         try:
             query = event_query(

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from herald.sources.base import FetchResult, FollowerSnapshot, PollContext
+from herald.sources.catalog import stream_types
 from herald.sources.models import Tweet, User
 
 
@@ -23,7 +24,11 @@ class _Account:
 
 
 class MemorySource:
+    """Serves X's types by default: a follower snapshot for every type whose entry diffs
+    ``followers``, posts for the others (an account's mentions for ``mention_types``)."""
+
     stream_types: tuple[str, ...] = ("tweet", "mention", "follower")
+    mention_types: frozenset[str] = frozenset({"mention"})
 
     def __init__(self, *, page_size: int = 20, delay: float = 0.0) -> None:
         self._accounts: defaultdict[str, _Account] = defaultdict(_Account)
@@ -75,7 +80,7 @@ class MemorySource:
         if self._faults:
             raise self._faults.pop(0)
         acct = self._acct(ctx.username)
-        if ctx.type == "follower":
+        if stream_types().get(ctx.type).diff == "followers":
             limit = int(ctx.options.get("followerSnapshotLimit", 1000))
             users = list(acct.followers.values())
             return FetchResult(
@@ -83,7 +88,7 @@ class MemorySource:
                     count=len(users), followers=users[:limit], complete=len(users) <= limit
                 )
             )
-        items = acct.mentions if ctx.type == "mention" else acct.posts
+        items = acct.mentions if ctx.type in self.mention_types else acct.posts
         return FetchResult(items=items[: self.page_size])
 
     async def aclose(self) -> None:

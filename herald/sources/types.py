@@ -10,7 +10,7 @@ entries (``STREAM_TYPES``) and a factory for its source (``build_source``), list
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -35,6 +35,8 @@ class Target:
     validate: Callable[[object], str]
     pattern: str | None = None
     """A JSON-schema pattern of what ``validate`` accepts, when one regex can say it."""
+    label: str = "target"
+    """What a form calls the field: ``username``, ``feed URL``, ``search query``."""
 
 
 def no_options(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,6 +72,9 @@ class StreamType:
     """Checks and normalises ``options``; raises :class:`ValidationError` naming the field."""
     option_docs: Mapping[str, str] = field(default_factory=dict)
     """Option name -> one line on what it does, for help texts and schemas."""
+    options_schema: Mapping[str, Any] | None = None
+    """JSON schema of the ``options`` object :attr:`options` accepts, for the OpenAPI
+    document (None: an object of the documented options, any values)."""
     paged: bool = True
     """Reads back page by page until what was seen, bounded by ``HERALD_MAX_PAGES``."""
     needs_account: bool = False
@@ -81,6 +86,51 @@ class StreamType:
         if not self.events:
             object.__setattr__(self, "events", (self.new_event,))
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The canonical name, then the aliases: every ``type`` a client may send for it."""
+        return (self.name, *self.aliases)
+
+    def options_json_schema(self) -> dict[str, Any]:
+        """The ``options`` object's JSON schema, each option described by its doc line."""
+        if self.options_schema is not None:
+            schema = dict(self.options_schema)
+            properties = dict(schema.get("properties", {}))
+            for name, doc in self.option_docs.items():
+                if name in properties and "description" not in properties[name]:
+                    properties[name] = {**properties[name], "description": doc}
+            if properties:
+                schema["properties"] = properties
+            return schema
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {name: {"description": doc} for name, doc in self.option_docs.items()},
+        }
+
+    def describe(self) -> dict[str, Any]:
+        """The entry as JSON, for ``GET /api/stream-types``, the CLI and the dashboard."""
+        target: dict[str, Any] = {
+            "label": self.target.label,
+            "description": self.target.description,
+            "example": self.target.example,
+        }
+        if self.target.pattern is not None:
+            target["pattern"] = self.target.pattern
+        return {
+            "type": self.name,
+            "aliases": list(self.aliases),
+            "platform": self.platform,
+            "summary": self.summary,
+            "target": target,
+            "events": [e.value for e in self.events],
+            "payloadKey": self.payload_key,
+            "payloadSchema": self.payload_schema,
+            "options": dict(self.option_docs),
+            "needsAccount": self.needs_account,
+            "minInterval": self.min_interval,
+        }
+
 
 class StreamTypes:
     """The known stream types by name and alias, in declaration order."""
@@ -88,6 +138,7 @@ class StreamTypes:
     def __init__(self, types: Iterable[StreamType] = ()) -> None:
         self._by_name: dict[str, StreamType] = {}
         self._order: list[StreamType] = []
+        self._payload_keys: tuple[str, ...] = ()
         for t in types:
             self.add(t)
 
@@ -97,8 +148,10 @@ class StreamTypes:
                 raise ValueError(f"stream type {name!r} is declared twice")
             self._by_name[name] = stream_type
         self._order.append(stream_type)
+        if stream_type.payload_key not in self._payload_keys:
+            self._payload_keys = (*self._payload_keys, stream_type.payload_key)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[StreamType]:
         return iter(self._order)
 
     def __contains__(self, name: object) -> bool:
@@ -110,6 +163,25 @@ class StreamTypes:
         canonical = [t.name for t in self._order]
         aliases = [a for t in self._order for a in t.aliases]
         return (*canonical, *aliases)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @property
+    def payload_keys(self) -> tuple[str, ...]:
+        """Every body key that holds an item's payload (``tweet``, ``post``, ``entry``...)."""
+        return self._payload_keys
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.platform for t in self._order))
+
+    def find(self, name: str) -> StreamType | None:
+        """The entry for ``name`` (or an alias), or None when the catalog does not know it."""
+        return self._by_name.get(name)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [t.describe() for t in self._order]
 
     def get(self, name: str) -> StreamType:
         try:

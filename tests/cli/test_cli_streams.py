@@ -35,7 +35,7 @@ async def test_start_list_status_as_json_and_tables(cli: Invoke) -> None:
     assert table.exit_code == 0
     for cell in (stream["id"], "tweet", "@nasa", "active", "30s"):
         assert cell in table.stdout
-    for header in ("id", "type", "user", "status", "interval", "last poll", "next poll"):
+    for header in ("id", "type", "target", "status", "interval", "last poll", "next poll"):
         assert header in table.stdout
 
     status = ok_json(await cli("streams", "status", stream["id"], "--json"))

@@ -18,6 +18,7 @@ from herald.api.app import create_app
 from herald.api.serving import HeraldServer, listen, make_server
 from herald.config import Settings
 from herald.service import Herald
+from herald.sources.base import Source
 from herald.sources.memory import MemorySource
 from tests.conftest import EXTERNAL_REDIS_URL
 
@@ -41,9 +42,10 @@ def free_port() -> int:
 class DashServer:
     """A herald (in-memory source, external Redis) served by uvicorn on a fixed port."""
 
-    def __init__(self, settings: Settings, source: MemorySource) -> None:
+    def __init__(self, settings: Settings, source: MemorySource, *extra_sources: Source) -> None:
         self.settings = settings
         self.source = source
+        self.extra_sources = extra_sources
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.herald: Herald | None = None
@@ -51,7 +53,8 @@ class DashServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start_engine(self) -> Herald:
-        self.herald = await Herald(self.settings, sources=[self.source]).start()
+        sources = [self.source, *self.extra_sources]
+        self.herald = await Herald(self.settings, sources=sources).start()
         return self.herald
 
     async def start_http(self) -> None:

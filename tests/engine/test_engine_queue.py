@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 from saq import Job, Status
+from stores import scheduler_on
 
 from herald.engine import sweep as sweep_module
 from herald.engine.scheduler import Scheduler
@@ -17,7 +18,7 @@ from herald.store.keys import Keys
 
 @pytest.fixture
 def scheduler(redis: aioredis.Redis, keys: Keys) -> Scheduler:
-    return Scheduler(redis, keys, job_timeout=5)
+    return scheduler_on(redis, keys, job_timeout=5)
 
 
 @pytest.fixture

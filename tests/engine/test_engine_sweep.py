@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 from saq import Job, Status
+from stores import scheduler_on
 
 from herald.engine import sweep as sweep_module
 from herald.engine.scheduler import Scheduler
@@ -23,7 +24,7 @@ LEASE_MS = 60_000
 
 @pytest.fixture
 def scheduler(redis: aioredis.Redis, keys: Keys) -> Scheduler:
-    return Scheduler(redis, keys, job_timeout=30)
+    return scheduler_on(redis, keys, job_timeout=30)
 
 
 @pytest.fixture

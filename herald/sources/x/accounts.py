@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-import redis.asyncio as aioredis
+from redis.asyncio import Redis
 
 from herald import redaction
 from herald.engine import validation
 from herald.errors import AccountAuthFailed, ConfigError, RateLimited, ValidationError
 from herald.sources.x.ratelimit import RateLimitStore, RedisRateLimits
+from herald.store.accounts import AccountRecords, AccountRecordStore
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
@@ -28,14 +29,6 @@ HEALTH_STATES: tuple[str, ...] = get_args(Health)
 USABLE: frozenset[str] = frozenset({"ok", "rate_limited"})
 ENV_LABEL = "env"
 _PLAIN_SIZE = 1024
-
-# An account exists while its hash holds a cookie (remove deletes the hash).
-_TOUCH = """
-if redis.call('hexists', KEYS[1], 'cookie') == 1 then
-  redis.call('hset', KEYS[1], 'lastUsed', ARGV[1])
-end
-return 0
-"""
 
 
 class AccountNotFound(AccountAuthFailed):
@@ -113,17 +106,17 @@ def _decode(raw: Mapping[Any, Any], account_id: str) -> Account:
 
 
 class AccountStore:
-    """Accounts in Redis: ``keys.account(id)`` hashes, indexed by ``keys.accounts``."""
+    """X accounts kept in the store's account records (:mod:`herald.store.accounts`)."""
 
     def __init__(
         self,
-        redis: aioredis.Redis,
+        redis: Redis,
         keys: Keys,
         cipher: Cipher,
         limits: RateLimitStore | None = None,
     ) -> None:
-        self._redis = redis
-        self._keys = keys
+        self._records: AccountRecordStore = AccountRecords(redis, keys)
+        self._prefix = keys.prefix
         self._cipher = cipher
         self.limits: RateLimitStore = limits or RedisRateLimits(redis, keys)
         self._env_ids: dict[str, str] = {}
@@ -131,7 +124,6 @@ class AccountStore:
         # reads the account list anyway, so its cookie then costs no round trip or decryption.
         self._sealed: dict[str, bytes | str] = {}
         self._plain: dict[bytes | str, str] = {}
-        self._touch = redis.register_script(_TOUCH)
 
     def account_id(self, cookie: str) -> str:
         """The deterministic id of a cookie: a keyed hash of its auth_token."""
@@ -149,21 +141,11 @@ class AccountStore:
         cookie = validation.cookie(cookie, field="cookie")
         redaction.register(cookie)
         account_id = self.account_id(cookie)
-        key = self._keys.account(account_id)
         sealed = self._cipher.encrypt(cookie.strip())
-        previous = await self._redis.hget(key, "cookie")
+        previous = await self._records.sealed(account_id)
         changed = previous is None or self._decrypt_or_none(previous) != cookie.strip()
-        now = time.time()
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, "cookie", sealed)
-            pipe.hsetnx(key, "addedAt", repr(now))
-            pipe.hsetnx(key, "health", "ok")
-            if label is not None:
-                pipe.hset(key, "label", label)
-            if changed:  # a new cookie deserves a fresh verdict
-                pipe.hset(key, mapping={"health": "ok", "healthReason": ""})
-            pipe.zadd(self._keys.accounts, {account_id: now}, nx=True)
-            await pipe.execute()
+        # a new cookie deserves a fresh verdict
+        await self._records.put(account_id, sealed, label, fresh=changed, now=time.time())
         return await self.get(account_id)
 
     async def env_account(self, cookie: str | None) -> Account | None:
@@ -191,8 +173,7 @@ class AccountStore:
         return known if known is not None else self.account_id(cookie)
 
     async def get(self, account_id: str) -> Account:
-        raw = await self._redis.hgetall(self._keys.account(account_id))
-        account = self._read(raw, account_id)
+        account = self._read(await self._records.get(account_id), account_id)
         if account is None:
             raise AccountNotFound(
                 f"X account {account_id} does not exist (removed?); add it with "
@@ -211,7 +192,7 @@ class AccountStore:
         """The decrypted cookie: the only way a cookie leaves the store."""
         sealed = self._sealed.get(account_id)
         if sealed is None:
-            sealed = await self._redis.hget(self._keys.account(account_id), "cookie")
+            sealed = await self._records.sealed(account_id)
         if sealed is None:
             await self.get(account_id)  # raises AccountNotFound
             raise AccountNotFound(f"X account {account_id} has no cookie")
@@ -233,27 +214,15 @@ class AccountStore:
 
     async def list(self) -> list[Account]:
         """Every account, oldest first: two round trips however many there are."""
-        ids = [_text(raw) for raw in await self._redis.zrange(self._keys.accounts, 0, -1)]
-        if not ids:
-            return []
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for account_id in ids:
-                pipe.hgetall(self._keys.account(account_id))
-            replies = await pipe.execute()
         accounts: list[Account] = []
-        for account_id, raw in zip(ids, replies, strict=True):
+        for account_id, raw in await self._records.all():  # ids whose hash is gone dropped
             account = self._read(raw, account_id)
-            if account is None:  # its hash is gone: drop it from the index
-                await self._redis.zrem(self._keys.accounts, account_id)
-            else:
+            if account is not None:
                 accounts.append(account)
         return accounts
 
     async def remove(self, account_id: str) -> bool:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._keys.account(account_id))
-            pipe.zrem(self._keys.accounts, account_id)
-            deleted, _ = await pipe.execute()
+        deleted = await self._records.remove(account_id)
         await self.limits.forget(account_id)
         self._env_ids = {c: i for c, i in self._env_ids.items() if i != account_id}
         self._sealed.pop(account_id, None)
@@ -263,14 +232,11 @@ class AccountStore:
         """Record a verdict; a removed account is not resurrected by a late poll."""
         if health not in HEALTH_STATES:
             raise ValueError(f"unknown account health {health!r}")
-        key = self._keys.account(account_id)
-        if await self._redis.zscore(self._keys.accounts, account_id) is None:
-            return
-        await self._redis.hset(key, mapping={"health": health, "healthReason": reason})
+        await self._records.set_health(account_id, health, reason)
 
     async def touch(self, account_id: str) -> None:
         """Mark the account used now; a removed account is not resurrected."""
-        await self._touch(keys=[self._keys.account(account_id)], args=[repr(time.time())])
+        await self._records.touch(account_id, time.time())
 
     async def pick(
         self, endpoint: str, preferred: str | None = None, *, env_cookie: str | None = None
@@ -322,4 +288,4 @@ class AccountStore:
             return None
 
     def __repr__(self) -> str:
-        return f"AccountStore(prefix={self._keys.prefix!r})"
+        return f"AccountStore(prefix={self._prefix!r})"

@@ -14,11 +14,20 @@ HANDLE = Target(
     example="XDevelopers",
     validate=validation.username,
     pattern=validation.USERNAME_PATTERN,
+    label="username",
 )
 
 _OPTION_DOCS = {
     "followerSnapshotLimit": "followers kept in the snapshot that 'lost' is computed from "
     "(0-100000, default 1000)",
+}
+
+_OPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "followerSnapshotLimit": {"type": "integer", "minimum": 0, "maximum": 100_000},
+    },
 }
 
 TWEET_SCHEMA: dict[str, Any] = {
@@ -83,6 +92,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         payload_schema=TWEET_SCHEMA,
         options=validation.options,
         option_docs=_OPTION_DOCS,
+        options_schema=_OPTIONS_SCHEMA,
     ),
     StreamType(
         name="follower",
@@ -98,6 +108,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         payload_schema=FOLLOWER_SCHEMA,
         options=validation.options,
         option_docs=_OPTION_DOCS,
+        options_schema=_OPTIONS_SCHEMA,
     ),
     StreamType(
         name="mention",
@@ -112,5 +123,6 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         payload_schema=MENTION_SCHEMA,
         options=validation.options,
         option_docs=_OPTION_DOCS,
+        options_schema=_OPTIONS_SCHEMA,
     ),
 )

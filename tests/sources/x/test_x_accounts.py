@@ -87,7 +87,7 @@ async def test_health_and_remove(store: AccountStore, redis: aioredis.Redis, key
     await store.limits.record(account.id, "UserTweets", Budget(0, time.time() + 60))
     assert await store.remove(account.id) is True
     assert await store.remove(account.id) is False
-    assert await redis.exists(keys.rate_limit(account.id, "UserTweets")) == 0
+    assert await redis.exists(keys.rate_limits(account.id)) == 0
     with pytest.raises(AccountNotFound):
         await store.get(account.id)
     await store.set_health(account.id, "ok")  # a late verdict does not resurrect it

@@ -140,8 +140,9 @@ async def test_429_waits_for_the_reset_without_asking_x_again(
         await source.fetch(context("tweet", "alice", account_id))
     assert caught.value.retry_after is not None and 290 <= caught.value.retry_after <= 301
     assert caught.value.counts_as_error is False
-    key = keys.rate_limit(account_id, "UserTweets")
-    assert 290 <= await redis.ttl(key) <= 302
+    wait = await accounts.limits.check(account_id, "UserTweets")
+    assert wait is not None and 290 <= wait <= 302
+    assert await redis.ttl(keys.rate_limits(account_id)) >= 290  # kept until the reset
     before = (await fakex.get("/_fakex/requests")).json()["total"]
     with pytest.raises(RateLimited) as again:
         await source.fetch(context("tweet", "alice", account_id))

@@ -1,0 +1,27 @@
+"""In-process twins of the store's Protocols: the same contract, no Redis.
+
+They serve one-off polls that have no Redis, and tests of code above the store. Each one
+passes the same contract suite as its Redis form (``tests/store/contract/``).
+"""
+
+from __future__ import annotations
+
+from herald.store.memory.accounts import MemoryAccountRecords
+from herald.store.memory.pollstate import (
+    MemoryCursorStore,
+    MemoryHeartbeats,
+    MemoryLockStore,
+    MemorySeenStore,
+    MemorySnapshotStore,
+)
+from herald.store.memory.ratelimit import MemoryRateLimits
+
+__all__ = [
+    "MemoryAccountRecords",
+    "MemoryCursorStore",
+    "MemoryHeartbeats",
+    "MemoryLockStore",
+    "MemoryRateLimits",
+    "MemorySeenStore",
+    "MemorySnapshotStore",
+]

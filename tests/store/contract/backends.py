@@ -1,0 +1,76 @@
+"""The backend a store contract test runs on (see conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from herald.store.accounts import AccountRecords, AccountRecordStore
+from herald.store.cursors import CursorStore, RedisCursorStore
+from herald.store.heartbeats import HeartbeatStore, RedisHeartbeats
+from herald.store.keys import Keys
+from herald.store.locks import LockStore, RedisLockStore
+from herald.store.memory import (
+    MemoryAccountRecords,
+    MemoryCursorStore,
+    MemoryHeartbeats,
+    MemoryLockStore,
+    MemorySeenStore,
+    MemorySnapshotStore,
+)
+from herald.store.seen import RedisSeenStore, SeenStore
+from herald.store.snapshot import RedisSnapshotStore, SnapshotStore
+
+
+@dataclass
+class Backend:
+    """Where a contract test runs: ``redis`` is None for the in-memory twin."""
+
+    name: str
+    keys: Keys
+    redis: aioredis.Redis | None
+
+    @property
+    def client(self) -> aioredis.Redis:
+        assert self.redis is not None, "the in-memory twin has no Redis"
+        return self.redis
+
+    async def ttl_ms(self, key: str) -> int:
+        return int(await self.client.pttl(key))
+
+
+def seen_on(backend: Backend, *, limit: int = 1000, ttl: int = 3600) -> SeenStore:
+    if backend.redis is None:
+        return MemorySeenStore(limit=limit)
+    return RedisSeenStore(backend.redis, backend.keys, limit=limit, ttl=ttl)
+
+
+def snapshots_on(backend: Backend, *, ttl: int = 3600) -> SnapshotStore:
+    if backend.redis is None:
+        return MemorySnapshotStore()
+    return RedisSnapshotStore(backend.redis, backend.keys, ttl=ttl)
+
+
+def cursors_on(backend: Backend, *, ttl: int = 3600) -> CursorStore:
+    if backend.redis is None:
+        return MemoryCursorStore()
+    return RedisCursorStore(backend.redis, backend.keys, ttl=ttl)
+
+
+def locks_on(backend: Backend) -> LockStore:
+    if backend.redis is None:
+        return MemoryLockStore()
+    return RedisLockStore(backend.redis, backend.keys)
+
+
+def heartbeats_on(backend: Backend) -> HeartbeatStore:
+    if backend.redis is None:
+        return MemoryHeartbeats()
+    return RedisHeartbeats(backend.redis, backend.keys)
+
+
+def accounts_on(backend: Backend) -> AccountRecordStore:
+    if backend.redis is None:
+        return MemoryAccountRecords()
+    return AccountRecords(backend.redis, backend.keys)
