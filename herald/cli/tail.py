@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 import typer
 
 from herald.cli.common import DEFAULT, JsonOpt, TokenOpt, UrlOpt, err, fail, out
+from herald.errors import HeraldError
 
 
 def tail(
@@ -20,6 +22,17 @@ def tail(
         list[str] | None,
         typer.Option("--type", "-t", help="Only this event type, e.g. stream:tweet:new (repeat)."),
     ] = None,
+    platforms: Annotated[
+        list[str] | None,
+        typer.Option("--platform", "-p", help="Only events of this platform, e.g. x (repeat)."),
+    ] = None,
+    filters: Annotated[
+        str | None,
+        typer.Option(
+            "--filters",
+            help='Content filters as JSON, as for subscriptions, e.g. \'{"keywords":["launch"]}\'.',
+        ),
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Replay from after this offset, then follow.")
     ] = None,
@@ -28,6 +41,7 @@ def tail(
     json_out: JsonOpt = False,
 ) -> None:
     """Print events as they happen (one JSON object per line with --json). Ctrl-C stops."""
+    query = subscription_payload(stream_ids, types, platforms, filters, since)
     try:  # imported by name: the terminal renderer is optional and loads only when used
         follow = importlib.import_module("herald.delivery.terminal").tail
     except (ImportError, AttributeError):
@@ -39,6 +53,7 @@ def tail(
             stream_ids=list(stream_ids or []),
             types=list(types or []),
             since=since,
+            query=query,
             console=out,
             json_output=json_out,
             notices=err,
@@ -47,6 +62,33 @@ def tail(
             asyncio.run(_wait(result))
     except KeyboardInterrupt:
         pass
+
+
+def subscription_payload(
+    stream_ids: list[str] | None,
+    types: list[str] | None,
+    platforms: list[str] | None,
+    filters: str | None,
+    since: str | None = None,
+) -> dict[str, Any]:
+    """The ``/ws`` subscription payload, checked here by the server's own query model, so a
+    bad query fails at once with the text every transport gives."""
+    from herald.delivery.subscription import parse_query
+
+    raw: dict[str, Any] = {}
+    for name, values in (("streamIds", stream_ids), ("types", types), ("platforms", platforms)):
+        if values:
+            raw[name] = list(values)
+    if filters:
+        try:
+            raw["filters"] = orjson.loads(filters)
+        except orjson.JSONDecodeError:
+            fail("filters: must be a JSON object")
+    try:
+        parse_query({**raw, "since": since} if since else raw)
+    except HeraldError as exc:
+        fail(exc.detail)
+    return raw
 
 
 async def _wait(awaitable: object) -> None:

@@ -26,6 +26,7 @@ from herald.delivery.transport import Context
 from herald.delivery.ws import endpoint as ws_endpoint
 from herald.ratelimit import TokenBucket
 from herald.store.keys import Keys
+from herald.store.logreader import LogReader
 
 __all__ = ["Delivery"]
 
@@ -52,11 +53,10 @@ class Delivery:
         self.hub = Hub()
         # A batch reaches a client's backlog at once, so it must be well below the cap.
         batch = max(1, min(1000, settings.client_queue // 4))
-        self.tail = LogTail(redis, keys.events, self._dispatch, count=batch)
+        self.log = LogReader(redis, keys.events)
+        self.tail = LogTail(self.log, self._dispatch, count=batch)
         self._external: ExternalEmitter | None = None
-        self.ctx = Context(
-            settings, redis, keys.events, self.hub, self.tail, self.auth, self.limiter
-        )
+        self.ctx = Context(settings, redis, self.log, self.hub, self.tail, self.auth, self.limiter)
         self.socketio = SocketIOTransport(self.ctx, keys.sio_session)
 
     def _dispatch(self, batch: list[Entry]) -> None:

@@ -26,7 +26,7 @@ import orjson
 from redis.asyncio import Redis
 
 from herald.auth import Principal
-from herald.delivery.entry import entries, is_offset
+from herald.delivery.entry import is_offset
 from herald.delivery.replay import Resume
 from herald.delivery.subscribe import Plan, plan
 from herald.delivery.subscription import Subscription, compat_selector, parse_subscription
@@ -100,12 +100,6 @@ def knows_recovery(environ: Mapping[str, Any], auth: Any) -> bool:
     return False
 
 
-async def newest_offset(ctx: Context) -> str:
-    newest = await ctx.redis.xrevrange(ctx.log_key, "+", "-", count=1)
-    found = entries(newest)
-    return found[0].offset if found else "0-0"
-
-
 async def open_session(
     ctx: Context, sessions: Sessions, auth: Any, principal: Principal, *, keep: bool = True
 ) -> tuple[Session, Plan, bool]:
@@ -120,7 +114,7 @@ async def open_session(
     found = await _recover(ctx, sessions, auth, principal)
     if found is not None:
         return found[0], found[1], True
-    start = await newest_offset(ctx)
+    start = await ctx.log.newest_offset()
     session = Session(secrets.token_urlsafe(18), start)
     if keep:
         await sessions.save(session)

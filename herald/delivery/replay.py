@@ -13,12 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-from redis.exceptions import ResponseError
-
-from herald.delivery.entry import Entry, entries, offset_key
 from herald.delivery.subscription import Selector
 from herald.delivery.tail import LogTail
+from herald.store.logentry import Entry, offset_key
+from herald.store.logreader import LogReader
 
 PAGE = 500
 
@@ -35,7 +33,7 @@ class Resume:
     from_oldest: bool = False
 
 
-async def plan_resume(redis: Redis, key: str, since: str | None, tail: LogTail) -> Resume:
+async def plan_resume(log: LogReader, since: str | None, tail: LogTail) -> Resume:
     """Decide whether ``since`` can be recovered without a gap.
 
     Retention trims the log from the front, so ``since`` is recoverable when it is at or
@@ -44,23 +42,14 @@ async def plan_resume(redis: Redis, key: str, since: str | None, tail: LogTail) 
     top = tail.offset
     if since is None:
         return Resume(True, top, None)
-    try:
-        info = await redis.xinfo_stream(key)
-    except ResponseError:  # no log yet: nothing was ever trimmed
-        return Resume(True, top, since)
-    first = info.get("first-entry")
-    if not first:
-        return Resume(True, top, since)
-    oldest = first[0].decode() if isinstance(first[0], bytes) else str(first[0])
-    never_trimmed = int(info.get("entries-added", -1)) == int(info.get("length", 0))
-    if never_trimmed or offset_key(since) >= offset_key(oldest):
+    oldest = await log.trimmed_after(since)
+    if oldest is None:
         return Resume(True, top, since)
     return Resume(False, oldest, None, from_oldest=True)
 
 
 async def catch_up(
-    redis: Redis,
-    key: str,
+    log: LogReader,
     resume: Resume,
     selector: Selector,
     tail: LogTail,
@@ -76,17 +65,17 @@ async def catch_up(
     if resume.after is None and not resume.from_oldest:
         go_live(tail.offset)
         return
-    cursor = f"({resume.after}" if resume.after is not None else "-"
+    cursor = resume.after
     last_key = offset_key(resume.after) if resume.after is not None else (0, 0)
     last = resume.after or "0-0"
     empty_at = None
     while True:
-        page = entries(await redis.xrange(key, cursor, "+", count=PAGE))
+        page = await log.after(cursor, PAGE)
         for entry in page:
             if selector.matches(entry):
                 await put(entry)
             last, last_key = entry.offset, entry.key
-        cursor = f"({last}"
+        cursor = last
         # Two empty reads with the tail standing still: what lies between us and the
         # tail is gone from the log (deleted), so waiting longer cannot find it.
         stuck = not page and empty_at == tail.position

@@ -28,6 +28,7 @@ from herald.delivery.entry import Entry, OffsetKey
 from herald.delivery.hub import ClientGone
 from herald.delivery.outbox import Outbox
 from herald.delivery.replay import Resume
+from herald.delivery.subscription import raw_from_params
 from herald.delivery.transport import Context
 from herald.errors import HeraldError
 
@@ -122,8 +123,9 @@ class SseStream:
                     await replay
 
 
-async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response:
+async def _open(ctx: Context, request: Request, stream_id: str | None) -> Response:
     try:
+        raw = _query(request, stream_id)
         principal = ctx.auth.authenticate(
             token_from_headers_and_query(request.headers, request.query_params)
         )
@@ -166,32 +168,24 @@ async def _open(ctx: Context, request: Request, raw: dict[str, Any]) -> Response
 
 
 def _query(request: Request, stream_id: str | None) -> dict[str, Any]:
-    q = request.query_params
-    raw: dict[str, Any] = {}
-    for name in ("streamIds", "types"):
-        values = [v for item in q.getlist(name) for v in item.split(",") if v]
-        if values:
-            raw[name] = values
+    """The subscription in the URL (as ``GET /api/events/log`` reads it), the path's stream,
+    and ``Last-Event-ID`` over ``since``."""
+    raw = raw_from_params(request.query_params, pull=False)
     if stream_id is not None:
         raw["streamIds"] = [stream_id]
-    since = request.headers.get("last-event-id") or q.get("since")
+    since = request.headers.get("last-event-id") or raw.get("since")
     if since:
         raw["since"] = since
-    if q.get("filters"):
-        try:
-            raw["filters"] = orjson.loads(q["filters"])
-        except orjson.JSONDecodeError:
-            raw["filters"] = "not JSON"
     return raw
 
 
 def install(app: FastAPI, ctx: Context) -> None:
     @app.get("/api/events", tags=["events"], summary="Server-sent events: every stream")
     async def events(request: Request) -> Response:
-        return await _open(ctx, request, _query(request, None))
+        return await _open(ctx, request, None)
 
     @app.get(
         "/api/streams/{stream_id}/events", tags=["events"], summary="Server-sent events: one stream"
     )
     async def stream_events(stream_id: str, request: Request) -> Response:
-        return await _open(ctx, request, _query(request, stream_id))
+        return await _open(ctx, request, stream_id)

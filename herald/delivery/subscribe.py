@@ -68,7 +68,7 @@ async def prepare(ctx: Context, client_id: str, raw: Any, principal: Principal) 
 
 
 async def plan(ctx: Context, sub: Subscription, floor: str | None = None) -> Plan:
-    resume = await plan_resume(ctx.redis, ctx.log_key, sub.since, ctx.tail)
+    resume = await plan_resume(ctx.log, sub.since, ctx.tail)
     return Plan(sub.selector, resume, floor)
 
 
@@ -104,7 +104,7 @@ def begin(
     if sent is not None:
         sent.open(offset_key(resume.after) if resume.after else (0, 0), plan.selector)
     put: Callable[[Entry], Awaitable[None]] = sink.put
-    return catch_up(ctx.redis, ctx.log_key, resume, plan.selector, tail, put, go_live)
+    return catch_up(ctx.log, resume, plan.selector, tail, put, go_live)
 
 
 def _key(offset: str) -> OffsetKey:

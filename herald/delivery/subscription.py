@@ -1,32 +1,59 @@
-"""What a client asks for: ``{streamIds?, types?, filters?, since?}``, validated once.
+"""What a client asks for, validated once by one model on every transport.
 
-One rule on every transport (Socket.IO, ``/ws``, SSE, ``/api/events/log``, MCP): an event
-type is a known name (``stream:tweet:new``) or its shorthand without ``stream:``
-(``tweet:new``); anything else is refused with the known names, never accepted as a
-subscription that silently matches nothing.
+A query is ``{streamIds?, types?, platforms?, filters?, since?}``, plus ``limit?`` and
+``wait?`` where the client pulls (``GET /api/events/log``, MCP's ``x_stream_events``).
+Socket.IO, ``/ws``, SSE, the pull route, MCP and ``herald tail`` all parse it with
+:func:`parse_query`, so the same bad query gets the same error text everywhere. The rules:
 
-A :class:`Selector` is the part that decides which events match (streams, types, filter);
-its :attr:`Selector.key` is what clients are grouped by. ``since`` is where the replay
-starts and is not part of the group.
+- an event type is a known name (``stream:tweet:new``) or its shorthand without ``stream:``
+  (``tweet:new``); a platform is one the catalog knows (``x``, ``rss``...); a filter name is
+  one :mod:`herald.delivery.filters` knows. Anything else is refused with the known names,
+  never accepted as a subscription that silently matches nothing;
+- ``since`` is a log offset (``1700000000000-0``, or ``ms`` alone); ``$`` or nothing means
+  "from now".
+
+A :class:`Selector` is the part that decides which events match (streams, types, platforms,
+filter); its :attr:`Selector.key` is what clients are grouped by. ``since``, ``limit`` and
+``wait`` say where and how to read and are not part of the group.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from herald.auth import Principal
-from herald.delivery.entry import Entry, is_offset
 from herald.delivery.filters import Filter, parse_filter
 from herald.errors import Forbidden, ValidationError
 from herald.events import EVENT_TYPES
+from herald.store.logentry import Entry, is_offset
 
 MAX_STREAM_IDS = 1000
+MAX_LIMIT = 1000
+MAX_WAIT = 60.0
+DEFAULT_LIMIT = 100
+#: An event without a ``platform`` field comes from X (events appended before it existed).
+DEFAULT_PLATFORM = "x"
 _NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,128}$")
-_FIELDS = frozenset({"streamIds", "types", "filters", "since"})
+_PUSH_FIELDS = ("streamIds", "types", "platforms", "filters", "since")
+_PULL_FIELDS = (*_PUSH_FIELDS, "limit", "wait")
+_NOW = ("", "$")
+
+
+def known_platforms() -> tuple[str, ...]:
+    """Every platform the catalog has stream types for, sorted."""
+    from herald.sources.catalog import stream_types  # the catalog imports every platform
+
+    return tuple(sorted({t.platform for t in stream_types()}))
+
+
+def platform_of(body: Mapping[str, Any]) -> str:
+    value = body.get("platform")
+    return value if isinstance(value, str) and value else DEFAULT_PLATFORM
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,18 +63,22 @@ class Selector:
     stream_ids: frozenset[str] | None = None
     types: frozenset[str] | None = None
     filter: Filter | None = None
+    platforms: frozenset[str] | None = None
 
     @property
     def key(self) -> str:
         streams = ",".join(sorted(self.stream_ids)) if self.stream_ids is not None else "*"
         types = ",".join(sorted(self.types)) if self.types is not None else "*"
-        return f"{streams}|{types}|{self.filter.key if self.filter else ''}"
+        # Platforms only when asked for (a filter key is JSON, so it never starts with "@").
+        platforms = f"@{','.join(sorted(self.platforms))}|" if self.platforms is not None else ""
+        return f"{streams}|{types}|{platforms}{self.filter.key if self.filter else ''}"
 
     def describe(self) -> dict[str, Any]:
         """What the selector asks for, as JSON (``null`` fields mean "any")."""
         return {
             "streamIds": sorted(self.stream_ids) if self.stream_ids is not None else None,
             "types": sorted(self.types) if self.types is not None else None,
+            "platforms": sorted(self.platforms) if self.platforms is not None else None,
             "filters": orjson.loads(self.filter.key) if self.filter is not None else None,
         }
 
@@ -56,32 +87,60 @@ class Selector:
             return False
         if self.types is not None and entry.type not in self.types:
             return False
+        if self.platforms is not None and platform_of(entry.body) not in self.platforms:
+            return False
         return self.filter is None or self.filter(entry.body)
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
+class Query:
+    """A validated query: which events (:attr:`selector`), from where, and for pulls how
+    many and how long to wait. ``since=None`` means "from now"."""
+
     selector: Selector
     since: str | None = None
+    limit: int = DEFAULT_LIMIT
+    wait: float = 0.0
+
+    def params(self) -> dict[str, Any]:
+        """The query as ``GET /api/events/log`` parameters (parsing them gives it back)."""
+        sel = self.selector
+        out: dict[str, Any] = {"limit": self.limit, "wait": self.wait}
+        if self.since is not None:
+            out["since"] = self.since
+        for name, values in (
+            ("streamIds", sel.stream_ids),
+            ("types", sel.types),
+            ("platforms", sel.platforms),
+        ):
+            if values is not None:
+                out[name] = ",".join(sorted(values))
+        if sel.filter is not None:
+            out["filters"] = sel.filter.key
+        return out
+
+
+#: The name the push transports know it by.
+Subscription = Query
 
 
 def _names(value: Any, name: str, limit: int) -> frozenset[str]:
     if isinstance(value, str):
         value = [v for v in value.split(",") if v]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationError(f"{name} must be a list of strings")
+        raise ValidationError(f"{name}: must be a list of strings")
     if len(value) > limit:
-        raise ValidationError(f"{name} has more than {limit} entries")
+        raise ValidationError(f"{name}: has more than {limit} entries")
     for v in value:
         if not _NAME.match(v):
-            raise ValidationError(f"{name} contains an invalid value: {v[:64]!r}")
+            raise ValidationError(f"{name}: contains an invalid value: {v[:64]!r}")
     return frozenset(value)
 
 
 def event_types(names: frozenset[str] | list[str], field: str = "types") -> frozenset[str]:
     """Full event type names for ``names``; an unknown one is refused, naming the known ones."""
     out: set[str] = set()
-    for name in names:
+    for name in sorted(names):
         full = name if name in EVENT_TYPES else f"stream:{name}"
         if full not in EVENT_TYPES:
             raise ValidationError(
@@ -90,6 +149,17 @@ def event_types(names: frozenset[str] | list[str], field: str = "types") -> froz
             )
         out.add(full)
     return frozenset(out)
+
+
+def platforms(names: frozenset[str], field: str = "platforms") -> frozenset[str]:
+    """``names`` if every one is a known platform; else refused, naming the known ones."""
+    known = known_platforms()
+    for name in sorted(names):
+        if name not in known:
+            raise ValidationError(
+                f"{field}: unknown platform {name[:64]!r}; known: {', '.join(known)}"
+            )
+    return names
 
 
 def restrict(stream_ids: frozenset[str] | None, principal: Principal) -> frozenset[str] | None:
@@ -101,32 +171,129 @@ def restrict(stream_ids: frozenset[str] | None, principal: Principal) -> frozens
         return allowed
     extra = sorted(stream_ids - allowed)
     if extra:
-        raise Forbidden(f"streamIds not permitted by your token: {', '.join(extra[:5])}")
+        raise Forbidden(f"streamIds: not permitted by your token: {', '.join(extra[:5])}")
     return stream_ids
 
 
-def parse_subscription(raw: Any, principal: Principal) -> Subscription:
-    """Validate a subscription request; errors name the offending field."""
+def parse_query(raw: Any, principal: Principal | None = None, *, pull: bool = False) -> Query:
+    """Validate a query; errors name the offending field (``field: rule``).
+
+    ``pull`` admits ``limit`` and ``wait``. ``principal`` narrows the streams to those its
+    token may see (``None``: no narrowing, for callers that check access themselves).
+    """
+    fields = _PULL_FIELDS if pull else _PUSH_FIELDS
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ValidationError("payload must be an object {streamIds?, types?, filters?, since?}")
-    unknown = sorted(set(raw) - _FIELDS)
+        raise ValidationError(f"payload must be an object {{{'?, '.join(fields)}?}}")
+    unknown = sorted(set(raw) - set(fields))
     if unknown:
-        raise ValidationError(f"{unknown[0]} is not a known field")
+        raise ValidationError(f"{unknown[0][:64]} is not a known field; known: {', '.join(fields)}")
     stream_ids = None
     if raw.get("streamIds") is not None:
         stream_ids = _names(raw["streamIds"], "streamIds", MAX_STREAM_IDS)
     types = None
     if raw.get("types") is not None:
         types = event_types(_names(raw["types"], "types", 64))
-    since = raw.get("since")
-    if since is not None and not is_offset(since):
-        raise ValidationError('since must be a log offset such as "1700000000000-0"')
-    selector = Selector(restrict(stream_ids, principal), types, parse_filter(raw.get("filters")))
-    return Subscription(selector, since)
+    filters, wanted = _lift_platforms(raw.get("filters"), raw.get("platforms"))
+    chosen = None if wanted is None else platforms(_names(wanted, "platforms", 64))
+    since = _since(raw.get("since"))
+    selector = Selector(stream_ids, types, parse_filter(filters), chosen)
+    if principal is not None:
+        selector = narrowed(selector, principal)
+    if not pull:
+        return Query(selector, since)
+    return Query(selector, since, _limit(raw.get("limit")), _wait(raw.get("wait")))
+
+
+def parse_subscription(raw: Any, principal: Principal) -> Query:
+    """A push subscription (Socket.IO, ``/ws``, SSE): :func:`parse_query` without a limit."""
+    return parse_query(raw, principal)
+
+
+def narrowed(selector: Selector, principal: Principal) -> Selector:
+    """``selector`` within what ``principal`` may see (asking for more is refused)."""
+    stream_ids = restrict(selector.stream_ids, principal)
+    if stream_ids is selector.stream_ids:
+        return selector
+    return Selector(stream_ids, selector.types, selector.filter, selector.platforms)
 
 
 def compat_selector(principal: Principal) -> Selector:
     """What a client that never subscribes receives: everything it is allowed to see."""
     return Selector(stream_ids=principal.streams)
+
+
+def _lift_platforms(filters: Any, top: Any) -> tuple[Any, Any]:
+    """``filters.platforms`` is accepted as a spelling of the top-level ``platforms``."""
+    if not isinstance(filters, dict) or "platforms" not in filters:
+        return filters, top
+    inner = filters["platforms"]
+    if top is not None and inner is not None and top != inner:
+        raise ValidationError(
+            "platforms: given twice (top level and in filters) with different values"
+        )
+    rest = {k: v for k, v in filters.items() if k != "platforms"}
+    return rest, top if top is not None else inner
+
+
+def _since(value: Any) -> str | None:
+    if value is None or value in _NOW:
+        return None
+    if not is_offset(value):
+        shown = repr(value[:64]) if isinstance(value, str) else type(value).__name__
+        raise ValidationError(
+            f'since: {shown} is not a log offset such as "1700000000000-0" ("$": from now)'
+        )
+    return str(value)
+
+
+def _limit(value: Any) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise ValidationError(f"limit: must be a whole number from 1 to {MAX_LIMIT}")
+    return value
+
+
+def _wait(value: Any) -> float:
+    if value is None:
+        return 0.0
+    try:
+        seconds = float(value) if not isinstance(value, bool) else -1.0
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_WAIT:  # also refuses NaN
+        raise ValidationError(f"wait: must be from 0 to {MAX_WAIT:g} seconds")
+    return seconds
+
+
+class Params(Protocol):
+    """URL query parameters (Starlette's ``QueryParams``)."""
+
+    def getlist(self, key: str) -> list[str]: ...
+    def get(self, key: str, /) -> str | None: ...
+
+
+def raw_from_params(params: Params, *, pull: bool) -> dict[str, Any]:
+    """A query's raw form from URL parameters: lists comma-separated or repeated,
+    ``filters`` as JSON. What :func:`parse_query` then validates, as for a JSON payload."""
+    raw: dict[str, Any] = {}
+    for name in ("streamIds", "types", "platforms"):
+        values = [v for item in params.getlist(name) for v in item.split(",") if v]
+        if values:
+            raw[name] = values
+    names = ("since", "limit", "wait") if pull else ("since",)
+    for name in names:
+        value = params.get(name)
+        if value is not None:
+            raw[name] = value
+    filters = params.get("filters")
+    if filters:
+        try:
+            raw["filters"] = orjson.loads(filters)
+        except orjson.JSONDecodeError:
+            raise ValidationError("filters: must be a JSON object") from None
+    return raw

@@ -17,26 +17,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
-from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
-from herald.delivery.entry import Entry, OffsetKey, entries, format_offset, offset_key
+from herald.store.logentry import Entry, OffsetKey, format_offset, offset_key
+from herald.store.logreader import LogReader
 
 log = logging.getLogger(__name__)
 
 Dispatch = Callable[[list[Entry]], None]
-
-
-async def log_end(redis: Redis, key: str) -> str:
-    """The last offset ever generated in the log (``0-0`` when it does not exist yet)."""
-    try:
-        info = await redis.xinfo_stream(key)
-    except ResponseError:
-        return "0-0"
-    last = info.get("last-generated-id") or b"0-0"
-    return last.decode() if isinstance(last, bytes) else str(last)
 
 
 class LogTail:
@@ -44,16 +33,14 @@ class LogTail:
 
     def __init__(
         self,
-        redis: Redis,
-        key: str,
+        reader: LogReader,
         dispatch: Dispatch,
         *,
         block_ms: int = 1000,
         count: int = 1000,
         max_backoff: float = 5.0,
     ) -> None:
-        self._redis = redis
-        self._key = key
+        self._reader = reader
         self._dispatch = dispatch
         self._block_ms = block_ms
         self._count = count
@@ -93,7 +80,7 @@ class LogTail:
         while True:
             try:
                 if not resolved:
-                    self.position = offset_key(await log_end(self._redis, self._key))
+                    self.position = offset_key(await self._reader.end())
                     resolved = True
                     # Redis answered: healthy now, not only once the first blocking read returns.
                     self.connected = True
@@ -113,16 +100,9 @@ class LogTail:
                 backoff = min(backoff * 2, self._max_backoff)
 
     async def _read_once(self) -> None:
-        reply: Any = await self._redis.xread(
-            {self._key: self.offset}, count=self._count, block=self._block_ms
-        )
+        batch = await self._reader.wait(self.offset, self._count, self._block_ms)
         self.connected = True
         self.last_read = time.monotonic()
-        if not reply:
-            return
-        # RESP2: [[key, items]]; RESP3: {key: [items]}.
-        items: Any = reply[0][1] if isinstance(reply, list) else next(iter(reply.values()))[0]
-        batch = entries(items)
         if not batch:
             return
         # Advance before dispatching: a dispatch error must not make us re-send the batch.

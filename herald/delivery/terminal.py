@@ -80,13 +80,15 @@ async def tail(
     types: list[str],
     since: str | None,
     console: Console,
+    query: dict[str, Any] | None = None,
     json_output: bool = False,
     notices: Console | None = None,
 ) -> None:
     """Print events until cancelled; reconnect with backoff, resuming from the last offset.
 
     Connection notices go to ``notices`` (stderr for the CLI), so that ``--json`` output
-    stays one JSON object per line.
+    stays one JSON object per line. ``query`` is the rest of the subscription payload
+    (``platforms``, ``filters``...).
     """
     notices = notices or console
     url = ws_url(base_url, token)
@@ -95,7 +97,7 @@ async def tail(
     while True:
         try:
             async with websockets.connect(url, max_size=None) as ws:
-                payload: dict[str, Any] = {}
+                payload: dict[str, Any] = dict(query or {})
                 if stream_ids:
                     payload["streamIds"] = stream_ids
                 if types:

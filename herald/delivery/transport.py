@@ -1,4 +1,5 @@
-"""What every transport shares: settings, Redis, the hub, the tail, auth and the limiter."""
+"""What every transport shares: settings, Redis, the log reader, the hub, the tail, auth and
+the limiter."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from herald.delivery.connections import ConnectionRegistry
 from herald.delivery.hub import Hub
 from herald.delivery.tail import LogTail
 from herald.ratelimit import TokenBucket
+from herald.store.logreader import LogReader
 
 
 @dataclass(eq=False)
 class Context:
     settings: Settings
     redis: Redis
-    log_key: str
+    #: Every read of the global log (replay, resume checks) goes through it.
+    log: LogReader
     hub: Hub
     tail: LogTail
     auth: Authenticator

@@ -12,7 +12,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from herald.api.events import EventQuery, read_after
+from herald.delivery.pull import read_after
+from herald.delivery.subscription import Query
 from herald.errors import HeraldError
 from herald.service import Herald
 
@@ -27,7 +28,7 @@ class Backend(Protocol):
     async def update(self, stream_id: str, changes: dict[str, Any]) -> dict[str, Any]: ...
     async def history(self, stream_id: str, limit: int) -> dict[str, Any]: ...
     async def stats(self) -> dict[str, Any]: ...
-    async def events(self, query: EventQuery) -> dict[str, Any]: ...
+    async def events(self, query: Query) -> dict[str, Any]: ...
     async def aclose(self) -> None: ...
 
 
@@ -72,8 +73,8 @@ class LocalBackend:
     async def stats(self) -> dict[str, Any]:
         return await self._herald.manager.stats()
 
-    async def events(self, query: EventQuery) -> dict[str, Any]:
-        return await read_after(self._herald.log, query)
+    async def events(self, query: Query) -> dict[str, Any]:
+        return (await read_after(self._herald.log, query)).as_dict()
 
     async def aclose(self) -> None:
         return None
@@ -156,16 +157,9 @@ class RestBackend:
     async def stats(self) -> dict[str, Any]:
         return await self._call("GET", "/api/streams/stats")
 
-    async def events(self, query: EventQuery) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": query.limit, "wait": query.wait}
-        if query.since is not None:
-            params["since"] = query.since
-        if query.stream_ids:
-            params["streamIds"] = ",".join(sorted(query.stream_ids))
-        if query.types:
-            params["types"] = ",".join(sorted(query.types))
+    async def events(self, query: Query) -> dict[str, Any]:
         return await self._call(
-            "GET", "/api/events/log", params=params, timeout=query.wait + self._timeout
+            "GET", "/api/events/log", params=query.params(), timeout=query.wait + self._timeout
         )
 
     async def aclose(self) -> None:

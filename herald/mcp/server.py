@@ -28,7 +28,7 @@ from mcp_types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestPar
 from mcp_types import Resource as MCPResource
 
 from herald import __version__
-from herald.api.events import EventQuery
+from herald.delivery.subscription import Query, Selector
 from herald.errors import HeraldError
 from herald.mcp.backend import Backend
 from herald.mcp.tools import add_tools
@@ -131,7 +131,7 @@ class HeraldMCP(MCPServer[Any]):
         while True:
             try:
                 answer = await self.backend.events(
-                    EventQuery(since=cursor, limit=1000, wait=FOLLOW_WAIT)
+                    Query(Selector(), since=cursor, limit=1000, wait=FOLLOW_WAIT)
                 )
             except HeraldError as exc:
                 log.debug("mcp notifications paused: %s", exc.detail)

@@ -16,7 +16,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from herald.api.events import MAX_LIMIT, MAX_WAIT, event_query
+from herald.delivery.subscription import MAX_LIMIT, MAX_WAIT, parse_query
 from herald.errors import HeraldError
 from herald.mcp.backend import Backend
 from herald.sources.catalog import stream_types
@@ -207,6 +207,18 @@ def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
                 "'stream:follower:new']; the 'stream:' prefix may be left out."
             ),
         ] = None,
+        platforms: Annotated[
+            list[str] | None,
+            Field(description="Only events of these platforms, e.g. ['x'] (default: all)."),
+        ] = None,
+        filters: Annotated[
+            dict[str, Any] | None,
+            Field(
+                description="Content filters, as for subscriptions: keywords, keywordMode "
+                "('any'|'all'), caseSensitive, wholeWord, authors, excludeAuthors, "
+                "excludeRetweets, excludeReplies, regex (RE2), languages."
+            ),
+        ] = None,
         since: Annotated[
             str | None,
             Field(
@@ -215,14 +227,13 @@ def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
             ),
         ] = None,
         limit: Annotated[
-            int, Field(description="At most this many events per call.", ge=1, le=MAX_LIMIT)
+            int, Field(description=f"At most this many events per call (1 to {MAX_LIMIT}).")
         ] = 100,
         waitSeconds: Annotated[
             float,
             Field(
-                description="If nothing is new, wait up to this long for a first event.",
-                ge=0,
-                le=MAX_WAIT,
+                description="If nothing is new, wait up to this long for a first event "
+                f"(0 to {MAX_WAIT:g} seconds)."
             ),
         ] = 0,
     ) -> dict[str, Any]:
@@ -239,10 +250,18 @@ def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
         `followersCount` with `delta`), `detectedAt` and `offset`. Use waitSeconds (e.g.
         25) to wait for news instead of polling in a tight loop.
         """
+        raw = {
+            "streamIds": streamIds,
+            "types": types,
+            "platforms": platforms,
+            "filters": filters,
+            "since": since,
+            "limit": limit,
+            "wait": waitSeconds,
+        }
         try:
-            query = event_query(
-                since=since, stream_ids=streamIds, types=types, limit=limit, wait=waitSeconds
-            )
+            # The query model every transport uses: the same bad query, the same error text.
+            query = parse_query({k: v for k, v in raw.items() if v is not None}, pull=True)
         except HeraldError as exc:
             raise ToolError(exc.detail) from exc
         return await _answer(backend.events(query))

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from herald.events import Event, decode
 from herald.store.codec import stream_fields, text
 from herald.store.keys import Keys
+from herald.store.logreader import LogReader
 
 _APPEND = """
 -- KEYS: eventids, history, global log, state
@@ -64,8 +64,9 @@ class Appended:
     offset: str
 
 
-class EventLog:
-    """Append and read events. Stateless apart from the registered script."""
+class EventLog(LogReader):
+    """Append events, and read them (every read of the global log is a
+    :class:`~herald.store.logreader.LogReader` method). Stateless apart from the script."""
 
     def __init__(
         self,
@@ -77,7 +78,7 @@ class EventLog:
         ttl: int = 7 * 24 * 3600,
         event_ids_kept: int = 10_000,
     ) -> None:
-        self._redis = redis
+        super().__init__(redis, keys.events)
         self._keys = keys
         self._history_size = history_size
         self._log_maxlen = log_maxlen
@@ -122,42 +123,8 @@ class EventLog:
         return out
 
     async def read(self, after: str | None, count: int = 1000) -> list[dict[str, Any]]:
-        """Global log entries strictly after ``after`` (from the oldest held when None)."""
-        start = f"({after}" if after else "-"
-        entries = await self._redis.xrange(self._keys.events, min=start, count=count)
-        return [decode(stream_fields(entry)[b"e"], text(entry[0])) for entry in entries or []]
-
-    async def trimmed_after(self, offset: str) -> str | None:
-        """The oldest offset still held, when entries after ``offset`` were trimmed away.
-
-        ``None`` when reading after ``offset`` is continuous: nothing was ever removed from
-        the log, or ``offset`` is at or after the oldest entry held.
-        """
-        try:
-            info = await self._redis.xinfo_stream(self._keys.events)
-        except ResponseError:  # no log yet: nothing was ever trimmed
-            return None
-        first = info.get("first-entry")
-        if int(info.get("entries-added", -1)) == int(info.get("length", 0)):
-            return None
-        oldest = text(first[0]) if first else text(info.get("last-generated-id") or b"0-0")
-        if _key(offset) >= _key(oldest):
-            return None
-        return oldest
-
-    async def bounds(self) -> tuple[str | None, str | None]:
-        """The oldest and newest offsets the global log still holds."""
-        first = await self._redis.xrange(self._keys.events, count=1)
-        last = await self._redis.xrevrange(self._keys.events, count=1)
-        return (
-            text(first[0][0]) if first else None,
-            text(last[0][0]) if last else None,
-        )
-
-
-def _key(offset: str) -> tuple[int, int]:
-    ms, _, seq = offset.partition("-")
-    return int(ms), int(seq or 0)
+        """The parsed bodies of :meth:`after` (for callers that want plain dicts)."""
+        return [dict(entry.body) for entry in await self.after(after, count)]
 
 
 def _now_ms() -> int:

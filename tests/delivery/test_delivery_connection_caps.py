@@ -177,7 +177,12 @@ async def test_connections_are_listed_for_an_admin_only(secured: Server) -> None
     assert ws_row["subject"].startswith("key:") and ws_row["errors"] == 1
     assert ws_row["eventsSent"] == 2
     assert ws_row["subscription"] == {
-        "a": {"streamIds": ["s1"], "types": ["stream:tweet:new"], "filters": None}
+        "a": {
+            "streamIds": ["s1"],
+            "types": ["stream:tweet:new"],
+            "platforms": None,
+            "filters": None,
+        }
     }
     assert rows["sse"]["subject"] == "reader"
     assert rows["sse"]["subscription"]["sse"]["types"] == ["stream:tweet:new"]
