@@ -7,7 +7,6 @@ transport, never per client.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,25 +16,44 @@ from herald.events import with_offset
 
 OffsetKey = tuple[int, int]
 
-_OFFSET = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
-
 
 def offset_key(offset: str) -> OffsetKey:
-    """Order offsets numerically (``"10-0"`` sorts after ``"9-5"``); ``ms`` alone means ``ms-0``."""
-    m = _OFFSET.match(offset)
-    if m is None:
-        raise ValueError(f"not a log offset: {offset!r}")
-    return int(m.group(1)), int(m.group(2) or 0)
+    """Order offsets numerically (``"10-0"`` sorts after ``"9-5"``); ``ms`` alone means ``ms-0``.
+
+    Called for every entry read, so it splits instead of matching a pattern. Digits are
+    ASCII only: an offset is a Redis stream id.
+    """
+    ms, dash, seq = offset.partition("-")
+    if _digits(ms) and (not dash or _digits(seq)):
+        return int(ms), int(seq) if dash else 0
+    raise ValueError(f"not a log offset: {offset!r}")
+
+
+def _digits(part: str) -> bool:
+    return 0 < len(part) <= 20 and part.isascii() and part.isdigit()
 
 
 def is_offset(value: object) -> bool:
-    return isinstance(value, str) and _OFFSET.match(value) is not None
+    if not isinstance(value, str):
+        return False
+    try:
+        offset_key(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _bytes(value: Any) -> bytes:
     if isinstance(value, bytes):
         return value
     return b"" if value is None else str(value).encode()
+
+
+def _field(fields: dict[Any, Any], raw: bytes, name: str) -> bytes:
+    value = fields.get(raw)
+    if value is None:
+        value = fields.get(name)
+    return _bytes(value)
 
 
 def entries(items: Any) -> list[Entry]:
@@ -62,18 +80,14 @@ class Entry:
 
     @classmethod
     def from_fields(cls, entry_id: Any, fields: Any) -> Entry:
-        """Build from a raw ``XRANGE``/``XREAD`` item (bytes keys and values)."""
+        """Build from a raw ``XRANGE``/``XREAD`` item (bytes keys and values).
+
+        Runs for every entry the node reads, so it does the least it can: no parsing."""
         offset = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
         f: dict[Any, Any] = fields or {}
-        data = with_offset(_bytes(f.get(b"e", f.get("e"))) or b"{}", offset)
-        return cls(
-            offset=offset,
-            key=offset_key(offset),
-            type=_bytes(f.get(b"t", f.get("t"))).decode(),
-            stream_id=_bytes(f.get(b"s", f.get("s"))).decode(),
-            data=data,
-            text=data.decode(),
-        )
+        data = with_offset(_field(f, b"e", "e") or b"{}", offset)
+        kind, stream = _field(f, b"t", "t").decode(), _field(f, b"s", "s").decode()
+        return cls(offset, offset_key(offset), kind, stream, data, data.decode())
 
     @property
     def body(self) -> dict[str, Any]:
