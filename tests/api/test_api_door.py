@@ -25,9 +25,11 @@ BAD_TOKENS = [
 
 
 async def stored_accounts(server: Server) -> list[bytes]:
-    return [
-        k async for k in server.herald.redis.scan_iter(match=f"{server.herald.keys.prefix}:*acc*")
-    ]
+    """The account keys exactly (a stream id may contain "acc" by chance)."""
+    found: list[bytes] = []
+    for pattern in (server.herald.keys.account("*"), server.herald.keys.accounts):
+        found += [k async for k in server.herald.redis.scan_iter(match=pattern)]
+    return found
 
 
 def is_error(response: httpx.Response, status: int, field: str) -> bool:
