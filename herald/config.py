@@ -183,6 +183,12 @@ class Settings(BaseSettings):
     x_base_url: str = Field(
         default="https://x.com", validation_alias=_env("HERALD_X_BASE_URL", "x_base_url")
     )
+    mastodon_page_size: int = Field(
+        default=40,
+        ge=1,
+        le=40,
+        validation_alias=_env("HERALD_MASTODON_PAGE_SIZE", "mastodon_page_size"),
+    )
     x_transaction_id: bool = Field(
         default=True, validation_alias=_env("HERALD_X_TRANSACTION_ID", "x_transaction_id")
     )

@@ -139,3 +139,11 @@ class InternalError(SourceError):
     a counted ``stream:error``, never a silent loop."""
 
     kind = "internal"
+
+
+class TimelineDisabled(SourceError):
+    """A Mastodon instance does not show this timeline to herald's caller: since Mastodon
+    4.5 an admin may restrict the live and hashtag feeds to signed-in users, or to staff
+    (``timelines_access``). Reported as such, never as "nothing new"."""
+
+    kind = "timeline_disabled"

@@ -21,7 +21,7 @@ from herald.engine.poller import Poller
 from herald.engine.scheduler import Scheduler
 from herald.engine.worker import PollWorker
 from herald.errors import HeraldError, StorageError
-from herald.sources.base import Source
+from herald.sources.base import Source, TokenKeeper
 from herald.sources.registry import SourceRegistry
 from herald.store.eventlog import EventLog
 from herald.store.heartbeats import RedisHeartbeats
@@ -202,7 +202,11 @@ class Herald:
             )
         return self._accounts
 
-    async def _register_token(self, token: str) -> str:
+    async def _register_token(self, token: str, stream_type: str) -> str:
+        """A source that keeps its own tokens (Mastodon) stores it; else it is an X cookie."""
+        source = self.sources.for_type(stream_type)
+        if isinstance(source, TokenKeeper):
+            return await source.register_token(token)
         account = await self.accounts().add(token, label="stream token")
         return account.id
 

@@ -175,3 +175,25 @@ def register(app: typer.Typer) -> None:
 
         err.print(f"[bold green]fakex[/] on http://{host}:{port}  (control API under /_fakex)")
         run(host=host, port=port, fixtures_dir=fixtures)
+
+    @app.command()
+    def fakedon(
+        fixtures: Annotated[
+            Path,
+            typer.Option(
+                help="Folder of recorded Mastodon cassettes (vcrpy YAML) to build answers from.",
+                exists=True,
+                file_okay=False,
+            ),
+        ],
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8093,
+    ) -> None:
+        """Run the local Mastodon stand-in, built from recorded cassettes."""
+        from herald.testing.fakedon import run
+
+        err.print(f"[bold green]fakedon[/] on http://{host}:{port}  (control API under /_fakedon)")
+        try:
+            run(fixtures, host=host, port=port)
+        except FileNotFoundError as exc:
+            fail(str(exc), code=2)

@@ -34,8 +34,9 @@ from herald.store.streams import (
     iso,
 )
 
-TokenRegistrar = Callable[[str], Awaitable[str]]
-"""Stores a session token safely and returns the account id that stands for it."""
+TokenRegistrar = Callable[[str, str], Awaitable[str]]
+"""Stores a stream's token (token, stream type) safely and returns the account id that stands
+for it: an X session cookie for X types, a Mastodon access token for Mastodon types."""
 
 STREAM_TYPES: tuple[str, ...] = tuple(t.name for t in stream_types())
 """The canonical type names of the catalog (the seed's three X types first), for
@@ -113,7 +114,9 @@ class StreamManager:
         token = validation.auth_token(auth_token)
         if user_id is not None and (not isinstance(user_id, str) or len(user_id) > 200):
             raise ValidationError("userId: must be a string of at most 200 characters")
-        account_id = await self._account_for(token)
+        account_id = await self._account_for(token, stream_type)
+        if spec.needs_account and account_id is None:
+            raise ValidationError(f"authToken: required for {stream_type} streams")
         stream_id = secrets.token_hex(6)
         holder = await self._store.claim(stream_type, name, account_id, stream_id)
         if holder != stream_id:
@@ -144,12 +147,12 @@ class StreamManager:
         )
         return public(record)
 
-    async def _account_for(self, token: str | None) -> str | None:
+    async def _account_for(self, token: str | None, stream_type: str) -> str | None:
         if token is None:
             return None
         if self._register_token is None:
             raise ValidationError("authToken: this herald has no account store for tokens")
-        return await self._register_token(token)
+        return await self._register_token(token, stream_type)
 
     async def stop(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
@@ -257,7 +260,7 @@ class StreamManager:
             meta["options"] = orjson.dumps(record.options)
             changed.append("options")
         if new_token:
-            record.account_id = await self._account_for(token)
+            record.account_id = await self._account_for(token, record.type)
             meta["accountId"] = record.account_id or ""
             changed.append("authToken")
         await self._store.update_meta(stream_id, meta)

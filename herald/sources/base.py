@@ -97,3 +97,11 @@ class Source(Protocol):
     async def fetch(self, ctx: PollContext) -> FetchResult: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class TokenKeeper(Protocol):
+    """A source that stores its streams' tokens itself (a Mastodon access token is no X
+    cookie): ``register_token`` keeps it encrypted and returns the id the stream keeps."""
+
+    async def register_token(self, token: str) -> str: ...
