@@ -1,7 +1,7 @@
 """An HTTP client for one Mastodon instance's REST API, with shared rate-limit budgets.
 
 Every answer's ``X-RateLimit-*`` headers are recorded per instance and caller (token or
-anonymous) in a :class:`~herald.store.mastodon_limits.InstanceLimits`, and a request whose
+anonymous) in a :class:`~herald.store.mastodon_limits.RateLimits`, and a request whose
 budget is known to be spent is not sent: it raises :class:`RateLimited` at once. Failures
 leave as :mod:`herald.errors` source errors; none quotes the token.
 """
@@ -27,7 +27,7 @@ from herald.errors import (
 )
 from herald.sources.mastodon.parse import Links, parse_links
 from herald.sources.mastodon.targets import Instance
-from herald.store.mastodon_limits import InstanceBudget, InstanceLimits
+from herald.store.mastodon_limits import ENDPOINT, Budget, RateLimits
 
 USER_AGENT = "herald (+https://github.com/herald; Mastodon REST polling)"
 DEFAULT_RETRY_AFTER = 300.0  # Mastodon's rate-limit window, when a 429 names no reset
@@ -38,7 +38,7 @@ TIMELINE_REFUSALS = frozenset({401, 403, 422})
 class Answer:
     body: Any
     links: Links
-    budget: InstanceBudget | None
+    budget: Budget | None
 
 
 def _message(response: httpx.Response) -> str:
@@ -51,7 +51,7 @@ def _message(response: httpx.Response) -> str:
     return ""
 
 
-def _retry_after(response: httpx.Response, budget: InstanceBudget | None, now: float) -> float:
+def _retry_after(response: httpx.Response, budget: Budget | None, now: float) -> float:
     header = response.headers.get("retry-after")
     if header:
         try:
@@ -73,7 +73,7 @@ def classify(
     said = _message(response)
     quote = f": {said}" if said else ""
     if status == 429:
-        budget = InstanceBudget.from_headers(response.headers)
+        budget = Budget.from_headers(response.headers)
         wait = _retry_after(response, budget, now)
         return RateLimited(
             f"the instance's rate limit for {what} is spent (HTTP 429); waiting {wait:.0f}s",
@@ -101,9 +101,7 @@ def classify(
 class MastodonClient:
     """One instance, one connection pool; a token is passed per request, never stored."""
 
-    def __init__(
-        self, instance: Instance, limits: InstanceLimits, *, timeout: float = 20.0
-    ) -> None:
+    def __init__(self, instance: Instance, limits: RateLimits, *, timeout: float = 20.0) -> None:
         self.instance = instance
         self._limits = limits
         self._http = httpx.AsyncClient(
@@ -125,8 +123,8 @@ class MastodonClient:
     ) -> Answer:
         """GET ``path``; ``token_id`` names the caller's budget (None: anonymous)."""
         what = what or path
-        scope = f"{self.instance}:{token_id or 'anon'}"
-        wait = await self._limits.check(scope)
+        scope = f"mastodon:{self.instance}:{token_id or 'anon'}"
+        wait = await self._limits.check(scope, ENDPOINT)
         if wait is not None:
             raise RateLimited(
                 f"the instance's rate limit is spent for this caller (reported by an earlier "
@@ -143,14 +141,14 @@ class MastodonClient:
                 f"could not reach {self.instance} for {what} ({type(exc).__name__})"
             ) from exc
         now = time.time()
-        budget = InstanceBudget.from_headers(response.headers)
+        budget = Budget.from_headers(response.headers)
         if budget is not None:
-            await self._limits.record(scope, budget)
+            await self._limits.record(scope, ENDPOINT, budget)
         error = classify(what, response, token=token is not None, timeline=timeline, now=now)
         if error is not None:
             if isinstance(error, RateLimited) and budget is None:
-                spent = InstanceBudget(0, 0, now + (error.retry_after or DEFAULT_RETRY_AFTER))
-                await self._limits.record(scope, spent)
+                spent = Budget(0, now + (error.retry_after or DEFAULT_RETRY_AFTER))
+                await self._limits.record(scope, ENDPOINT, spent)
             raise error
         try:
             body = orjson.loads(response.content)

@@ -28,7 +28,7 @@ from herald.sources.mastodon.readers import (
 )
 from herald.sources.mastodon.targets import split_target
 from herald.store.keys import Keys
-from herald.store.mastodon_limits import InstanceLimits, RedisInstanceLimits
+from herald.store.mastodon_limits import RateLimits, RedisMastodonLimits
 from herald.store.mastodon_tokens import MastodonTokens
 from herald.store.secrets import Cipher
 
@@ -73,7 +73,7 @@ class BoundApi:
 class MastodonSource:
     stream_types: tuple[str, ...] = TYPES
 
-    def __init__(self, settings: Settings, tokens: MastodonTokens, limits: InstanceLimits) -> None:
+    def __init__(self, settings: Settings, tokens: MastodonTokens, limits: RateLimits) -> None:
         self._settings = settings
         self.tokens = tokens
         self.limits = limits
@@ -84,7 +84,7 @@ class MastodonSource:
     @classmethod
     def from_settings(cls, settings: Settings, redis: aioredis.Redis, keys: Keys) -> MastodonSource:
         tokens = MastodonTokens(redis, keys, Cipher.from_settings(settings))
-        return cls(settings, tokens, RedisInstanceLimits(redis, keys))
+        return cls(settings, tokens, RedisMastodonLimits(redis, keys))
 
     async def register_token(self, token: str) -> str:
         """Store a stream's access token (encrypted); its id stands for it from then on."""
