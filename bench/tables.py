@@ -358,6 +358,30 @@ def pollcost(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     return lines
 
 
+def pollcost_mastodon(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
+    lines = _header(
+        "6a. Poll cost: Mastodon",
+        "pollcost_mastodon",
+        entry,
+        "CPU of one poll of a Mastodon stream (fetch + parse + diff + state writes, after the "
+        "baseline) against `herald fakedon` (built from the recorded cassettes), measured with "
+        "`time.process_time()` in the polling process; median of many polls. A quiet status "
+        "poll is one `since_id` request answered by an empty page; the public case reads a "
+        "page of 20 statuses posted since the last poll and appends 20 events; a follower "
+        "poll reads the account (exact count) and the newest followers page. Compare with "
+        "X's 20-tweet poll above.",
+    )
+    if not _usable(entry):
+        return lines
+    assert entry is not None
+    rows = [
+        [label, _fmt(r["cpu_ms_median"]), _fmt(r["wall_ms_median"]), _fmt(r["events"])]
+        for label, r in entry["results"].items()
+        if isinstance(r, dict) and "cpu_ms_median" in r
+    ]
+    return lines + _table(["poll", "CPU ms", "wall ms", "events"], rows)
+
+
 def resume(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
         "7. Resume",
@@ -411,5 +435,6 @@ SECTIONS: list[tuple[str, Section]] = [
     ("connections", connections),
     ("scheduler", scheduler),
     ("pollcost", pollcost),
+    ("pollcost_mastodon", pollcost_mastodon),
     ("resume", resume),
 ]
