@@ -375,11 +375,16 @@ def pollcost_mastodon(entry: dict[str, Any] | None, images: dict[str, str]) -> l
         return lines
     assert entry is not None
     rows = [
-        [label, _fmt(r["cpu_ms_median"]), _fmt(r["wall_ms_median"]), _fmt(r["events"])]
+        [
+            label,
+            _fmt(r["cpu_ms_median"]),
+            _fmt(r["wall_ms_median"]),
+            _fmt(r["events"] // max(r["polls"], 1)),
+        ]
         for label, r in entry["results"].items()
         if isinstance(r, dict) and "cpu_ms_median" in r
     ]
-    return lines + _table(["poll", "CPU ms", "wall ms", "events"], rows)
+    return lines + _table(["poll", "CPU ms", "wall ms", "events per poll"], rows)
 
 
 def resume(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:

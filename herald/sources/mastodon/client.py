@@ -79,7 +79,7 @@ def classify(
             f"the instance's rate limit for {what} is spent (HTTP 429); waiting {wait:.0f}s",
             retry_after=wait,
         )
-    if timeline and status in TIMELINE_REFUSALS:
+    if timeline and status in TIMELINE_REFUSALS and not (token and status == 401):
         who = "signed-in users or staff" if not token else "staff"
         return TimelineDisabled(
             f"{what} is disabled by the instance for this caller (HTTP {status}{quote}): "

@@ -100,6 +100,9 @@ async def test_a_refused_token_is_auth_failed(source: MastodonSource, don: Don) 
     stream = Stream(source, "mastodon:mention", don.host, account_id=token_id)
     with pytest.raises(AccountAuthFailed, match="refused the access token"):
         await stream.poll()
+    public = Stream(source, "mastodon:public", don.host, account_id=token_id)
+    with pytest.raises(AccountAuthFailed, match="refused the access token"):
+        await public.poll()  # a bad token on a timeline is the token's fault, not a closed feed
 
 
 async def test_followers_exact_count_new_and_lost(source: MastodonSource, don: Don) -> None:
