@@ -24,7 +24,7 @@ from tests.servers import free_port
 from tests.sources.mastodon.conftest import TOKEN
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 ME = "mastodonpy_test"
 ITEM_EVENTS = {"stream:post:new", "stream:mention:new", "stream:follower:new"}
 
@@ -155,14 +155,14 @@ async def test_every_type_baselines_reports_once_and_survives_a_restart(
     feed = Feed()
     async with (
         herald_process(don_args, env, tmp_path / "fakedon.log", f"{don_url}/api/v2/instance"),
-        httpx.AsyncClient(timeout=15) as http,
+        httpx.AsyncClient(timeout=30) as http,
     ):
         scene = Scene(http, don_url, url, f"127.0.0.1:{don_port}")
         await scene.don("/tokens", {"token": TOKEN, "account": ME})
         async with herald_process(serve_args, env, logs[0], f"{url}/api/health"):
             await scene.start()
             async with feed.follow(url):
-                await wait_until(lambda: scene.polled_since({}, 2), 30, what="two polls each")
+                await wait_until(lambda: scene.polled_since({}, 2), 60, what="two polls each")
                 assert feed.items() == Counter(), "a baseline announced something"
                 await scene.phase("first")
                 await wait_until(
@@ -171,7 +171,7 @@ async def test_every_type_baselines_reports_once_and_survives_a_restart(
                         and len(feed.of("stream:follower:new")) >= 1
                         and scene.expected <= set(feed.items())
                     ),
-                    30,
+                    60,
                     what="the first phase's events",
                 )
         # herald is down: the world moves on
@@ -185,11 +185,11 @@ async def test_every_type_baselines_reports_once_and_survives_a_restart(
                         and len(feed.of("stream:follower:new")) >= 2
                         and scene.expected <= set(feed.items())
                     ),
-                    40,
+                    60,
                     what="what was posted while herald was down",
                 )
                 polls = await scene.polls()
-                await wait_until(lambda: scene.polled_since(polls, 2), 30, what="two more polls")
+                await wait_until(lambda: scene.polled_since(polls, 2), 60, what="two more polls")
             for sid in scene.ids.values():
                 await scene.api("GET", f"/api/streams/{sid}/history", params={"limit": 100})
     check(feed, scene, logs)
