@@ -1,7 +1,7 @@
 """An HTTP client for one Mastodon instance's REST API, with shared rate-limit budgets.
 
 Every answer's ``X-RateLimit-*`` headers are recorded per instance and caller (token or
-anonymous) in a :class:`~herald.store.mastodon_limits.RateLimits`, and a request whose
+anonymous) in the shared :class:`~herald.store.ratelimit.RateLimitStore`, and a request whose
 budget is known to be spent is not sent: it raises :class:`RateLimited` at once. Failures
 leave as :mod:`herald.errors` source errors; none quotes the token.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -27,11 +28,34 @@ from herald.errors import (
 )
 from herald.sources.mastodon.parse import Links, parse_links
 from herald.sources.mastodon.targets import Instance
-from herald.store.mastodon_limits import ENDPOINT, Budget, RateLimits
+from herald.store.ratelimit import Budget, RateLimitStore
 
+ENDPOINT = "api"  # Mastodon counts every call of a caller against one budget
 USER_AGENT = "herald (+https://github.com/herald; Mastodon REST polling)"
 DEFAULT_RETRY_AFTER = 300.0  # Mastodon's rate-limit window, when a 429 names no reset
 TIMELINE_REFUSALS = frozenset({401, 403, 422})
+
+
+def parse_reset(value: str) -> float:
+    """An ISO 8601 time (what Mastodon sends) or epoch seconds, as epoch seconds."""
+    try:
+        return float(value)
+    except ValueError:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def budget_from_headers(headers: object) -> Budget | None:
+    """``X-RateLimit-Remaining`` and ``-Reset``; None when absent or malformed."""
+    get = getattr(headers, "get", None)
+    if get is None:
+        return None
+    try:
+        return Budget(
+            remaining=int(get("x-ratelimit-remaining")),
+            reset=parse_reset(str(get("x-ratelimit-reset"))),
+        )
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +97,7 @@ def classify(
     said = _message(response)
     quote = f": {said}" if said else ""
     if status == 429:
-        budget = Budget.from_headers(response.headers)
+        budget = budget_from_headers(response.headers)
         wait = _retry_after(response, budget, now)
         return RateLimited(
             f"the instance's rate limit for {what} is spent (HTTP 429); waiting {wait:.0f}s",
@@ -101,7 +125,9 @@ def classify(
 class MastodonClient:
     """One instance, one connection pool; a token is passed per request, never stored."""
 
-    def __init__(self, instance: Instance, limits: RateLimits, *, timeout: float = 20.0) -> None:
+    def __init__(
+        self, instance: Instance, limits: RateLimitStore, *, timeout: float = 20.0
+    ) -> None:
         self.instance = instance
         self._limits = limits
         self._http = httpx.AsyncClient(
@@ -141,7 +167,7 @@ class MastodonClient:
                 f"could not reach {self.instance} for {what} ({type(exc).__name__})"
             ) from exc
         now = time.time()
-        budget = Budget.from_headers(response.headers)
+        budget = budget_from_headers(response.headers)
         if budget is not None:
             await self._limits.record(scope, ENDPOINT, budget)
         error = classify(what, response, token=token is not None, timeline=timeline, now=now)

@@ -3,7 +3,8 @@
 The instance comes from the stream's target; a client (one connection pool) is kept per
 instance. A stream's ``authToken`` is a Mastodon access token, stored encrypted
 (:class:`~herald.store.mastodon_tokens.MastodonTokens`); the stream keeps only its id.
-Rate-limit budgets are shared by every worker (:mod:`herald.store.mastodon_limits`).
+Rate-limit budgets are shared by every worker (:mod:`herald.store.ratelimit`, scope
+``mastodon:{instance}:{token id or anon}``).
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from herald.sources.mastodon.readers import (
 )
 from herald.sources.mastodon.targets import split_target
 from herald.store.keys import Keys
-from herald.store.mastodon_limits import RateLimits, RedisMastodonLimits
 from herald.store.mastodon_tokens import MastodonTokens
+from herald.store.ratelimit import RateLimitStore, RedisRateLimits
 from herald.store.secrets import Cipher
 
 TYPES = (
@@ -73,7 +74,7 @@ class BoundApi:
 class MastodonSource:
     stream_types: tuple[str, ...] = TYPES
 
-    def __init__(self, settings: Settings, tokens: MastodonTokens, limits: RateLimits) -> None:
+    def __init__(self, settings: Settings, tokens: MastodonTokens, limits: RateLimitStore) -> None:
         self._settings = settings
         self.tokens = tokens
         self.limits = limits
@@ -84,7 +85,7 @@ class MastodonSource:
     @classmethod
     def from_settings(cls, settings: Settings, redis: aioredis.Redis, keys: Keys) -> MastodonSource:
         tokens = MastodonTokens(redis, keys, Cipher.from_settings(settings))
-        return cls(settings, tokens, RedisMastodonLimits(redis, keys))
+        return cls(settings, tokens, RedisRateLimits(redis, keys))
 
     async def register_token(self, token: str) -> str:
         """Store a stream's access token (encrypted); its id stands for it from then on."""

@@ -16,8 +16,8 @@ from herald.config import Settings
 from herald.sources.base import FetchResult, PollContext
 from herald.sources.mastodon.source import MastodonSource
 from herald.store.keys import Keys
-from herald.store.mastodon_limits import MemoryMastodonLimits
 from herald.store.mastodon_tokens import MastodonTokens
+from herald.store.memory import MemoryRateLimits
 from herald.store.secrets import Cipher
 from herald.testing.fakedon import FakeDon, create_app
 from tests.conftest import need
@@ -71,7 +71,7 @@ async def tokens(external_redis: aioredis.Redis, keys: Keys) -> MastodonTokens:
 
 @pytest.fixture
 async def source(settings: Settings, tokens: MastodonTokens) -> AsyncIterator[MastodonSource]:
-    src = MastodonSource(settings, tokens, MemoryMastodonLimits())
+    src = MastodonSource(settings, tokens, MemoryRateLimits())
     yield src
     await src.aclose()
 

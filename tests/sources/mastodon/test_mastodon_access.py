@@ -16,8 +16,8 @@ from herald.sources.base import PollContext
 from herald.sources.mastodon import access
 from herald.sources.mastodon.source import MastodonSource
 from herald.store.keys import Keys
-from herald.store.mastodon_limits import RedisMastodonLimits
 from herald.store.mastodon_tokens import MastodonTokens
+from herald.store.ratelimit import RedisRateLimits
 from tests.sources.mastodon.conftest import TOKEN, Don, Stream
 
 
@@ -81,8 +81,8 @@ async def test_rate_limits_are_shared_by_two_sources(
     tokens: MastodonTokens,
 ) -> None:
     """What one worker learned from the instance stops another from sending at all."""
-    one = MastodonSource(settings, tokens, RedisMastodonLimits(external_redis, keys))
-    two = MastodonSource(settings, tokens, RedisMastodonLimits(external_redis, keys))
+    one = MastodonSource(settings, tokens, RedisRateLimits(external_redis, keys))
+    two = MastodonSource(settings, tokens, RedisRateLimits(external_redis, keys))
     try:
         await don.control("POST", "/ratelimit", json={"remaining": 1, "resetIn": 60})
         await Stream(one, "mastodon:public", don.host).poll()  # spends the last request

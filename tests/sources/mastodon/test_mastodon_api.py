@@ -34,11 +34,12 @@ async def rest(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"type": "mastodon:status", "username": "nobody"}, "target"),
-        ({"type": "mastodon:status", "username": "a@https://x.org"}, "target"),
-        ({"type": "mastodon:follower", "username": "a@x.org:99999"}, "target"),
-        ({"type": "mastodon:hashtag", "username": "two words@x.org"}, "target"),
-        ({"type": "mastodon:public", "username": "x.org/path"}, "target"),
+        ({"type": "mastodon:status", "username": "nobody"}, "username"),
+        ({"type": "mastodon:status", "target": "nobody@"}, "target"),
+        ({"type": "mastodon:status", "username": "a@https://x.org"}, "username"),
+        ({"type": "mastodon:follower", "username": "a@x.org:99999"}, "username"),
+        ({"type": "mastodon:hashtag", "username": "two words@x.org"}, "username"),
+        ({"type": "mastodon:public", "username": "x.org/path"}, "username"),
         (
             {"type": "mastodon:public", "username": "x.org", "options": {"local": "yes"}},
             "options.local",
