@@ -29,6 +29,11 @@ POST_SCHEMA: dict[str, Any] = {
         "metrics": {"type": "object", "additionalProperties": {"type": "integer"}},
     },
 }
+FOLLOWER_OPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"followerSnapshotLimit": {"type": "integer", "minimum": 0, "maximum": 100_000}},
+}
 _INSTANCE_NOTE = " (https; http for a loopback host such as 127.0.0.1:8093)"
 
 ACCOUNT = Target(
@@ -36,12 +41,14 @@ ACCOUNT = Target(
     example="Gargron@mastodon.social",
     validate=targets.account,
     pattern=targets.ACCOUNT_PATTERN,
+    label="account (user@instance)",
 )
 OWN_ACCOUNT = Target(
     description="the authToken's own account as user@instance, or just its instance"
     + _INSTANCE_NOTE,
     example="me@mastodon.social",
     validate=targets.account_or_instance,
+    label="your account (user@instance)",
 )
 HASHTAG = Target(
     description="a hashtag on an instance as tag@instance (a leading # is dropped)"
@@ -49,12 +56,14 @@ HASHTAG = Target(
     example="python@mastodon.social",
     validate=targets.hashtag,
     pattern=targets.TAG_PATTERN,
+    label="hashtag (tag@instance)",
 )
 INSTANCE = Target(
     description="a Mastodon instance, hostname[:port]" + _INSTANCE_NOTE,
     example="mastodon.social",
     validate=targets.instance,
     pattern=targets.INSTANCE_PATTERN,
+    label="instance",
 )
 
 
@@ -110,6 +119,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         payload=_follower,
         payload_schema=FOLLOWER_SCHEMA,
         options=validation.options,
+        options_schema=FOLLOWER_OPTIONS_SCHEMA,
         option_docs={
             "followerSnapshotLimit": "followers kept in the snapshot that 'lost' is computed "
             "from (0-100000, default 1000)"
@@ -136,5 +146,10 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         INSTANCE,
         options=public_options,
         option_docs={"local": "true: the instance's local timeline only (default false)"},
+        options_schema={
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"local": {"type": "boolean"}},
+        },
     ),
 )
