@@ -14,16 +14,27 @@ from dataclasses import dataclass
 
 from herald.errors import ValidationError
 
-MAX_TARGET = 300
+MAX_TARGET = 400
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
 _USER = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]{0,62}[a-z0-9_])?$")
 _TAG = re.compile(r"^[^\W](?:[\w·]{0,99})$", re.UNICODE)
 _BLANKS = " \t\n\r"
 
-INSTANCE_PATTERN = r"^[ \t\n\r]*[A-Za-z0-9.\-\[\]:]+[ \t\n\r]*$"
-ACCOUNT_PATTERN = r"^[ \t\n\r]*@?[A-Za-z0-9_.\-]+@[A-Za-z0-9.\-\[\]:]+[ \t\n\r]*$"
-TAG_PATTERN = r"^[ \t\n\r]*#?[^@\s]+@[A-Za-z0-9.\-\[\]:]+[ \t\n\r]*$"
+# What the OpenAPI document promises: a subset of what the validators accept (any string
+# matching a pattern is accepted), kept plain for JSON schema's regex dialect.
+_WS = r"[ \t\n\r]{0,4}"
+_P_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_P_PORT = (
+    r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}"
+    r"|[1-9][0-9]{0,3}))?"
+)
+_P_HOST = rf"{_P_LABEL}(?:\.{_P_LABEL}){{0,3}}{_P_PORT}"
+_P_USER = r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?"
+INSTANCE_PATTERN = rf"^{_WS}{_P_HOST}{_WS}$"
+ACCOUNT_PATTERN = rf"^{_WS}@?{_P_USER}@{_P_HOST}{_WS}$"
+TAG_PATTERN = rf"^{_WS}#?[A-Za-z0-9_]{{1,100}}@{_P_HOST}{_WS}$"
+OWN_ACCOUNT_PATTERN = rf"^{_WS}(?:@?{_P_USER}@)?{_P_HOST}{_WS}$"
 
 
 @dataclass(frozen=True, slots=True)

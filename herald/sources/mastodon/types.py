@@ -48,6 +48,7 @@ OWN_ACCOUNT = Target(
     + _INSTANCE_NOTE,
     example="me@mastodon.social",
     validate=targets.account_or_instance,
+    pattern=targets.OWN_ACCOUNT_PATTERN,
     label="your account (user@instance)",
 )
 HASHTAG = Target(

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, settings
+from hypothesis.strategies import from_regex
 
 from herald.errors import ValidationError
 from herald.sources.mastodon import targets
@@ -72,3 +76,23 @@ def test_hashtags_and_instances() -> None:
 )
 def test_https_except_for_loopback(target: str, url: str) -> None:
     assert targets.split_target(target)[1].base_url == url
+
+
+@pytest.mark.parametrize(
+    ("pattern", "validate"),
+    [
+        (targets.ACCOUNT_PATTERN, targets.account),
+        (targets.TAG_PATTERN, targets.hashtag),
+        (targets.INSTANCE_PATTERN, targets.instance),
+        (targets.OWN_ACCOUNT_PATTERN, targets.account_or_instance),
+    ],
+)
+def test_whatever_the_openapi_pattern_allows_is_accepted(pattern: str, validate: Any) -> None:
+    """The schema promises; the validator keeps the promise (the API fuzz relies on it)."""
+
+    @settings(max_examples=300, deadline=None)
+    @given(from_regex(pattern, fullmatch=True))
+    def check(text: str) -> None:
+        validate(text)
+
+    check()
