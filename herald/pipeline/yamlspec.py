@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 from herald.errors import ConfigError, ValidationError
 from herald.pipeline.aggregates import Agg, Aggregate
