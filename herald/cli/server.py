@@ -175,3 +175,31 @@ def register(app: typer.Typer) -> None:
 
         err.print(f"[bold green]fakex[/] on http://{host}:{port}  (control API under /_fakex)")
         run(host=host, port=port, fixtures_dir=fixtures)
+
+    @app.command()
+    def fakefeed(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8092,
+        fixtures: Annotated[
+            Path | None,
+            typer.Option(
+                help="Serve the .rss/.atom files of this folder (or of its rss/ folder); "
+                "default: $HERALD_FIXTURES/rss, else the recordings beside the repository.",
+                exists=True,
+                file_okay=False,
+            ),
+        ] = None,
+    ) -> None:
+        """Run the local RSS/Atom stand-in: recorded feeds at /feeds/<name>, with 304s."""
+        from herald.testing.fakefeed import default_fixtures, run
+
+        folder = fixtures or default_fixtures()
+        if folder is None:
+            err.print("[yellow]fakefeed[/]: no recorded feeds found; serving API-created feeds")
+        err.print(
+            f"[bold green]fakefeed[/] on http://{host}:{port}  (control API under /_fakefeed)"
+        )
+        try:
+            run(host=host, port=port, fixtures_dir=folder)
+        except (OSError, ValueError) as exc:
+            fail(f"fakefeed: {exc}")
