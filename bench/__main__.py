@@ -27,6 +27,7 @@ SCENARIOS = (
     "connections",
     "scheduler",
     "pollcost",
+    "pollcost_rss",
     "resume",
     "workerkill",
     "pipeline_ops",

@@ -130,7 +130,10 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> F
     headers = {"content-location": url} if url else {}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    # links resolve either way; summaries are reduced to text, so their URIs need no work
+    parsed = feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     error = parsed.get("bozo_exception")
     if parsed.get("bozo") and isinstance(error, xml.sax.SAXException):
         raise InvalidFeed(f"the feed is not well-formed XML: {_xml_error(error)}")

@@ -1,0 +1,102 @@
+"""RSS poll cost: CPU per poll of an ``rss:feed`` stream against the local feed stand-in,
+for the two cases that matter: the feed did not change (a conditional GET answered 304, no
+parse) and it did (a 200: download, parse, diff, one new entry recorded).
+
+fakefeed runs in its own process serving the recorded feeds; the poller runs in this one,
+and ``time.process_time()`` around each ``Poller.poll`` counts this process's CPU only. The
+stand-in's control calls (adding the entry) happen outside the measured span.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import Options, delete_prefix, median, progress, record, skipped
+from bench.procs import Children, free_port, pinned, python_module, wait_http
+from herald.config import Settings
+from herald.service import Herald
+from herald.testing.fakefeed import default_fixtures
+
+NAME = "pollcost_rss"
+FEEDS = ("heise", "guardian")
+"""A small Atom feed (15 entries, 21 KB) and a large RSS 2.0 one (55 entries, 151 KB)."""
+
+
+async def _polls(opts: Options, base: str, feed: str, count: int) -> list[dict[str, Any]]:
+    prefix = opts.prefix(NAME)
+    settings = Settings(redis_url=opts.redis_url, redis_prefix=prefix, min_interval=1)
+    rows: list[dict[str, Any]] = []
+    try:
+        async with (
+            Herald(settings, worker=False, delivery=False) as herald,
+            httpx.AsyncClient(base_url=base, timeout=10) as control,
+        ):
+            size = len((await control.get(f"/feeds/{feed}")).content)
+            stream = await herald.manager.create("rss:feed", f"{base}/feeds/{feed}", 60)
+            first = await herald.poller.poll(stream["id"])
+            if first.outcome != "baseline":
+                raise RuntimeError(f"baseline poll failed: {first.outcome} {first.error}")
+            for case in ("304", "200"):
+                cpu: list[float] = []
+                wall: list[float] = []
+                for i in range(count):
+                    if case == "200":
+                        added = await control.post(
+                            f"/_fakefeed/feeds/{feed}/entries", json={"title": f"bench {i}"}
+                        )
+                        added.raise_for_status()
+                    c, w = time.process_time(), time.perf_counter()
+                    outcome = await herald.poller.poll(stream["id"])
+                    cpu.append(time.process_time() - c)
+                    wall.append(time.perf_counter() - w)
+                    expected = 1 if case == "200" else 0
+                    if outcome.outcome != "ok" or outcome.events != expected:
+                        raise RuntimeError(
+                            f"poll: {outcome.outcome} {outcome.events} {outcome.error}"
+                        )
+                rows.append(
+                    {
+                        "feed": feed,
+                        "bytes": size,
+                        "case": case,
+                        "polls": count,
+                        "cpu_ms_median": round((median(cpu) or 0) * 1000, 3),
+                        "wall_ms_median": round((median(wall) or 0) * 1000, 3),
+                    }
+                )
+                progress(NAME, f"{feed} {case}: {rows[-1]['cpu_ms_median']} ms CPU per poll")
+    finally:
+        await delete_prefix(opts.redis_url, prefix)
+    return rows
+
+
+async def run(opts: Options) -> dict[str, Any]:
+    fixtures: Path | None = default_fixtures()
+    if fixtures is None:
+        return skipped(opts, NAME, "recorded feeds not found (set HERALD_FIXTURES)")
+    polls = 20 if opts.quick else 200
+    rows: list[dict[str, Any]] = []
+    async with Children() as children:
+        port = free_port()
+        progress(NAME, "starting the feed stand-in (fakefeed)")
+        argv = pinned(
+            "1",
+            python_module(
+                "herald.testing.fakefeed", "--port", str(port), "--fixtures", str(fixtures)
+            ),
+        )
+        fake = await children.start("fakefeed", argv)
+        base = f"http://127.0.0.1:{port}"
+        await wait_http(base + "/_fakefeed/requests", 30, fake)
+        for feed in FEEDS:
+            progress(
+                NAME, f"{polls} polls of {feed} unchanged (304), then {polls} with a new entry"
+            )
+            rows += await _polls(opts, base, feed, polls)
+    results: dict[str, Any] = {"rows": rows}
+    record(opts, NAME, results)
+    return results
