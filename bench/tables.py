@@ -367,8 +367,9 @@ def pollcost_rss(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
         "its own process, serving the recorded feeds), measured with `time.process_time()` in "
         "the polling process; median of many polls after the baseline. **304**: the feed did "
         "not change, the conditional GET is answered 304 and nothing is parsed. **200**: one "
-        "new entry was added before each poll: the whole feed is downloaded, parsed with "
-        "feedparser and diffed, and one `stream:entry:new` is recorded. Beside X's poll above.",
+        "new entry was added before each poll (the oldest leaves, so the feed keeps its recorded "
+        "length): the whole feed is downloaded, parsed with feedparser and diffed, and one "
+        "`stream:entry:new` is recorded. Beside X's poll above.",
     )
     if not _usable(entry):
         return lines
@@ -376,6 +377,7 @@ def pollcost_rss(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
     rows = [
         [
             r["feed"],
+            _fmt(r.get("entries")),
             _fmt(r["bytes"]),
             r["case"],
             _fmt(r["polls"]),
@@ -384,7 +386,9 @@ def pollcost_rss(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
         ]
         for r in entry["results"]["rows"]
     ]
-    return lines + _table(["feed", "bytes", "answer", "polls", "CPU ms", "wall ms"], rows)
+    return lines + _table(
+        ["feed", "entries", "bytes", "answer", "polls", "CPU ms", "wall ms"], rows
+    )
 
 
 def resume(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:

@@ -36,6 +36,11 @@ async def _polls(opts: Options, base: str, feed: str, count: int) -> list[dict[s
             httpx.AsyncClient(base_url=base, timeout=10) as control,
         ):
             size = len((await control.get(f"/feeds/{feed}")).content)
+            listed = (await control.get("/_fakefeed/feeds")).json()["feeds"]
+            shown = next(f["entries"] for f in listed if f["name"] == feed)
+            # the feed keeps its recorded length: each added entry pushes the oldest out
+            limit = {"limit": shown}
+            (await control.put(f"/_fakefeed/feeds/{feed}/settings", json=limit)).raise_for_status()
             stream = await herald.manager.create("rss:feed", f"{base}/feeds/{feed}", 60)
             first = await herald.poller.poll(stream["id"])
             if first.outcome != "baseline":
@@ -62,6 +67,7 @@ async def _polls(opts: Options, base: str, feed: str, count: int) -> list[dict[s
                     {
                         "feed": feed,
                         "bytes": size,
+                        "entries": shown,
                         "case": case,
                         "polls": count,
                         "cpu_ms_median": round((median(cpu) or 0) * 1000, 3),
