@@ -366,10 +366,10 @@ def pollcost_rss(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
         "CPU of one poll of an `rss:feed` stream against the local feed stand-in (fakefeed, "
         "its own process, serving the recorded feeds), measured with `time.process_time()` in "
         "the polling process; median of many polls after the baseline. **304**: the feed did "
-        "not change, the conditional GET is answered 304 and nothing is parsed. **200**: one "
-        "new entry was added before each poll (the oldest leaves, so the feed keeps its recorded "
-        "length): the whole feed is downloaded, parsed with feedparser and diffed, and one "
-        "`stream:entry:new` is recorded. Beside X's poll above.",
+        "not change, the conditional GET is answered 304 and nothing is parsed. **200**: the "
+        "recording under a new ETag: the whole feed is downloaded, parsed with feedparser and "
+        "diffed (nothing new). **200 + 1 new**: an entry was added before each poll, and one "
+        "`stream:entry:new` is recorded too. Beside X's poll above.",
     )
     if not _usable(entry):
         return lines

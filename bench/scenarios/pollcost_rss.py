@@ -1,6 +1,8 @@
 """RSS poll cost: CPU per poll of an ``rss:feed`` stream against the local feed stand-in,
 for the two cases that matter: the feed did not change (a conditional GET answered 304, no
-parse) and it did (a 200: download, parse, diff, one new entry recorded).
+parse) and it did (a 200: download, parse, diff). The 200 case serves the recording as it
+is under a new ETag (nothing new is found); "200 + 1 new" adds an entry before each poll, so
+one ``stream:entry:new`` is also recorded.
 
 fakefeed runs in its own process serving the recorded feeds; the poller runs in this one,
 and ``time.process_time()`` around each ``Poller.poll`` counts this process's CPU only. The
@@ -22,8 +24,20 @@ from herald.service import Herald
 from herald.testing.fakefeed import default_fixtures
 
 NAME = "pollcost_rss"
+NEW_POLLS = 20
+"""Polls that each add an entry: the feed grows by at most this many small entries."""
 FEEDS = ("heise", "guardian")
 """A small Atom feed (15 entries, 21 KB) and a large RSS 2.0 one (55 entries, 151 KB)."""
+
+
+async def _change(control: httpx.AsyncClient, feed: str, case: str, i: int) -> None:
+    """Before a measured poll (not measured): nothing (304), a new ETag on the recorded
+    content (200), or one new entry in front (200 + 1 new)."""
+    if case == "200":
+        (await control.post(f"/_fakefeed/feeds/{feed}/etag")).raise_for_status()
+    elif case == "200 + 1 new":
+        body = {"title": f"bench entry {i}", "summary": "A new entry. " * 40}
+        (await control.post(f"/_fakefeed/feeds/{feed}/entries", json=body)).raise_for_status()
 
 
 async def _polls(opts: Options, base: str, feed: str, count: int) -> list[dict[str, Any]]:
@@ -38,27 +52,20 @@ async def _polls(opts: Options, base: str, feed: str, count: int) -> list[dict[s
             size = len((await control.get(f"/feeds/{feed}")).content)
             listed = (await control.get("/_fakefeed/feeds")).json()["feeds"]
             shown = next(f["entries"] for f in listed if f["name"] == feed)
-            # the feed keeps its recorded length: each added entry pushes the oldest out
-            limit = {"limit": shown}
-            (await control.put(f"/_fakefeed/feeds/{feed}/settings", json=limit)).raise_for_status()
             stream = await herald.manager.create("rss:feed", f"{base}/feeds/{feed}", 60)
             first = await herald.poller.poll(stream["id"])
             if first.outcome != "baseline":
                 raise RuntimeError(f"baseline poll failed: {first.outcome} {first.error}")
-            for case in ("304", "200"):
+            for case, polls in (("304", count), ("200", count), ("200 + 1 new", NEW_POLLS)):
                 cpu: list[float] = []
                 wall: list[float] = []
-                for i in range(count):
-                    if case == "200":
-                        added = await control.post(
-                            f"/_fakefeed/feeds/{feed}/entries", json={"title": f"bench {i}"}
-                        )
-                        added.raise_for_status()
+                for i in range(polls):
+                    await _change(control, feed, case, i)
                     c, w = time.process_time(), time.perf_counter()
                     outcome = await herald.poller.poll(stream["id"])
                     cpu.append(time.process_time() - c)
                     wall.append(time.perf_counter() - w)
-                    expected = 1 if case == "200" else 0
+                    expected = 1 if case == "200 + 1 new" else 0
                     if outcome.outcome != "ok" or outcome.events != expected:
                         raise RuntimeError(
                             f"poll: {outcome.outcome} {outcome.events} {outcome.error}"
@@ -69,7 +76,7 @@ async def _polls(opts: Options, base: str, feed: str, count: int) -> list[dict[s
                         "bytes": size,
                         "entries": shown,
                         "case": case,
-                        "polls": count,
+                        "polls": polls,
                         "cpu_ms_median": round((median(cpu) or 0) * 1000, 3),
                         "wall_ms_median": round((median(wall) or 0) * 1000, 3),
                     }
