@@ -106,9 +106,7 @@ async def run(opts: Options) -> dict[str, Any]:
         base = f"http://127.0.0.1:{port}"
         await wait_http(base + "/_fakefeed/requests", 30, fake)
         for feed in FEEDS:
-            progress(
-                NAME, f"{polls} polls of {feed} unchanged (304), then {polls} with a new entry"
-            )
+            progress(NAME, f"{feed}: {polls} polls unchanged (304), {polls} with a new ETag (200)")
             rows += await _polls(opts, base, feed, polls)
     results: dict[str, Any] = {"rows": rows}
     record(opts, NAME, results)

@@ -135,9 +135,16 @@ class FeedClient:
     """One connection pool for every feed a worker polls."""
 
     def __init__(
-        self, *, max_bytes: int, timeout: float, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        *,
+        max_bytes: int,
+        timeout: float,
+        max_wait: float | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.max_bytes = max_bytes
+        self.max_wait = max_wait
+        """The longest ``Retry-After`` of a rate limit herald honours (HERALD_MAX_INTERVAL)."""
         self._client = httpx.AsyncClient(
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
@@ -187,6 +194,8 @@ class FeedClient:
             )
         if status == 429 or (status == 503 and "retry-after" in headers):
             wait = retry_after(headers)
+            if wait is not None and self.max_wait is not None:
+                wait = min(wait, self.max_wait)
             raise RateLimited(
                 f"the feed's host asks herald to slow down (HTTP {status})"
                 + (f", retry after {wait:.0f}s" if wait is not None else ""),

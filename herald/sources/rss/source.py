@@ -43,7 +43,11 @@ class RssSource:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RssSource:
-        client = FeedClient(max_bytes=settings.rss_max_bytes, timeout=settings.poll_timeout)
+        client = FeedClient(
+            max_bytes=settings.rss_max_bytes,
+            timeout=settings.poll_timeout,
+            max_wait=settings.max_interval,
+        )
         return cls(client, max_floor=settings.max_interval)
 
     async def fetch(self, ctx: PollContext) -> FetchResult:

@@ -163,6 +163,22 @@ async def test_each_bad_answer_is_its_own_clear_error(
     assert (await feed.fetch()).items == []
 
 
+async def test_a_rate_limit_waits_at_most_the_longest_interval(feed: Feed) -> None:
+    capped = RssSource(FeedClient(max_bytes=1 << 20, timeout=5, max_wait=3600), max_floor=3600)
+    try:
+        await feed.ctl("POST", "/faults", json={"mode": "rate_limited", "retryAfter": 10**9})
+        ctx = PollContext(stream_id="s1", type="rss:feed", username=f"{feed.url}/feeds/narro")
+        with pytest.raises(RateLimited) as caught:
+            await capped.fetch(ctx)
+        assert caught.value.retry_after == 3600
+        await feed.ctl("POST", "/faults", json={"mode": "status", "status": 429})
+        with pytest.raises(RateLimited) as caught:
+            await capped.fetch(ctx)
+        assert caught.value.retry_after is None  # no Retry-After: the stream's interval
+    finally:
+        await capped.aclose()
+
+
 async def test_a_declared_length_over_the_cap_is_refused_before_reading(feeds: Path) -> None:
     source = RssSource(FeedClient(max_bytes=4096, timeout=5), max_floor=3600)
     try:
