@@ -365,7 +365,8 @@ def pollcost_rss(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
         entry,
         "CPU of one poll of an `rss:feed` stream against the local feed stand-in (fakefeed, "
         "its own process, serving the recorded feeds), measured with `time.process_time()` in "
-        "the polling process; median of many polls after the baseline. **304**: the feed did "
+        "the polling process, after the baseline: the median of the runs' medians (each run's "
+        "median is listed). **304**: the feed did "
         "not change, the conditional GET is answered 304 and nothing is parsed. **200**: the "
         "recording under a new ETag: the whole feed is downloaded, parsed with feedparser and "
         "diffed (nothing new). **200 + 1 new**: an entry was added before each poll, and one "
@@ -380,15 +381,24 @@ def pollcost_rss(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
             _fmt(r.get("entries")),
             _fmt(r["bytes"]),
             r["case"],
-            _fmt(r["polls"]),
+            f"{r.get('runs', 1)}{TIMES}{_fmt(r['polls'])}",
             _fmt(r["cpu_ms_median"]),
+            ", ".join(_fmt(c) for c in r.get("cpu_ms_runs", [])),
             _fmt(r["wall_ms_median"]),
         ]
         for r in entry["results"]["rows"]
     ]
-    return lines + _table(
-        ["feed", "entries", "bytes", "answer", "polls", "CPU ms", "wall ms"], rows
-    )
+    head = [
+        "feed",
+        "entries",
+        "bytes",
+        "answer",
+        f"runs {TIMES} polls",
+        "CPU ms",
+        "each run",
+        "wall ms",
+    ]
+    return lines + _table(head, rows)
 
 
 def resume(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
