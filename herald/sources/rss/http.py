@@ -30,7 +30,7 @@ from herald.errors import (
 MAX_REDIRECTS = 5
 MAX_VALIDATOR = 256
 """An ETag or Last-Modified longer than this is not kept (a cursor stays small)."""
-USER_AGENT = "herald feed reader (+https://github.com/herald)"
+USER_AGENT = "herald (RSS and Atom reader)"
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
