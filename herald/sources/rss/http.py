@@ -124,7 +124,9 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException |
 def _connect_error(exc: httpx.TransportError) -> Exception:
     tls = _caused_by(exc, ssl.SSLError)
     if tls is not None or "SSL" in str(exc) or "CERTIFICATE" in str(exc):
-        reason = getattr(tls, "reason", None) or getattr(tls, "verify_message", None) or str(exc)
+        why = getattr(tls, "verify_message", None)  # "self-signed certificate", "expired"...
+        code = getattr(tls, "reason", None) or str(exc)
+        reason = f"{why} ({code})" if why else code
         return TlsError(f"the TLS handshake with the feed's host failed: {reason}")
     if _caused_by(exc, socket.gaierror) is not None or "Name or service not known" in str(exc):
         return DnsError("the feed's host name does not resolve (DNS lookup failed)")

@@ -200,3 +200,61 @@ async def test_tls_dns_and_refused_connections_are_told_apart(feed: Feed) -> Non
         ctx = PollContext(stream_id="s1", type="rss:feed", username=url)
         with pytest.raises(error, match=words):
             await feed.source.fetch(ctx)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no one signed: what a misconfigured host serves."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_an_untrusted_certificate_is_a_tls_error(feeds: Path, tmp_path: Path) -> None:
+    from herald.testing.fakefeed import create_app
+    from tests.servers import serve_asgi
+
+    cert, key = self_signed(tmp_path)
+    source = RssSource(FeedClient(max_bytes=1 << 20, timeout=5), max_floor=3600)
+    try:
+        app = create_app(feeds)
+        async with serve_asgi(app, ssl_certfile=str(cert), ssl_keyfile=str(key)) as url:
+            https = url.replace("http://", "https://") + "/feeds/narro"
+            ctx = PollContext(stream_id="s1", type="rss:feed", username=https)
+            with pytest.raises(
+                TlsError, match=r"self-signed certificate \(CERTIFICATE_VERIFY_FAILED\)"
+            ):
+                await source.fetch(ctx)
+    finally:
+        await source.aclose()
