@@ -42,6 +42,11 @@ def create_app(fixtures_dir: Path | None = None) -> FastAPI:
         counts["ok"] += 1
         return Response(doc.body(), media_type=doc.content_type, headers=headers)
 
+    @app.get("/_fakefeed/moved/{name}")
+    async def moved(name: str) -> Response:
+        """A permanent redirect to the feed: a feed that changed its address."""
+        return Response(status_code=301, headers={"Location": f"/feeds/{name}"})
+
     @app.get("/_fakefeed/loop/{name}")
     async def loop(name: str) -> Response:
         """Redirects to itself, forever: a redirect loop."""

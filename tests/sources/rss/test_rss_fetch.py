@@ -26,6 +26,7 @@ from herald.errors import (
 from herald.sources.base import FetchResult, PollContext
 from herald.sources.rss import source as rss_source
 from herald.sources.rss.http import FeedClient, max_age, retry_after
+from herald.sources.rss.parse import Entry
 from herald.sources.rss.source import RssSource
 from tests.servers import free_port
 
@@ -177,6 +178,19 @@ async def test_a_rate_limit_waits_at_most_the_longest_interval(feed: Feed) -> No
         assert caught.value.retry_after is None  # no Retry-After: the stream's interval
     finally:
         await capped.aclose()
+
+
+async def test_a_redirect_is_followed_and_links_resolve_where_the_feed_was_read(
+    feed: Feed,
+) -> None:
+    ctx = PollContext(
+        stream_id="s1", type="rss:feed", username=f"{feed.url}/_fakefeed/moved/gulp-atom"
+    )
+    result = await feed.source.fetch(ctx)
+    assert len(result.items) == 10
+    first = result.items[0]
+    assert isinstance(first, Entry)
+    assert first.link == f"{feed.url}/gulpjs/gulp/releases/tag/v3.9.0"  # relative in the feed
 
 
 async def test_a_declared_length_over_the_cap_is_refused_before_reading(feeds: Path) -> None:
