@@ -60,6 +60,7 @@ FEED_URL = Target(
     example="https://www.theguardian.com/world/rss",
     validate=feed_url,
     pattern=r"^[ \t\n\r]*[Hh][Tt][Tt][Pp][Ss]?://[^\s@/?#]+([/?#]\S*)?[ \t\n\r]*$",
+    label="feed URL",
 )
 
 ENTRY_SCHEMA: dict[str, Any] = {

@@ -168,5 +168,5 @@ async def test_a_bad_target_is_refused_and_nothing_is_stored(settings: Settings)
     async with feed_world(settings, None) as world:
         for target in ("ftp://example.com/feed", "https://u:p@example.com/", "not a url"):
             with pytest.raises(ValidationError, match=r"^target:"):
-                await world.herald.manager.create("rss:feed", target)
+                await world.herald.manager.create("rss:feed", target=target)
         assert await world.herald.manager.list_streams() == []
