@@ -59,7 +59,12 @@ FEED_URL = Target(
     description="a feed's http(s) URL (RSS or Atom), at most 2048 characters, no credentials",
     example="https://www.theguardian.com/world/rss",
     validate=feed_url,
-    pattern=r"^[ \t\n\r]*[Hh][Tt][Tt][Pp][Ss]?://[^\s@/?#]+([/?#]\S*)?[ \t\n\r]*$",
+    # a strict subset of what feed_url accepts: anything matching it is a valid target
+    pattern=(
+        r"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,60}[A-Za-z0-9])?"
+        r"(?::[1-9][0-9]{0,3})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]{0,1000})?"
+        r"(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]{0,500})?$"
+    ),
     label="feed URL",
 )
 

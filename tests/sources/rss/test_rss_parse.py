@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rss_support import FEEDS
 
 from herald.errors import InvalidFeed, NotAFeed, ValidationError
@@ -136,3 +138,9 @@ def test_a_bad_feed_url_is_refused_naming_the_field(given: object, words: str) -
     with pytest.raises(ValidationError, match=words) as caught:
         feed_url(given)
     assert caught.value.detail.startswith("target:")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(STREAM_TYPES[0].target.pattern or "", fullmatch=True))
+def test_whatever_the_published_pattern_admits_is_a_valid_target(url: str) -> None:
+    assert feed_url(url).startswith(("http://", "https://"))
