@@ -28,6 +28,7 @@ SCENARIOS = (
     "scheduler",
     "pollcost",
     "pollcost_mastodon",
+    "pollcost_rss",
     "resume",
     "workerkill",
     "pipeline_ops",

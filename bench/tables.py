@@ -387,6 +387,49 @@ def pollcost_mastodon(entry: dict[str, Any] | None, images: dict[str, str]) -> l
     return lines + _table(["poll", "CPU ms", "wall ms", "events per poll"], rows)
 
 
+def pollcost_rss(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
+    lines = _header(
+        "6b. RSS poll cost",
+        "pollcost_rss",
+        entry,
+        "CPU of one poll of an `rss:feed` stream against the local feed stand-in (fakefeed, "
+        "its own process, serving the recorded feeds), measured with `time.process_time()` in "
+        "the polling process, after the baseline: the median of the runs' medians (each run's "
+        "median is listed). **304**: the feed did "
+        "not change, the conditional GET is answered 304 and nothing is parsed. **200**: the "
+        "recording under a new ETag: the whole feed is downloaded, parsed with feedparser and "
+        "diffed (nothing new). **200 + 1 new**: an entry was added before each poll, and one "
+        "`stream:entry:new` is recorded too. Beside X's poll above.",
+    )
+    if not _usable(entry):
+        return lines
+    assert entry is not None
+    rows = [
+        [
+            r["feed"],
+            _fmt(r.get("entries")),
+            _fmt(r["bytes"]),
+            r["case"],
+            f"{r.get('runs', 1)}{TIMES}{_fmt(r['polls'])}",
+            _fmt(r["cpu_ms_median"]),
+            ", ".join(_fmt(c) for c in r.get("cpu_ms_runs", [])),
+            _fmt(r["wall_ms_median"]),
+        ]
+        for r in entry["results"]["rows"]
+    ]
+    head = [
+        "feed",
+        "entries",
+        "bytes",
+        "answer",
+        f"runs {TIMES} polls",
+        "CPU ms",
+        "each run",
+        "wall ms",
+    ]
+    return lines + _table(head, rows)
+
+
 def resume(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
         "7. Resume",
@@ -441,5 +484,6 @@ SECTIONS: list[tuple[str, Section]] = [
     ("scheduler", scheduler),
     ("pollcost", pollcost),
     ("pollcost_mastodon", pollcost_mastodon),
+    ("pollcost_rss", pollcost_rss),
     ("resume", resume),
 ]

@@ -196,6 +196,14 @@ class Settings(BaseSettings):
         default=None, validation_alias=_env("HERALD_SECRET_KEY", "secret_key")
     )
 
+    # --- RSS and Atom feeds --------------------------------------------------------------
+    rss_max_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=100 * 1024 * 1024,
+        validation_alias=_env("HERALD_RSS_MAX_BYTES", "rss_max_bytes"),
+    )
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

@@ -147,3 +147,50 @@ class TimelineDisabled(SourceError):
     (``timelines_access``). Reported as such, never as "nothing new"."""
 
     kind = "timeline_disabled"
+
+
+# --- feed (RSS and Atom) errors -----------------------------------------------------------
+class FeedHttpError(SourceError):
+    """The feed URL answered a 4xx (other than 429): gone, forbidden, not found."""
+
+    kind = "http_status"
+
+    def __init__(self, detail: str, *, http_status: int) -> None:
+        super().__init__(detail)
+        self.http_status = http_status
+
+
+class NotAFeed(SourceError):
+    """The URL served something that is not RSS or Atom (an HTML page, JSON, an image)."""
+
+    kind = "not_a_feed"
+
+
+class InvalidFeed(SourceError):
+    """The body claims to be a feed but is not well-formed XML."""
+
+    kind = "invalid_feed"
+
+
+class FeedTooLarge(SourceError):
+    """The body is larger than ``HERALD_RSS_MAX_BYTES``; the download was cut off."""
+
+    kind = "too_large"
+
+
+class RedirectError(SourceError):
+    """A redirect loop, too many redirects, or a redirect to a URL herald does not fetch."""
+
+    kind = "redirect"
+
+
+class TlsError(SourceError):
+    """The TLS handshake failed: a bad or self-signed certificate, a name mismatch."""
+
+    kind = "tls_error"
+
+
+class DnsError(SourceError):
+    """The feed's host name does not resolve."""
+
+    kind = "dns_error"

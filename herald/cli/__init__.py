@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from herald.cli import accounts, mcp, pipelines, server, streams, system, tail
+from herald.cli import accounts, mcp, pipelines, server, standins, streams, system, tail
 
 app = typer.Typer(
     name="herald",
@@ -14,6 +14,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 server.register(app)
+standins.register(app)
 
 # --- commands that talk to a running server over REST -------------------------------
 app.add_typer(streams.app)

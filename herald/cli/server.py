@@ -1,4 +1,4 @@
-"""``herald serve``, ``herald worker`` and ``herald fakex``: the processes herald runs as."""
+"""``herald serve`` and ``herald worker``: the processes herald runs as."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import ipaddress
 import logging
 import signal
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -158,42 +157,3 @@ def register(app: typer.Typer) -> None:
             runtime.run(_work(settings, concurrency))
         except HeraldError as exc:
             fail(exc.detail)
-
-    @app.command()
-    def fakex(
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
-        fixtures: Annotated[
-            Path | None,
-            typer.Option(
-                help="Serve recorded X responses from this folder.", exists=True, file_okay=False
-            ),
-        ] = None,
-    ) -> None:
-        """Run the local X stand-in (for tests, benchmarks and trying herald without X)."""
-        from herald.testing.fakex import run
-
-        err.print(f"[bold green]fakex[/] on http://{host}:{port}  (control API under /_fakex)")
-        run(host=host, port=port, fixtures_dir=fixtures)
-
-    @app.command()
-    def fakedon(
-        fixtures: Annotated[
-            Path,
-            typer.Option(
-                help="Folder of recorded Mastodon cassettes (vcrpy YAML) to build answers from.",
-                exists=True,
-                file_okay=False,
-            ),
-        ],
-        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8093,
-    ) -> None:
-        """Run the local Mastodon stand-in, built from recorded cassettes."""
-        from herald.testing.fakedon import run
-
-        err.print(f"[bold green]fakedon[/] on http://{host}:{port}  (control API under /_fakedon)")
-        try:
-            run(fixtures, host=host, port=port)
-        except FileNotFoundError as exc:
-            fail(str(exc), code=2)

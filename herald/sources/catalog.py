@@ -28,7 +28,12 @@ if TYPE_CHECKING:
     from herald.sources.base import Source
     from herald.store.keys import Keys
 
-PLATFORMS: tuple[str, ...] = ("herald.sources.x", "herald.sources.mastodon")
+
+PLATFORMS: tuple[str, ...] = (
+    "herald.sources.x",
+    "herald.sources.mastodon",
+    "herald.sources.rss",
+)
 """The platform modules, in the order their types are listed to users."""
 
 _registered: list[ModuleType] = []

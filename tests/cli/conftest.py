@@ -18,6 +18,7 @@ from herald.cli import app
 from herald.config import Settings
 from herald.service import Herald
 from herald.sources.memory import MemorySource
+from herald.sources.rss import RssSource
 from tests.servers import herald_settings, serve_herald
 
 Invoke = Callable[..., Awaitable[Result]]
@@ -32,7 +33,9 @@ class CliServer:
 
 async def serve(settings: Settings) -> AsyncIterator[CliServer]:
     source = MemorySource()
-    async with Herald(settings, sources=[source]) as herald, serve_herald(herald) as url:
+    # X's types from memory, and the real RSS source: the server serves the whole catalog
+    sources = [source, RssSource.from_settings(settings)]
+    async with Herald(settings, sources=sources) as herald, serve_herald(herald) as url:
         yield CliServer(herald, source, url)
 
 

@@ -31,9 +31,9 @@ async def test_start_takes_type_and_target_as_arguments(cli: Invoke) -> None:
 
 async def test_start_argument_errors(cli: Invoke) -> None:
     # A URL target parses; the server names what it does not know.
-    feed = await cli("streams", "start", "rss:feed", "https://example.org/feed.xml?a=1")
+    feed = await cli("streams", "start", "nosuch:feed", "https://example.org/feed.xml?a=1")
     assert feed.exit_code == 1 and feed.stdout == ""
-    assert "type: must be one of" in feed.stderr and "rss:feed" in feed.stderr
+    assert "type: must be one of" in feed.stderr and "nosuch:feed" in feed.stderr
     missing = await cli("streams", "start", "tweet")
     assert missing.exit_code == 2 and "give a TYPE and a TARGET" in missing.stderr
     twice = await cli("streams", "start", "tweet", "nasa", "--type", "mention")

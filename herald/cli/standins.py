@@ -1,0 +1,86 @@
+"""``herald fakex``, ``herald fakedon`` and ``herald fakefeed``: the platforms' stand-ins.
+
+Each serves a platform's real paths from recorded responses, with a control API to add items
+and faults, so herald can be tested and tried without the real service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from herald.cli.common import fail
+
+err = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def fakex(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8090,
+        fixtures: Annotated[
+            Path | None,
+            typer.Option(
+                help="Serve recorded X responses from this folder.", exists=True, file_okay=False
+            ),
+        ] = None,
+    ) -> None:
+        """Run the local X stand-in (for tests, benchmarks and trying herald without X)."""
+        from herald.testing.fakex import run
+
+        err.print(f"[bold green]fakex[/] on http://{host}:{port}  (control API under /_fakex)")
+        run(host=host, port=port, fixtures_dir=fixtures)
+
+    @app.command()
+    def fakedon(
+        fixtures: Annotated[
+            Path,
+            typer.Option(
+                help="Folder of recorded Mastodon cassettes (vcrpy YAML) to build answers from.",
+                exists=True,
+                file_okay=False,
+            ),
+        ],
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8093,
+    ) -> None:
+        """Run the local Mastodon stand-in, built from recorded cassettes."""
+        from herald.testing.fakedon import run
+
+        err.print(f"[bold green]fakedon[/] on http://{host}:{port}  (control API under /_fakedon)")
+        try:
+            run(fixtures, host=host, port=port)
+        except FileNotFoundError as exc:
+            fail(str(exc), code=2)
+
+    @app.command()
+    def fakefeed(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8092,
+        fixtures: Annotated[
+            Path | None,
+            typer.Option(
+                help="Serve the .rss/.atom files of this folder (or of its rss/ folder); "
+                "default: $HERALD_FIXTURES/rss, else the recordings beside the repository.",
+                exists=True,
+                file_okay=False,
+            ),
+        ] = None,
+    ) -> None:
+        """Run the local RSS/Atom stand-in: recorded feeds at /feeds/<name>, with 304s."""
+        from herald.testing.fakefeed import default_fixtures, run
+
+        folder = fixtures or default_fixtures()
+        if folder is None:
+            err.print("[yellow]fakefeed[/]: no recorded feeds found; serving API-created feeds")
+        err.print(
+            f"[bold green]fakefeed[/] on http://{host}:{port}  (control API under /_fakefeed)"
+        )
+        try:
+            run(host=host, port=port, fixtures_dir=folder)
+        except (OSError, ValueError) as exc:
+            fail(f"fakefeed: {exc}")
