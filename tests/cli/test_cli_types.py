@@ -60,7 +60,8 @@ async def test_help_lists_types_and_targets_from_the_catalog(cli: Invoke) -> Non
 async def test_types_lists_the_servers_catalog(cli: Invoke) -> None:
     table = await cli("streams", "types")
     assert table.exit_code == 0, table.stderr
-    served = [t.name for t in stream_types() if t.platform == "x"]  # the test server's source
+    # the test server's sources (tests/cli/conftest.py): X's types and RSS
+    served = [t.name for t in stream_types() if t.platform in ("x", "rss")]
     for spec in stream_types():
         if spec.name in served:
             assert spec.name in table.stdout and spec.platform in table.stdout

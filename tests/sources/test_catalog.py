@@ -83,5 +83,5 @@ def test_describe_and_payload_keys() -> None:
         assert stream_types().payload_keys[-1] == "entry"
         body = {"type": "stream:entry:new", "entry": {"id": "1", "title": "t"}}
         assert item_of(body) == ("entry", {"id": "1", "title": "t"})
-    assert item_of({"entry": {"id": "1"}}) is None  # not a key of this catalog
+    assert item_of({"gadget": {"id": "1"}}) is None  # not a key of this catalog
     assert item_of({"tweet": "not an object"}) is None
