@@ -1,10 +1,13 @@
-"""X's stream types as data (DESIGN §3 and §5): tweets, followers and mentions of a handle."""
+"""X's stream types as data (DESIGN §3 and §5): tweets, followers and mentions of a handle,
+and the tweets a search query finds."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from herald.engine import validation
+from herald.errors import ValidationError
 from herald.events import EventType
 from herald.sources.models import Tweet, User
 from herald.sources.types import StreamType, Target
@@ -15,6 +18,39 @@ HANDLE = Target(
     validate=validation.username,
     pattern=validation.USERNAME_PATTERN,
     label="username",
+)
+
+MAX_QUERY = 500
+"""Characters in a search query (X's own search box stops a little above this)."""
+# Control characters, line and paragraph separators, lone surrogates: what cannot sit in
+# one line of a search box. Format characters (the joiner inside emoji) are fine.
+_NOT_PRINTABLE = frozenset({"Cc", "Zl", "Zp", "Cs"})
+
+
+def search_query(value: object) -> str:
+    """An X search query as X's search box takes it: one line of printable text, 1-500
+    characters once the blanks around it are dropped. X's operators (``from:``, ``-word``,
+    ``#tag``, ``"a phrase"``, ``OR``, ``lang:``) pass through untouched: X judges them."""
+    rule = f"one line of printable text, 1-{MAX_QUERY} characters"
+    if not isinstance(value, str):
+        raise ValidationError(f"target: a search query must be a string ({rule})")
+    query = value.strip()
+    if not query:
+        raise ValidationError(f"target: the search query is empty ({rule})")
+    if len(query) > MAX_QUERY:
+        raise ValidationError(f"target: the search query has {len(query)} characters ({rule})")
+    if any(unicodedata.category(c) in _NOT_PRINTABLE for c in query):
+        raise ValidationError(
+            f"target: the search query holds a line break or a control character ({rule})"
+        )
+    return query
+
+
+QUERY = Target(
+    description="an X search query, as typed in X's search box (words, #hashtags, @handles, "
+    f'from:, -word, "phrases", OR): one line of printable text, 1-{MAX_QUERY} characters',
+    example="#python",
+    validate=search_query,
 )
 
 _OPTION_DOCS = {
@@ -124,5 +160,16 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         options=validation.options,
         option_docs=_OPTION_DOCS,
         options_schema=_OPTIONS_SCHEMA,
+    ),
+    StreamType(
+        name="x:search",
+        platform="x",
+        summary="new tweets an X search finds (the Latest tab)",
+        target=QUERY,
+        diff="posts",
+        new_event=EventType.TWEET_NEW,
+        payload_key="tweet",
+        payload=_tweet,
+        payload_schema=TWEET_SCHEMA,
     ),
 )
