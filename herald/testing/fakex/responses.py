@@ -153,8 +153,10 @@ class Responder:
     def _recorded_target(self, raw_query: str) -> bool:
         if self.recordings is None:
             return False
-        mentions = parse_query(raw_query).mentions
-        return self.recordings.user.username.lower() in mentions
+        query = parse_query(raw_query)
+        if self.recordings.user.username.lower() in query.mentions:
+            return True  # the recorded user's mentions
+        return bool({term.text for term in query.required} & self.recordings.search_words)
 
     def _recorded(
         self, operation: str, variables: Json, new: list[Json], drop: set[str]
