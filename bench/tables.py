@@ -362,6 +362,15 @@ def pollcost(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
             ]
         )
     lines += _table(["", "CPU ms", "wall ms", "goal", "verdict"], rows)
+    load = res.get("load")
+    if load:
+        cores = entry.get("machine", {}).get("cores", "?")
+        lines += [
+            f"Load average (1 min) while herald polled: {load['before']:.1f} before, "
+            f"{load['after']:.1f} after, on {cores} cores; a crowded machine raises CPU per "
+            "poll too.",
+            "",
+        ]
     for what, reason in (res.get("skipped") or {}).items():
         lines += [f"**Skipped {what}:** {reason}", ""]
     return lines

@@ -12,6 +12,7 @@ CPU only, so fakex's work is left out. Each stream type in ``ROWS`` is measured 
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -122,12 +123,15 @@ async def run(opts: Options) -> dict[str, Any]:
         await wait_http(base + "/_fakex/requests", 30, fakex)
         raw = await _seed(base)
         results["rows"] = []
+        load_before = os.getloadavg()[0]
         for row in ROWS:
             progress(NAME, f"{polls} polls of a {row.label} stream finding the same 20 items")
             measured = await _polls(opts, base, polls, row)
             results["rows"].append(measured)
             progress(NAME, f"{row.label}: {measured['cpu_ms_median']} ms CPU per poll")
         results["herald"] = results["rows"][0]  # the tweet poll, beside the browser
+        # CPU time still grows on a crowded machine (caches, clocks): say how crowded it was
+        results["load"] = {"before": load_before, "after": os.getloadavg()[0]}
     if chromium_path() is None:
         results["skipped"] = {"browser": "chromium not found (install Debian's chromium)"}
         progress(NAME, "browser comparison SKIPPED: chromium not found")
