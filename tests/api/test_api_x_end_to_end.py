@@ -206,6 +206,7 @@ async def dump_key(redis: Any, key: bytes) -> Any:
 # --- x:search through real `herald serve` and `herald fakex` processes ------------------------
 SEARCH_PAGES = 2  # HERALD_MAX_PAGES: two pages of 20 from the stand-in
 ITEM_KINDS = ("stream:tweet:new", "stream:gap")
+STARTUP = 90  # seconds a process may take to answer on a crowded machine (a bound, not a wait)
 
 
 class Receivers:
@@ -269,12 +270,13 @@ class Stack:
 
     def fakex_process(self) -> Any:
         args = ["fakex", "--port", str(self.fake_port)]
-        return herald_process(args, self.env, self.tmp_path / "fakex.log", f"{self.fakex}/")
+        log = self.tmp_path / "fakex.log"
+        return herald_process(args, self.env, log, f"{self.fakex}/", timeout=STARTUP)
 
     def serve_process(self, run: int) -> Any:
         args = ["serve", "--port", str(self.port)]
         log = self.tmp_path / f"serve{run}.log"
-        return herald_process(args, self.env, log, f"{self.url}/api/health")
+        return herald_process(args, self.env, log, f"{self.url}/api/health", timeout=STARTUP)
 
     async def cli(self, *args: str) -> dict[str, Any]:
         proc = await asyncio.create_subprocess_exec(
@@ -293,6 +295,7 @@ class Stack:
         return answer
 
 
+@pytest.mark.timeout(360)  # two starts of herald serve and a few hundred requests
 async def test_an_x_search_stream_through_herald_serve_and_fakex_processes(
     external_redis: Any, key_prefix: str, tmp_path: Path
 ) -> None:
@@ -341,6 +344,16 @@ async def test_an_x_search_stream_through_herald_serve_and_fakex_processes(
                     return int((await api("GET", f"/api/streams/{sid}"))["polls"])
 
                 await wait_until(lambda: polls_at_least(polls, 1), 20, what="the baseline")
+                # the same query in other letters is the same stream; a bad one is refused
+                start = f"{stack.url}/api/streams/start"
+                again = await http.post(start, json={"type": "x:search", "username": "#PYTHON"})
+                assert again.status_code == 409 and sid in again.text, again.text
+                for bad in ("#python\nrust", "", "x" * 501):
+                    body = {"type": "x:search", "username": bad}
+                    refused = await http.post(start, json=body)
+                    assert refused.status_code == 400, refused.text
+                    assert refused.json()["detail"].startswith("target: "), refused.text
+                assert (await api("GET", "/api/streams"))["count"] == 1
                 await settle(receivers, sid)
                 for where in (receivers.ws, receivers.sio):  # baseline: silent
                     assert receivers.of("stream:tweet:new", where) == []
