@@ -335,10 +335,11 @@ async def test_an_x_search_stream_through_herald_serve_and_fakex_processes(
             await receivers.connect(stack.url)
             try:
                 started = await stack.cli(
-                    "streams", "start", "-t", "x:search", "-u", " #python ", "--interval", "3600"
+                    "streams", "start", "x:search", " #python ", "--interval", "3600"
                 )
                 sid = started["id"]
-                assert (started["type"], started["username"]) == ("x:search", "#python")
+                assert (started["type"], started["target"]) == ("x:search", "#python")
+                assert started["platform"] == "x" and started["username"] == "#python"
 
                 async def polls() -> int:
                     return int((await api("GET", f"/api/streams/{sid}"))["polls"])
@@ -346,13 +347,13 @@ async def test_an_x_search_stream_through_herald_serve_and_fakex_processes(
                 await wait_until(lambda: polls_at_least(polls, 1), 20, what="the baseline")
                 # the same query in other letters is the same stream; a bad one is refused
                 start = f"{stack.url}/api/streams/start"
-                again = await http.post(start, json={"type": "x:search", "username": "#PYTHON"})
+                again = await http.post(start, json={"type": "x:search", "target": "#PYTHON"})
                 assert again.status_code == 409 and sid in again.text, again.text
-                for bad in ("#python\nrust", "", "x" * 501):
-                    body = {"type": "x:search", "username": bad}
+                for field, bad in (("target", "#python\nrust"), ("username", "x" * 501)):
+                    body = {"type": "x:search", field: bad}
                     refused = await http.post(start, json=body)
                     assert refused.status_code == 400, refused.text
-                    assert refused.json()["detail"].startswith("target: "), refused.text
+                    assert refused.json()["detail"].startswith(f"{field}: "), refused.text
                 assert (await api("GET", "/api/streams"))["count"] == 1
                 await settle(receivers, sid)
                 for where in (receivers.ws, receivers.sio):  # baseline: silent
@@ -369,6 +370,7 @@ async def test_an_x_search_stream_through_herald_serve_and_fakex_processes(
                     assert got == found, got
                     first = receivers.of("stream:tweet:new", where)[0]
                     assert first["streamId"] == sid and first["username"] == "#python"
+                    assert (first["platform"], first["target"]) == ("x", "#python")
                     assert first["tweet"]["author"] == "carol"
                     assert first["tweet"]["text"] == "#python news 0"
                     assert old not in got

@@ -51,6 +51,7 @@ QUERY = Target(
     f'from:, -word, "phrases", OR): one line of printable text, 1-{MAX_QUERY} characters',
     example="#python",
     validate=search_query,
+    label="search query",
 )
 
 _OPTION_DOCS = {
