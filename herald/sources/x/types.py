@@ -3,7 +3,7 @@ and the tweets a search query finds."""
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Any
 
 from herald.engine import validation
@@ -24,7 +24,16 @@ MAX_QUERY = 500
 """Characters in a search query (X's own search box stops a little above this)."""
 # Control characters, line and paragraph separators, lone surrogates: what cannot sit in
 # one line of a search box. Format characters (the joiner inside emoji) are fine.
-_NOT_PRINTABLE = frozenset({"Cc", "Zl", "Zp", "Cs"})
+_BLANKS = r"[ \t\n\r]"
+"""Dropped around a query (a pasted line's end), never kept inside it."""
+_CONTROL = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff"
+QUERY_PATTERN = (
+    rf"^{_BLANKS}*(?:[^{_CONTROL} ]|[^{_CONTROL} ][^{_CONTROL}]{{0,{MAX_QUERY - 2}}}[^{_CONTROL} ])"
+    rf"{_BLANKS}*$"
+)
+"""Exactly what :func:`search_query` accepts, for the OpenAPI document."""
+_QUERY = re.compile(QUERY_PATTERN)
+_CONTROL_CHAR = re.compile(f"[{_CONTROL}]")
 
 
 def search_query(value: object) -> str:
@@ -34,15 +43,17 @@ def search_query(value: object) -> str:
     rule = f"one line of printable text, 1-{MAX_QUERY} characters"
     if not isinstance(value, str):
         raise ValidationError(f"target: a search query must be a string ({rule})")
-    query = value.strip()
+    query = value.strip(" \t\n\r")
     if not query:
         raise ValidationError(f"target: the search query is empty ({rule})")
-    if len(query) > MAX_QUERY:
-        raise ValidationError(f"target: the search query has {len(query)} characters ({rule})")
-    if any(unicodedata.category(c) in _NOT_PRINTABLE for c in query):
+    if _CONTROL_CHAR.search(query):
         raise ValidationError(
             f"target: the search query holds a line break or a control character ({rule})"
         )
+    if len(query) > MAX_QUERY:
+        raise ValidationError(f"target: the search query has {len(query)} characters ({rule})")
+    if not _QUERY.match(value):  # what the OpenAPI document promises, checked the same way
+        raise ValidationError(f"target: not a search query ({rule})")
     return query
 
 
@@ -51,6 +62,7 @@ QUERY = Target(
     f'from:, -word, "phrases", OR): one line of printable text, 1-{MAX_QUERY} characters',
     example="#python",
     validate=search_query,
+    pattern=QUERY_PATTERN,
     label="search query",
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from herald.sources.base import PollContext
 from herald.sources.catalog import stream_types
 from herald.sources.x import parse_tweets
 from herald.sources.x.readers import read_search
-from herald.sources.x.types import MAX_QUERY, search_query
+from herald.sources.x.types import MAX_QUERY, QUERY_PATTERN, search_query
 from herald.testing.fakex import templates as t
 from herald.testing.fakex.state import FakeTweet, FakeUser
 
@@ -60,6 +61,29 @@ def test_bad_queries_are_refused_naming_the_target(value: object, says: str) -> 
     with pytest.raises(ValidationError) as caught:
         search_query(value)
     assert caught.value.detail.startswith("target: ") and says in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "#python",
+        " \t#python\r\n",
+        "",
+        " ",
+        "a\nb",
+        "a\tb",
+        "a\u2028b",
+        "é 👨‍👩‍👧",
+        "x" * 500,
+        "x" * 501,
+    ],
+)
+def test_the_documented_pattern_says_what_the_rule_accepts(value: str) -> None:
+    try:
+        accepted = bool(search_query(value))
+    except ValidationError:
+        accepted = False
+    assert bool(re.match(QUERY_PATTERN, value)) is accepted
 
 
 def test_the_longest_query_is_accepted() -> None:
