@@ -26,14 +26,14 @@ MAX_QUERY = 500
 # one line of a search box. Format characters (the joiner inside emoji) are fine.
 _BLANKS = r"[ \t\n\r]"
 """Dropped around a query (a pasted line's end), never kept inside it."""
-_CONTROL = r"\u0000-\u001f\u007f-\u009f\u2028\u2029\ud800-\udfff"
+_CONTROL = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
 QUERY_PATTERN = (
     rf"^{_BLANKS}*(?:[^{_CONTROL} ]|[^{_CONTROL} ][^{_CONTROL}]{{0,{MAX_QUERY - 2}}}[^{_CONTROL} ])"
     rf"{_BLANKS}*$"
 )
 """Exactly what :func:`search_query` accepts, for the OpenAPI document."""
 _QUERY = re.compile(QUERY_PATTERN)
-_CONTROL_CHAR = re.compile(f"[{_CONTROL}]")
+_CONTROL_CHAR = re.compile(f"[{_CONTROL}\ud800-\udfff]")  # JSON brings no lone surrogate
 
 
 def search_query(value: object) -> str:
