@@ -25,15 +25,18 @@ class _Account:
 
 class MemorySource:
     """Serves X's types by default: a follower snapshot for every type whose entry diffs
-    ``followers``, posts for the others (an account's mentions for ``mention_types``)."""
+    ``followers``, posts for the others (an account's mentions for ``mention_types``; for
+    ``search_types``, every post holding each word of the target)."""
 
-    stream_types: tuple[str, ...] = ("tweet", "mention", "follower")
+    stream_types: tuple[str, ...] = ("tweet", "mention", "follower", "x:search")
     mention_types: frozenset[str] = frozenset({"mention"})
+    search_types: frozenset[str] = frozenset({"x:search"})
 
     def __init__(self, *, page_size: int = 20, delay: float = 0.0) -> None:
         self._accounts: defaultdict[str, _Account] = defaultdict(_Account)
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self._faults: list[Exception] = []
+        self._all: list[Tweet] = []  # newest first, every account's
         self.page_size = page_size
         self.delay = delay
         self.fetches = 0
@@ -53,6 +56,7 @@ class MemorySource:
             pinned=pinned,
         )
         self._acct(username).posts.insert(0, tweet)
+        self._all.insert(0, tweet)
         for word in text.split():
             if word.startswith("@") and len(word) > 1:
                 self._acct(word[1:]).mentions.insert(0, tweet)
@@ -79,6 +83,10 @@ class MemorySource:
             await asyncio.sleep(self.delay)
         if self._faults:
             raise self._faults.pop(0)
+        if ctx.type in self.search_types:
+            words = ctx.username.lower().split()
+            found = [t for t in self._all if all(w in t.text.lower() for w in words)]
+            return FetchResult(items=found[: self.page_size])
         acct = self._acct(ctx.username)
         if stream_types().get(ctx.type).diff == "followers":
             limit = int(ctx.options.get("followerSnapshotLimit", 1000))

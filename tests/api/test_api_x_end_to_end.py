@@ -4,7 +4,9 @@ Socket.IO client in the seed's shapes, once each — and the session cookie nowh
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,14 @@ from typing import Any
 import httpx
 import pytest
 import socketio
+import websockets
 
 from herald.config import Settings
 from herald.service import Herald
 from herald.testing.fakex import create_app as create_fakex
 from tests.conftest import EXTERNAL_REDIS_URL
-from tests.servers import serve_asgi, serve_herald
+from tests.processes import HERALD_BIN, herald_process
+from tests.servers import free_port, serve_asgi, serve_herald
 from tests.waiting import wait_until
 
 COOKIE = "e2e0c00c1e5ec4e7a17e5e55101c00c1e5ec4fe"  # made up; grepped for everywhere below
@@ -197,3 +201,216 @@ async def dump_key(redis: Any, key: bytes) -> Any:
     if kind == "list":
         return await redis.lrange(key, 0, -1)
     return await redis.xrange(key)
+
+
+# --- x:search through real `herald serve` and `herald fakex` processes ------------------------
+SEARCH_PAGES = 2  # HERALD_MAX_PAGES: two pages of 20 from the stand-in
+ITEM_KINDS = ("stream:tweet:new", "stream:gap")
+STARTUP = 90  # seconds a process may take to answer on a crowded machine (a bound, not a wait)
+
+
+class Receivers:
+    """One /ws subscriber and one Socket.IO client, each keeping what it received."""
+
+    def __init__(self) -> None:
+        self.ws: list[dict[str, Any]] = []
+        self.sio: list[dict[str, Any]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client = socketio.AsyncClient()
+
+    async def connect(self, url: str) -> None:
+        for name in ("stream:tweet:new", "stream:gap", "stream:error", "stream:updated"):
+            self._client.on(name, lambda data, name=name: self.sio.append({**data, "type": name}))
+        await self._client.connect(url, transports=["websocket"])
+        socket = await websockets.connect(url.replace("http", "ws", 1) + "/ws")
+        request = {"type": "events:stream:v1:requested", "id": "e2e", "payload": {}}
+        await socket.send(json.dumps(request))
+        started = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        assert started["type"] == "events:stream:v1:started", started
+        self._tasks.append(asyncio.create_task(self._read(socket)))
+
+    async def _read(self, socket: Any) -> None:
+        async with socket:
+            async for raw in socket:
+                message = json.loads(raw)
+                if message["type"] == "events:stream:v1:stream":
+                    self.ws.append(message["payload"])
+
+    async def close(self) -> None:
+        await self._client.disconnect()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def of(self, kind: str, where: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in where if e["type"] == kind]
+
+
+class Stack:
+    """`herald fakex` and `herald serve` as subprocesses; serve can be restarted."""
+
+    def __init__(self, tmp_path: Path, key_prefix: str) -> None:
+        self.tmp_path = tmp_path
+        self.fake_port, self.port = free_port(), free_port()
+        self.fakex = f"http://127.0.0.1:{self.fake_port}"
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "REDIS_URL": EXTERNAL_REDIS_URL,
+            "HERALD_REDIS_PREFIX": key_prefix,
+            "HERALD_DATA_DIR": str(tmp_path / "data"),
+            "HERALD_X_BASE_URL": self.fakex,
+            "HERALD_X_TRANSACTION_ID": "false",
+            "HERALD_SESSION_COOKIE": f"auth_token={COOKIE}",
+            "HERALD_SECRET_KEY": "e2e search secret key",
+            "HERALD_MAX_PAGES": str(SEARCH_PAGES),
+            "HERALD_POLL_TIMEOUT": "10",
+            "HERALD_MIN_INTERVAL": "0.5",
+        }
+
+    def fakex_process(self) -> Any:
+        args = ["fakex", "--port", str(self.fake_port)]
+        log = self.tmp_path / "fakex.log"
+        return herald_process(args, self.env, log, f"{self.fakex}/", timeout=STARTUP)
+
+    def serve_process(self, run: int) -> Any:
+        args = ["serve", "--port", str(self.port)]
+        log = self.tmp_path / f"serve{run}.log"
+        return herald_process(args, self.env, log, f"{self.url}/api/health", timeout=STARTUP)
+
+    async def cli(self, *args: str) -> dict[str, Any]:
+        proc = await asyncio.create_subprocess_exec(
+            HERALD_BIN,
+            *args,
+            "--url",
+            self.url,
+            "--json",
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, (out, err)
+        answer: dict[str, Any] = json.loads(out)
+        return answer
+
+
+@pytest.mark.timeout(360)  # two starts of herald serve and a few hundred requests
+async def test_an_x_search_stream_through_herald_serve_and_fakex_processes(
+    external_redis: Any, key_prefix: str, tmp_path: Path
+) -> None:
+    stack = Stack(tmp_path, key_prefix)
+    async with stack.fakex_process(), httpx.AsyncClient(timeout=20) as http:
+
+        async def tweet(author: str, text: str) -> str:
+            answer = await http.post(
+                f"{stack.fakex}/_fakex/users/{author}/tweets", json={"text": text}
+            )
+            assert answer.status_code == 201, answer.text
+            return str(answer.json()["id"])
+
+        async def api(method: str, path: str, **kwargs: Any) -> Any:
+            answer = await http.request(method, f"{stack.url}{path}", **kwargs)
+            assert answer.status_code < 400, answer.text
+            return answer.json()
+
+        async def settle(receivers: Receivers, sid: str) -> None:
+            """An empty update appends stream:updated; once both clients have it, they have
+            every event appended before it."""
+            before = len(receivers.of("stream:updated", receivers.ws))
+            before_sio = len(receivers.of("stream:updated", receivers.sio))
+            await api("PATCH", f"/api/streams/{sid}", json={"options": {}})
+            await wait_until(
+                lambda: (
+                    len(receivers.of("stream:updated", receivers.ws)) > before
+                    and len(receivers.of("stream:updated", receivers.sio)) > before_sio
+                ),
+                20,
+                what="the marker on /ws and Socket.IO",
+            )
+
+        old = await tweet("bob", "an old #python tweet, there before the stream")
+        async with stack.serve_process(1):
+            receivers = Receivers()
+            await receivers.connect(stack.url)
+            try:
+                started = await stack.cli(
+                    "streams", "start", "x:search", " #python ", "--interval", "3600"
+                )
+                sid = started["id"]
+                assert (started["type"], started["target"]) == ("x:search", "#python")
+                assert started["platform"] == "x" and started["username"] == "#python"
+
+                async def polls() -> int:
+                    return int((await api("GET", f"/api/streams/{sid}"))["polls"])
+
+                await wait_until(lambda: polls_at_least(polls, 1), 20, what="the baseline")
+                # the same query in other letters is the same stream; a bad one is refused
+                start = f"{stack.url}/api/streams/start"
+                again = await http.post(start, json={"type": "x:search", "target": "#PYTHON"})
+                assert again.status_code == 409 and sid in again.text, again.text
+                for field, bad in (("target", "#python\nrust"), ("username", "x" * 501)):
+                    body = {"type": "x:search", field: bad}
+                    refused = await http.post(start, json=body)
+                    assert refused.status_code == 400, refused.text
+                    assert refused.json()["detail"].startswith(f"{field}: "), refused.text
+                assert (await api("GET", "/api/streams"))["count"] == 1
+                await settle(receivers, sid)
+                for where in (receivers.ws, receivers.sio):  # baseline: silent
+                    assert receivers.of("stream:tweet:new", where) == []
+
+                found = [await tweet("carol", f"#python news {i}") for i in range(3)]
+                await tweet("carol", "#pythonista and pythons")  # not the hashtag
+                await tweet("carol", "#rust only")
+                found.append(await tweet("alice", "Python, as in #Python."))
+                await api("POST", f"/api/streams/{sid}/poll")
+                await settle(receivers, sid)
+                for where in (receivers.ws, receivers.sio):
+                    got = [e["tweet"]["id"] for e in receivers.of("stream:tweet:new", where)]
+                    assert got == found, got
+                    first = receivers.of("stream:tweet:new", where)[0]
+                    assert first["streamId"] == sid and first["username"] == "#python"
+                    assert (first["platform"], first["target"]) == ("x", "#python")
+                    assert first["tweet"]["author"] == "carol"
+                    assert first["tweet"]["text"] == "#python news 0"
+                    assert old not in got
+
+                # a burst bigger than the page bound: what fits, and one gap before it
+                burst = [await tweet("bob", f"#python burst {i}") for i in range(50)]
+                await api("POST", f"/api/streams/{sid}/poll")
+                await settle(receivers, sid)
+                for where in (receivers.ws, receivers.sio):
+                    gaps = receivers.of("stream:gap", where)
+                    assert len(gaps) == 1 and gaps[0]["pages"] == SEARCH_PAGES, gaps
+                    assert gaps[0]["streamType"] == "x:search"
+                    got = [e["tweet"]["id"] for e in receivers.of("stream:tweet:new", where)]
+                    assert got[4:] == burst[10:]  # the newest 40; the 10 older are the hole
+                    kinds = [e["type"] for e in where if e["type"] in ITEM_KINDS]
+                    assert kinds.index("stream:gap") == 4  # before the burst's tweets
+            finally:
+                await receivers.close()
+
+        # herald is down: new matching tweets wait for it
+        later = [await tweet("alice", f"while down #python {i}") for i in range(3)]
+        async with stack.serve_process(2):
+            receivers = Receivers()
+            await receivers.connect(stack.url)
+            try:
+                status = await api("GET", f"/api/streams/{sid}")
+                assert status["status"] == "active" and status["polls"] >= 3
+                await api("POST", f"/api/streams/{sid}/poll")
+                await settle(receivers, sid)
+                for where in (receivers.ws, receivers.sio):
+                    got = [e["tweet"]["id"] for e in receivers.of("stream:tweet:new", where)]
+                    assert got == later, got
+                    assert receivers.of("stream:gap", where) == []
+            finally:
+                await receivers.close()
+            history = await api("GET", f"/api/streams/{sid}/history", params={"limit": 1000})
+        ids = [e["tweet"]["id"] for e in history["events"] if e["type"] == "stream:tweet:new"]
+        assert sorted(ids) == sorted([*found, *burst[10:], *later])  # once each, none lost
+        assert old not in ids
+
+
+async def polls_at_least(polls: Any, count: int) -> bool:
+    return bool(await polls() >= count)

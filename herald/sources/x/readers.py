@@ -33,17 +33,20 @@ def _screen_name(username: str) -> str:
     return username.strip().lstrip("@")
 
 
-def _require_entries(page: TweetPage, what: str, name: str) -> None:
+def _require_entries(page: TweetPage, what: str) -> None:
     """No entries at all, not even cursors, is X failing quietly, not "nothing new"."""
     if not page.tweets and page.cursor_top is None and page.cursor_bottom is None:
         raise EmptyResponse(
-            f"X returned an empty {what} for @{name}: treated as a failed fetch, "
-            "not as 'nothing new'"
+            f"X returned an empty {what}: treated as a failed fetch, not as 'nothing new'"
         )
 
 
 async def _user(call: Call, name: str) -> User:
     return parse_user(await call("UserByScreenName", {"screen_name": name}))
+
+
+# What a gap's reason calls the items of each type.
+_NOUNS = {"tweet": "tweets", "mention": "mentions", "x:search": "tweets matching the search"}
 
 
 # --- timelines and searches --------------------------------------------------------------
@@ -61,7 +64,7 @@ async def _read_pages(
     operation: str,
     variables: Mapping[str, Any],
     ctx: PollContext,
-    name: str,
+    what: str,
     max_pages: int,
 ) -> tuple[list[Tweet], Gap | None]:
     """Pages newest first until one reaches ``ctx.high_water``; a Gap when ``max_pages``
@@ -72,7 +75,7 @@ async def _read_pages(
         page_variables = {**variables, "cursor": cursor} if cursor else variables
         page = parse_tweets(await call(operation, page_variables))
         if number == 1:
-            _require_entries(page, "timeline", name)
+            _require_entries(page, what)
         tweets.extend(page.tweets)
         if ctx.baseline or _reached(page.tweets, ctx.high_water):
             return tweets, None
@@ -80,7 +83,8 @@ async def _read_pages(
             return tweets, None
         cursor = page.cursor_bottom
     reason = (
-        f"{max_pages} pages of new {ctx.type}s since the last poll, the most one poll reads: "
+        f"{max_pages} pages of new {_NOUNS.get(ctx.type, 'tweets')} since the last poll, "
+        "the most one poll reads: "
         "older ones, if any, were not read (raise HERALD_MAX_PAGES or poll more often)"
     )
     return tweets, Gap(reason=reason, pages=max_pages)
@@ -93,7 +97,8 @@ async def read_tweets(call: Call, ctx: PollContext, max_pages: int = 1) -> Fetch
     user_id = ctx.cursor.get("userId") if ctx.cursor.get("userFor") == name.lower() else None
     if not user_id:
         user_id = (await _user(call, name)).id
-    tweets, gap = await _read_pages(call, "UserTweets", {"userId": user_id}, ctx, name, max_pages)
+    what = f"timeline for @{name}"
+    tweets, gap = await _read_pages(call, "UserTweets", {"userId": user_id}, ctx, what, max_pages)
     return FetchResult(items=tweets, cursor={"userId": user_id, "userFor": name.lower()}, gap=gap)
 
 
@@ -101,9 +106,23 @@ async def read_mentions(call: Call, ctx: PollContext, max_pages: int = 1) -> Fet
     """The latest search for ``@user`` back to the last poll, without the user's own tweets."""
     name = _screen_name(ctx.username)
     variables = {"rawQuery": f"@{name} -from:{name}", "product": "Latest"}
-    tweets, gap = await _read_pages(call, "SearchTimeline", variables, ctx, name, max_pages)
+    what = f"mention search for @{name}"
+    tweets, gap = await _read_pages(call, "SearchTimeline", variables, ctx, what, max_pages)
     mentions = [t for t in tweets if t.author.lower() != name.lower()]
     return FetchResult(items=mentions, cursor=dict(ctx.cursor), gap=gap)
+
+
+async def read_search(call: Call, ctx: PollContext, max_pages: int = 1) -> FetchResult:
+    """The Latest tab of X's search for the stream's query, back to the last poll.
+
+    The query goes to X as the user typed it (the target was checked when the stream
+    started); every tweet X finds is the stream's, so nothing is filtered here.
+    """
+    query = ctx.username
+    variables = {"rawQuery": query, "product": "Latest"}
+    what = f"search for {query!r}"
+    tweets, gap = await _read_pages(call, "SearchTimeline", variables, ctx, what, max_pages)
+    return FetchResult(items=tweets, cursor=dict(ctx.cursor), gap=gap)
 
 
 # --- followers ---------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The X source: tweets, followers and mentions of one user per poll, read with an account.
+"""The X source: tweets, followers and mentions of one user, or one search, per poll, read
+with an account.
 
 The per-type readers (``readers.py``) are plain functions over a ``call(operation,
 variables)``; :class:`XSource` supplies a call that picks an account, keeps its health and
@@ -29,7 +30,13 @@ from herald.sources.x.accounts import Account, AccountStore, Health, NoUsableAcc
 from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
 from herald.sources.x.operations import Operations
 from herald.sources.x.ratelimit import Budget
-from herald.sources.x.readers import Call, read_followers, read_mentions, read_tweets
+from herald.sources.x.readers import (
+    Call,
+    read_followers,
+    read_mentions,
+    read_search,
+    read_tweets,
+)
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
@@ -41,6 +48,7 @@ PRIMARY_ENDPOINT = {
     "tweet": "UserTweets",
     "follower": "UserByScreenName",
     "mention": "SearchTimeline",
+    "x:search": "SearchTimeline",
 }
 ACCOUNT_ATTEMPTS = 3
 
@@ -57,7 +65,7 @@ def _health_of(exc: AccountAuthFailed | AccountLocked | AccountSuspended) -> Hea
 class XSource:
     """X for the engine: account choice, health and shared budgets around the readers."""
 
-    stream_types: tuple[str, ...] = ("tweet", "follower", "mention")
+    stream_types: tuple[str, ...] = ("tweet", "follower", "mention", "x:search")
 
     def __init__(
         self,
@@ -122,6 +130,8 @@ class XSource:
             return await read_tweets(call, ctx, pages)
         if ctx.type == "mention":
             return await read_mentions(call, ctx, pages)
+        if ctx.type == "x:search":
+            return await read_search(call, ctx, pages)
         limit = int(
             ctx.options.get("followerSnapshotLimit", self._settings.follower_snapshot_limit)
         )

@@ -1,10 +1,13 @@
-"""X's stream types as data (DESIGN §3 and §5): tweets, followers and mentions of a handle."""
+"""X's stream types as data (DESIGN §3 and §5): tweets, followers and mentions of a handle,
+and the tweets a search query finds."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from herald.engine import validation
+from herald.errors import ValidationError
 from herald.events import EventType
 from herald.sources.models import Tweet, User
 from herald.sources.types import StreamType, Target
@@ -15,6 +18,52 @@ HANDLE = Target(
     validate=validation.username,
     pattern=validation.USERNAME_PATTERN,
     label="username",
+)
+
+MAX_QUERY = 500
+"""Characters in a search query (X's own search box stops a little above this)."""
+# Control characters, line and paragraph separators, lone surrogates: what cannot sit in
+# one line of a search box. Format characters (the joiner inside emoji) are fine.
+_BLANKS = r"[ \t\n\r]"
+"""Dropped around a query (a pasted line's end), never kept inside it."""
+_CONTROL = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+QUERY_PATTERN = (
+    rf"^{_BLANKS}*(?:[^{_CONTROL} ]|[^{_CONTROL} ][^{_CONTROL}]{{0,{MAX_QUERY - 2}}}[^{_CONTROL} ])"
+    rf"{_BLANKS}*$"
+)
+"""Exactly what :func:`search_query` accepts, for the OpenAPI document."""
+_QUERY = re.compile(QUERY_PATTERN)
+_CONTROL_CHAR = re.compile(f"[{_CONTROL}\ud800-\udfff]")  # JSON brings no lone surrogate
+
+
+def search_query(value: object) -> str:
+    """An X search query as X's search box takes it: one line of printable text, 1-500
+    characters once the blanks around it are dropped. X's operators (``from:``, ``-word``,
+    ``#tag``, ``"a phrase"``, ``OR``, ``lang:``) pass through untouched: X judges them."""
+    rule = f"one line of printable text, 1-{MAX_QUERY} characters"
+    if not isinstance(value, str):
+        raise ValidationError(f"target: a search query must be a string ({rule})")
+    query = value.strip(" \t\n\r")
+    if not query:
+        raise ValidationError(f"target: the search query is empty ({rule})")
+    if _CONTROL_CHAR.search(query):
+        raise ValidationError(
+            f"target: the search query holds a line break or a control character ({rule})"
+        )
+    if len(query) > MAX_QUERY:
+        raise ValidationError(f"target: the search query has {len(query)} characters ({rule})")
+    if not _QUERY.match(value):  # what the OpenAPI document promises, checked the same way
+        raise ValidationError(f"target: not a search query ({rule})")
+    return query
+
+
+QUERY = Target(
+    description="an X search query, as typed in X's search box (words, #hashtags, @handles, "
+    f'from:, -word, "phrases", OR): one line of printable text, 1-{MAX_QUERY} characters',
+    example="#python",
+    validate=search_query,
+    pattern=QUERY_PATTERN,
+    label="search query",
 )
 
 _OPTION_DOCS = {
@@ -124,5 +173,16 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         options=validation.options,
         option_docs=_OPTION_DOCS,
         options_schema=_OPTIONS_SCHEMA,
+    ),
+    StreamType(
+        name="x:search",
+        platform="x",
+        summary="new tweets an X search finds (the Latest tab)",
+        target=QUERY,
+        diff="posts",
+        new_event=EventType.TWEET_NEW,
+        payload_key="tweet",
+        payload=_tweet,
+        payload_schema=TWEET_SCHEMA,
     ),
 )

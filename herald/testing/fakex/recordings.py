@@ -1,8 +1,9 @@
 """Recorded X responses served for the one user they were recorded against.
 
 ``--fixtures DIR`` points at a folder of recordings (or at a folder holding ``x/``). The
-recorded user's profile, tweets, followers and mention search are answered from them, with
-what the control API added for that user merged in front and removed followers left out.
+recorded user's profile, tweets, followers and mention search, and the recorded search's own
+query, are answered from them, with what the control API added merged in front and removed
+followers left out.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class Recordings:
     raw: dict[str, Json]
     user: User
     follower_ids: dict[str, str] = field(default_factory=dict)  # lower username -> id
+    search_words: set[str] = field(default_factory=set)
+    """What the recorded search was for: the words X highlighted in its results (lower case)."""
 
     @classmethod
     def load(cls, folder: Path) -> Recordings:
@@ -54,6 +57,7 @@ class Recordings:
             raw=raw,
             user=parse_user(raw["UserByScreenName"]),
             follower_ids={u.username.lower(): u.id for u in followers},
+            search_words=_highlighted(raw.get("SearchTimeline", {})),
         )
 
     def known_ids(self) -> list[str]:
@@ -99,6 +103,21 @@ class Recordings:
                 entry: Json = copy.deepcopy(instruction["entry"])
                 return entry
         return None
+
+
+def _highlighted(doc: Json) -> set[str]:
+    """The words X highlighted in a recorded search's results: the query it answered."""
+    words: set[str] = set()
+    for entry in _add_entries(doc):
+        content = entry.get("content", {}).get("itemContent", {})
+        result = content.get("tweet_results", {}).get("result", {})
+        text = result.get("tweet", result).get("legacy", {}).get("full_text", "")
+        for mark in content.get("highlights", {}).get("textHighlights", []):
+            start, end = mark.get("startIndex"), mark.get("endIndex")
+            if isinstance(start, int) and isinstance(end, int) and isinstance(text, str):
+                words.add(text[start:end].lower())
+    words.discard("")
+    return words
 
 
 def _set_counts(result: Json, followers: int, tweets: int) -> None:

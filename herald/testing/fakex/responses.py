@@ -13,7 +13,8 @@ from typing import Any
 
 from herald.testing.fakex import templates as t
 from herald.testing.fakex.recordings import Recordings
-from herald.testing.fakex.state import FakeTweet, FakeUser, World, parse_query
+from herald.testing.fakex.search import parse_query
+from herald.testing.fakex.state import FakeTweet, FakeUser, World
 
 Json = dict[str, Any]
 MAX_COUNT = 1000
@@ -152,8 +153,10 @@ class Responder:
     def _recorded_target(self, raw_query: str) -> bool:
         if self.recordings is None:
             return False
-        mentions = parse_query(raw_query)[0]
-        return self.recordings.user.username.lower() in mentions
+        query = parse_query(raw_query)
+        if self.recordings.user.username.lower() in query.mentions:
+            return True  # the recorded user's mentions
+        return bool({term.text for term in query.required} & self.recordings.search_words)
 
     def _recorded(
         self, operation: str, variables: Json, new: list[Json], drop: set[str]

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from herald.testing.fakex.search import parse_query
+
 TWITTER_EPOCH_MS = 1288834974657
 SEED_EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 MENTION = re.compile(r"@(\w{1,15})\b")
@@ -102,18 +104,13 @@ class World:
         return [self.users[i] for i in reversed(user.follower_ids)]
 
     def search(self, raw_query: str) -> list[FakeTweet]:
-        """The subset of X's search syntax herald uses: ``@name``, ``from:``, ``-from:``, words."""
-        mentions, authors, excluded, words = parse_query(raw_query)
-        found = []
-        for tweet in reversed(self.tweets):
-            author = self.users[tweet.author_id].username.lower()
-            if mentions and not mentions <= tweet.mentions():
-                continue
-            if (authors and author not in authors) or author in excluded:
-                continue
-            if all(w in tweet.text.lower() for w in words):
-                found.append(tweet)
-        return found
+        """Newest first: the tweets ``raw_query`` finds (the syntax is in ``search.py``)."""
+        query = parse_query(raw_query)
+        return [
+            tweet
+            for tweet in reversed(self.tweets)
+            if query.matches(tweet.text, self.users[tweet.author_id].username)
+        ]
 
     # --- changes -----------------------------------------------------------------------
     def create_user(
@@ -148,23 +145,6 @@ class World:
         user.follower_ids.remove(follower.id)
         follower.following -= 1
         return True
-
-
-def parse_query(raw_query: str) -> tuple[set[str], set[str], set[str], list[str]]:
-    mentions: set[str] = set()
-    authors: set[str] = set()
-    excluded: set[str] = set()
-    words: list[str] = []
-    for token in raw_query.lower().split():
-        if token.startswith("@"):
-            mentions.add(token[1:])
-        elif token.startswith("from:"):
-            authors.add(token[5:].lstrip("@"))
-        elif token.startswith("-from:"):
-            excluded.add(token[6:].lstrip("@"))
-        elif ":" not in token:
-            words.append(token)
-    return mentions, authors, excluded, words
 
 
 SEED_USERS = (

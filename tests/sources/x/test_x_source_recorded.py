@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 from x_support import AUTH_TOKEN
 
@@ -74,3 +75,23 @@ async def test_one_off_pollers(recorded_settings: Settings) -> None:
 async def test_one_off_poll_needs_a_session(recorded_settings: Settings) -> None:
     with pytest.raises(AccountAuthFailed, match="no X session"):
         await poll_tweets("XDevelopers", settings=recorded_settings)
+
+
+async def test_a_search_stream_reads_the_recorded_search_and_what_was_posted(
+    recorded_source: XSource, fakex_recorded_url: str
+) -> None:
+    """The recording answered a "tesla" search: a stream for it baselines on the recorded
+    tweets, then finds a tweet posted since, and only that one is newer."""
+    baseline = await recorded_source.fetch(PollContext("s", "x:search", "Tesla"))
+    recorded = [t.id for t in baseline.items]
+    assert len(recorded) == 20 and recorded[0] == "2074976613713031490"
+    async with httpx.AsyncClient(base_url=fakex_recorded_url, timeout=10) as fakex:
+        posted = await fakex.post("/_fakex/users/bob/tweets", json={"text": "Tesla news"})
+        await fakex.post("/_fakex/users/bob/tweets", json={"text": "#rust news"})
+    new_id = posted.json()["id"]
+    high_water = max(int(i) for i in recorded)
+    ctx = PollContext("s", "x:search", "Tesla", baseline=False, high_water=high_water)
+    result = await recorded_source.fetch(ctx)
+    assert result.gap is None
+    assert [t.id for t in result.items if int(t.id) > high_water] == [new_id]
+    assert result.items[0].text == "Tesla news" and result.items[0].author == "bob"
