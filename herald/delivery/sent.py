@@ -35,6 +35,11 @@ class SentWindows:
             del self._closed[:-MAX_WINDOWS]
         self._start, self._selector, self.last = after, selector, None
 
+    def reset(self) -> None:
+        """Forget every window: what follows (a replay subscription) is sent whole."""
+        self._closed.clear()
+        self._start, self._selector, self.last = (0, 0), None, None
+
     def was_sent(self, entry: Entry) -> bool:
         key = entry.key
         for start, end, selector in self._closed:

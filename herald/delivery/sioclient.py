@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import engineio.exceptions
 import engineio.packet
+import orjson
 from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald.auth import Principal
 from herald.delivery import direct, sioguard
 from herald.delivery.connections import Slot
-from herald.delivery.entry import Entry, OffsetKey
+from herald.delivery.entry import Entry, OffsetKey, format_offset
 from herald.delivery.hub import ClientGone
 from herald.delivery.sent import SentWindows
 
@@ -54,6 +55,22 @@ def event_packet(entry: Entry, with_offset: bool = False) -> engineio.packet.Pac
         pkt.encode()  # fills the shared encode cache once
         entry.cache[_PACKET[with_offset]] = pkt
     return pkt
+
+
+def control_entry(name: str, payload: dict[str, Any], key: OffsetKey) -> Entry:
+    """A control event (``replay:done``) that travels the events' path, so it stays in
+    order with them; its packet never carries an offset."""
+    data = orjson.dumps([name, payload])
+    text = data.decode()
+    entry = Entry(format_offset(key), key, name, "", data, text)
+    pkt = engineio.packet.Packet(engineio.packet.MESSAGE, data="2" + text)
+    pkt.encode()
+    frame_data = str(pkt.encode()).encode()
+    frame = (direct.text_frame(frame_data), frame_data)
+    for with_offset in (False, True):
+        entry.cache[_PACKET[with_offset]] = pkt
+        entry.cache[FRAME_CACHE[with_offset]] = frame
+    return entry
 
 
 def event_frame(entry: Entry, with_offset: bool = False) -> tuple[bytes, bytes]:
@@ -231,6 +248,14 @@ class SioClient:
         if outcome == "gone":
             raise ClientGone(self.sid)
         self.slot.sent += 1
+
+    async def notice(self, name: str, payload: dict[str, Any]) -> None:
+        entry = control_entry(name, payload, self.sent.last or (0, 0))
+        room = self.owner.limit // 2 + 1
+        while (outcome := self._send(entry, room)) == "full":
+            await asyncio.sleep(0.01)
+        if outcome == "gone":
+            raise ClientGone(self.sid)
 
     def _send(self, entry: Entry, room: int) -> Literal["sent", "full", "gone"]:
         """Write ``entry``, or queue it while fewer than ``room`` events wait, in order."""

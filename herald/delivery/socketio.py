@@ -203,8 +203,11 @@ class SocketIOTransport:
             return {"error": "not_connected", "detail": "disconnected"}
         self._stop_delivery(client)
         client.slot.subscribed("subscribe", plan.selector)
-        raw = {k: v for k, v in (data or {}).items() if k != "since"}
-        self.spawn(self._remember(client, raw, True))
+        if plan.ranged is not None:  # a replay is not restored on a recovering reconnect
+            self.spawn(self._remember(client, None, False))
+        else:
+            raw = {k: v for k, v in (data or {}).items() if k != "since"}
+            self.spawn(self._remember(client, raw, True))
         acked: dict[str, Any] = {}
 
         def ack(resume: Resume) -> None:

@@ -5,7 +5,9 @@ Each event is ``id: <offset>``, ``event: <type>``, ``data: <body>``; a reconnect
 hand). The stream opens with an ``event: subscribed`` carrying ``{recovered, offset}``,
 sends a ``: heartbeat`` comment every ``heartbeat_interval`` (which is also how a dead
 client is noticed: the write fails), and ends with ``event: error`` when the client falls
-more than ``client_queue`` events behind.
+more than ``client_queue`` events behind. With ``?replay={"from":…}`` it sends that range of
+the log (after an ``event: replay:gap`` when part of it was trimmed), then
+``event: replay:done`` ``{from, to, count}``, then only heartbeats: close it then.
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ class SseStream:
     async def put(self, entry: Entry) -> None:
         await self.outbox.put(_sse_frame(entry))
         self.slot.sent += 1
+
+    async def notice(self, name: str, payload: dict[str, Any]) -> None:
+        await self.outbox.put(f"event: {name}\ndata: {orjson.dumps(payload).decode()}\n\n")
 
     def end(self, reason: str, error: str = "slow_consumer") -> None:
         """Stop delivery now; the response ends with an ``error`` event ``{error, detail}``."""
@@ -173,7 +178,9 @@ def _query(request: Request, stream_id: str | None) -> dict[str, Any]:
     raw = raw_from_params(request.query_params, pull=False)
     if stream_id is not None:
         raw["streamIds"] = [stream_id]
-    since = request.headers.get("last-event-id") or raw.get("since")
+    # A replay subscription has its own range; a reconnect starts it again.
+    since = raw.get("since") if "replay" in raw else request.headers.get("last-event-id")
+    since = since or raw.get("since")
     if since:
         raw["since"] = since
     return raw

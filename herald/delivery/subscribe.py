@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from herald.auth import Principal
 from herald.delivery.entry import Entry, OffsetKey, offset_key
 from herald.delivery.hub import Sink
-from herald.delivery.replay import Resume, catch_up, plan_resume
+from herald.delivery.replay import RangePlan, Resume, catch_up, plan_range, plan_resume, run_range
 from herald.delivery.sent import SentWindows
 from herald.delivery.subscription import Selector, Subscription, parse_subscription
 from herald.delivery.transport import Context
@@ -43,6 +43,9 @@ class Subscriber(Sink, Protocol):
 
     async def put(self, entry: Entry) -> None: ...
 
+    async def notice(self, name: str, payload: dict[str, Any]) -> None:
+        """Send a control message (``replay:gap``, ``replay:done``) in order with events."""
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -53,6 +56,8 @@ class Plan:
     #: Live delivery starts after this offset when there is nothing to replay (``None``:
     #: the tail's offset at the moment of joining).
     floor: str | None = None
+    #: A replay subscription: send this range, then ``replay:done``; never go live.
+    ranged: RangePlan | None = None
 
 
 def check_rate(ctx: Context, client_id: str) -> None:
@@ -68,6 +73,10 @@ async def prepare(ctx: Context, client_id: str, raw: Any, principal: Principal) 
 
 
 async def plan(ctx: Context, sub: Subscription, floor: str | None = None) -> Plan:
+    if sub.replay is not None:
+        ranged = await plan_range(ctx.log, sub.replay)
+        held = ranged.gap is None
+        return Plan(sub.selector, Resume(held, ranged.gap or ranged.start, None), ranged=ranged)
     resume = await plan_resume(ctx.log, sub.since, ctx.tail)
     return Plan(sub.selector, resume, floor)
 
@@ -90,6 +99,10 @@ def begin(
     resume = plan.resume
     ack(resume)
     tail = ctx.tail
+    if plan.ranged is not None:
+        if sent is not None:
+            sent.reset()  # a replay sends its whole range, whatever was sent before
+        return run_range(ctx.log, plan.ranged, plan.selector, sink.put, sink.notice, ctx.clock)
     if resume.after is None and not resume.from_oldest:
         floor = plan.floor if plan.floor is not None else tail.offset
         if sent is not None:

@@ -10,7 +10,10 @@ Socket.IO, ``/ws``, SSE, the pull route, MCP and ``herald tail`` all parse it wi
   one :mod:`herald.delivery.filters` knows. Anything else is refused with the known names,
   never accepted as a subscription that silently matches nothing;
 - ``since`` is a log offset (``1700000000000-0``, or ``ms`` alone); ``$`` or nothing means
-  "from now".
+  "from now";
+- ``replay`` (push transports) is ``{from, to?, speed?}``: ``from``/``to`` a log offset or
+  an ISO 8601 time, ``speed`` ``realtime``, ``xN`` or ``max`` (the default). A replay sends
+  that range and ends; it never turns into a live subscription.
 
 A :class:`Selector` is the part that decides which events match (streams, types, platforms,
 filter); its :attr:`Selector.key` is what clients are grouped by. ``since``, ``limit`` and
@@ -19,9 +22,11 @@ filter); its :attr:`Selector.key` is what clients are grouped by. ``since``, ``l
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import orjson
@@ -30,7 +35,7 @@ from herald.auth import Principal
 from herald.delivery.filters import Filter, parse_filter
 from herald.errors import Forbidden, ValidationError
 from herald.events import EVENT_TYPES
-from herald.store.logentry import Entry, is_offset
+from herald.store.logentry import Entry, OffsetKey, is_offset, offset_key
 
 MAX_STREAM_IDS = 1000
 MAX_LIMIT = 1000
@@ -39,8 +44,12 @@ DEFAULT_LIMIT = 100
 #: An event without a ``platform`` field comes from X (events appended before it existed).
 DEFAULT_PLATFORM = "x"
 _NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,128}$")
-_PUSH_FIELDS = ("streamIds", "types", "platforms", "filters", "since")
-_PULL_FIELDS = (*_PUSH_FIELDS, "limit", "wait")
+_COMMON_FIELDS = ("streamIds", "types", "platforms", "filters", "since")
+_PUSH_FIELDS = (*_COMMON_FIELDS, "replay")
+_PULL_FIELDS = (*_COMMON_FIELDS, "limit", "wait")
+_REPLAY_FIELDS = ("from", "to", "speed")
+#: The largest sequence number of a log offset: ``(ms, MAX_SEQ)`` is the last key of ``ms``.
+MAX_SEQ = 2**64 - 1
 _NOW = ("", "$")
 
 
@@ -93,6 +102,36 @@ class Selector:
 
 
 @dataclass(frozen=True, slots=True)
+class Bound:
+    """One end of a replay range: a log offset, or a time in milliseconds."""
+
+    offset: str | None = None
+    ms: int | None = None
+
+    def low(self) -> OffsetKey:
+        """The smallest key at or after this bound."""
+        return offset_key(self.offset) if self.offset is not None else (self.ms or 0, 0)
+
+    def high(self) -> OffsetKey:
+        """The largest key at or before this bound (a time takes its whole millisecond)."""
+        return offset_key(self.offset) if self.offset is not None else (self.ms or 0, MAX_SEQ)
+
+    def describe(self) -> str:
+        return self.offset if self.offset is not None else f"{self.ms}"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRange:
+    """``replay: {from, to?, speed?}``: a part of the log, inclusive at both ends, paced
+    ``speed`` times real time (``inf``: as fast as the client reads). ``to=None`` means
+    "up to the newest entry when the subscription starts"."""
+
+    start: Bound
+    end: Bound | None = None
+    speed: float = math.inf
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """A validated query: which events (:attr:`selector`), from where, and for pulls how
     many and how long to wait. ``since=None`` means "from now"."""
@@ -101,6 +140,8 @@ class Query:
     since: str | None = None
     limit: int = DEFAULT_LIMIT
     wait: float = 0.0
+    #: A replay subscription (push transports only): that range, then an end marker.
+    replay: ReplayRange | None = None
 
     def params(self) -> dict[str, Any]:
         """The query as ``GET /api/events/log`` parameters (parsing them gives it back)."""
@@ -202,7 +243,10 @@ def parse_query(raw: Any, principal: Principal | None = None, *, pull: bool = Fa
     if principal is not None:
         selector = narrowed(selector, principal)
     if not pull:
-        return Query(selector, since)
+        replay = _replay(raw.get("replay"))
+        if replay is not None and since is not None:
+            raise ValidationError("replay: cannot be combined with since (it has its own from)")
+        return Query(selector, since, replay=replay)
     return Query(selector, since, _limit(raw.get("limit")), _wait(raw.get("wait")))
 
 
@@ -248,6 +292,54 @@ def _since(value: Any) -> str | None:
     return str(value)
 
 
+def _bound(value: Any, name: str) -> Bound:
+    if isinstance(value, str) and is_offset(value):
+        return Bound(offset=value if "-" in value else f"{value}-0")
+    if isinstance(value, str) and value.strip() and not value.strip().isdigit():
+        try:
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return Bound(ms=max(int(when.timestamp() * 1000), 0))
+    shown = repr(value[:64]) if isinstance(value, str) else type(value).__name__
+    raise ValidationError(
+        f'replay.{name}: {shown} is not a log offset such as "1700000000000-0" '
+        'or an ISO 8601 time such as "2026-11-30T03:00:00Z"'
+    )
+
+
+def _replay(value: Any) -> ReplayRange | None:
+    """``replay: {from, to?, speed?}``; ``from`` after ``to`` is refused."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValidationError("replay: must be an object {from, to?, speed?}")
+    unknown = sorted(set(value) - set(_REPLAY_FIELDS))
+    if unknown:
+        raise ValidationError(
+            f"replay.{unknown[0][:64]} is not a known field; known: {', '.join(_REPLAY_FIELDS)}"
+        )
+    if value.get("from") is None:
+        raise ValidationError("replay.from: is required (a log offset or an ISO 8601 time)")
+    start = _bound(value["from"], "from")
+    end = _bound(value["to"], "to") if value.get("to") is not None else None
+    if end is not None and start.low() > end.high():
+        raise ValidationError(f"replay: from ({start.describe()}) is after to ({end.describe()})")
+    from herald.pipeline.runtime.replay import parse_speed  # pure; no import at load time
+
+    raw_speed = value.get("speed")
+    if isinstance(raw_speed, bool) or not isinstance(raw_speed, str | int | float | None):
+        raise ValidationError("replay.speed: must be realtime, max or xN such as x10")
+    try:
+        speed = parse_speed(raw_speed)
+    except ValidationError as exc:
+        raise ValidationError(f"replay.{exc.detail}") from None
+    return ReplayRange(start, end, speed)
+
+
 def _limit(value: Any) -> int:
     if value is None:
         return DEFAULT_LIMIT
@@ -290,6 +382,12 @@ def raw_from_params(params: Params, *, pull: bool) -> dict[str, Any]:
         value = params.get(name)
         if value is not None:
             raw[name] = value
+    replay = None if pull else params.get("replay")
+    if replay:
+        try:
+            raw["replay"] = orjson.loads(replay)
+        except orjson.JSONDecodeError:
+            raise ValidationError("replay: must be a JSON object {from, to?, speed?}") from None
     filters = params.get("filters")
     if filters:
         try:

@@ -13,6 +13,7 @@ from herald.config import Settings
 from herald.delivery.connections import ConnectionRegistry
 from herald.delivery.hub import Hub
 from herald.delivery.tail import LogTail
+from herald.pipeline.clock import Clock, SystemClock
 from herald.ratelimit import TokenBucket
 from herald.store.logreader import LogReader
 
@@ -30,6 +31,8 @@ class Context:
     #: Open WebSocket connections and SSE responses, for counting and shutdown.
     ws_connections: set[Any] = field(default_factory=set)
     sse_streams: set[Any] = field(default_factory=set)
+    #: Paces replay subscriptions (a virtual clock in tests).
+    clock: Clock = field(default_factory=SystemClock)
     #: Every live connection (all transports): the caps, and ``GET /api/connections``.
     connections: ConnectionRegistry = field(init=False)
 

@@ -9,7 +9,9 @@ Client → server::
 Server → client: ``events:stream:v1:started`` (``payload: {recovered, offset}``), one
 ``events:stream:v1:stream`` per event (``payload`` = the event body), ``…:heartbeat`` every
 ``heartbeat_interval``, ``…:success`` when a subscription ends, ``…:error`` (``payload:
-{error, detail}``) for every bad request; the connection survives bad requests.
+{error, detail}``) for every bad request; the connection survives bad requests. A replay
+subscription (``payload.replay``) may send ``…:replay:gap`` first and ends with
+``…:replay:done`` (``payload: {from, to, count}``); its id is then free.
 
 Close codes: 4401 refused credentials, 1013 connection cap reached (the reason says which),
 4008 too slow (more than ``client_queue`` behind; an ``error`` ``slow_consumer`` comes
@@ -111,6 +113,9 @@ class WsSubscription:
     async def put(self, entry: Entry) -> None:
         await self.conn.outbox.put(self.message(entry))
         self.conn.slot.sent += 1
+
+    async def notice(self, name: str, payload: dict[str, Any]) -> None:
+        await self.conn.outbox.put(_frame(PREFIX + name, self.id, payload))
 
 
 class WsConnection:
@@ -326,11 +331,16 @@ class WsConnection:
             self.ctx, sub, plan, ack=ack, active=lambda: self.subs.get(sub_id) is sub
         )
         if replay is not None:
-            sub.replay = asyncio.create_task(self._replay(sub, replay))
+            ranged = plan.ranged is not None
+            sub.replay = asyncio.create_task(self._replay(sub, replay, ranged=ranged))
 
-    async def _replay(self, sub: WsSubscription, replay: Any) -> None:
+    async def _replay(self, sub: WsSubscription, replay: Any, *, ranged: bool = False) -> None:
         try:
             await replay
+            if ranged and self.subs.get(sub.id) is sub:
+                # A replay subscription ends with its replay:done; its id is free again.
+                sub.replay = None
+                self._drop(sub)
         except ClientGone:
             pass
         except Exception:

@@ -41,6 +41,11 @@ class LogReader:
         start = f"({_full(offset)}" if offset is not None else "-"
         return entries(await self._redis.xrange(self.key, min=start, count=count))
 
+    async def between(self, start: str, end: str, count: int) -> list[Entry]:
+        """Up to ``count`` entries from ``start`` to ``end``, oldest first, in ``XRANGE``
+        syntax (``(`` before an offset excludes it; ``-`` and ``+`` leave an end open)."""
+        return entries(await self._redis.xrange(self.key, min=start, max=end, count=count))
+
     async def wait(self, offset: str, count: int, block_ms: int) -> list[Entry]:
         """Entries strictly after ``offset``, blocking up to ``block_ms`` until one exists.
 

@@ -27,8 +27,9 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from herald.store import pipeline_scripts as lua
-from herald.store.codec import fields, stream_fields, text
+from herald.store.codec import fields, text
 from herald.store.keys import Keys
+from herald.store.logreader import LogReader
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,8 @@ class PipelineStore:
     ) -> None:
         self.redis = redis
         self.keys = keys
+        #: Reads of the global log outside the consumer group (waiting, replay).
+        self.log = LogReader(redis, keys.events)
         self._log_maxlen = log_maxlen
         self._event_ids_kept = event_ids_kept
         self._dead_max = dead_max
@@ -241,18 +244,17 @@ class PipelineStore:
 
     async def wait_new(self, after: str, block_ms: int) -> bool:
         """Block until the log has an entry after ``after`` (``$``: after now), or time out."""
-        reply = await self.redis.xread({self.keys.events: after}, count=1, block=block_ms)
-        return bool(reply)
+        offset = await self.log.end() if after == "$" else after
+        return bool(await self.log.wait(offset, 1, block_ms))
 
     async def last_offset(self) -> str:
         """The id of the newest entry of the log (``0-0`` when empty)."""
-        entries = await self.redis.xrevrange(self.keys.events, count=1)
-        return text(entries[0][0]) if entries else "0-0"
+        return await self.log.newest_offset()
 
     async def range(self, start: str, end: str, count: int) -> list[tuple[str, bytes]]:
-        """Global log entries from ``start`` to ``end`` (XRANGE syntax, ``(`` exclusive)."""
-        entries = await self.redis.xrange(self.keys.events, min=start, max=end, count=count)
-        return [(text(e[0]), stream_fields(e).get(b"e", b"{}")) for e in entries or []]
+        """Global log entries from ``start`` to ``end`` (XRANGE syntax, ``(`` exclusive);
+        each body carries its ``offset``."""
+        return [(e.offset, e.data) for e in await self.log.between(start, end, count)]
 
     async def retries(self, name: str, count: int) -> list[bytes]:
         raw = await self.redis.lrange(self.of(name).retry, 0, count - 1)

@@ -78,7 +78,7 @@ def test_the_group_key_tells_platforms_apart_and_is_unchanged_without_them() -> 
 
 def test_pull_fields_only_where_a_client_pulls() -> None:
     assert refusal({"limit": 5}) == (
-        "limit is not a known field; known: streamIds, types, platforms, filters, since"
+        "limit is not a known field; known: streamIds, types, platforms, filters, since, replay"
     )
     query = parse_query({"limit": "5", "wait": "1.5", "since": "0"}, pull=True)
     assert (query.limit, query.wait, query.since) == (5, 1.5, "0")
@@ -158,3 +158,42 @@ def test_url_parameters_round_trip() -> None:
     }
     with pytest.raises(ValidationError, match="filters: must be a JSON object"):
         raw_from_params(Params([("filters", "{nope")]), pull=False)
+
+
+def test_a_replay_range_takes_offsets_and_iso_times() -> None:
+    from herald.delivery.subscription import MAX_SEQ
+
+    rng = parse_query({"replay": {"from": "5", "to": "1970-01-01T00:00:01Z", "speed": "x10"}})
+    assert rng.replay is not None
+    assert rng.replay.start.offset == "5-0" and rng.replay.start.low() == (5, 0)
+    assert rng.replay.end is not None and rng.replay.end.high() == (1000, MAX_SEQ)
+    assert rng.replay.speed == 10.0
+    assert parse_query({"replay": {"from": "1-0"}}).replay.speed == float("inf")  # type: ignore[union-attr]
+    naive = parse_query({"replay": {"from": "1970-01-01T00:00:02"}}).replay
+    assert naive is not None and naive.start.ms == 2000  # a time without a zone is UTC
+
+
+def test_replay_is_refused_where_it_does_not_fit() -> None:
+    assert refusal({"replay": {"from": "1-0"}, "since": "1-0"}).startswith(
+        "replay: cannot be combined with since"
+    )
+    assert refusal({"replay": {"from": "1-0"}}, pull=True).startswith("replay is not a known")
+    assert refusal({"replay": "1-0"}) == "replay: must be an object {from, to?, speed?}"
+    assert refusal({"replay": {"from": "2-0", "to": "1-5"}}) == (
+        "replay: from (2-0) is after to (1-5)"
+    )
+    assert refusal({"replay": {"from": "1-0", "speed": "x0"}}) == "replay.speed must be more than 0"
+    assert refusal({"replay": {"from": "1-0", "speed": "fast"}}) == (
+        "replay.speed must be realtime, max or xN such as x10, not 'fast'"
+    )
+    assert refusal({"replay": {"from": "1-0", "speed": True}}).startswith("replay.speed:")
+
+
+def test_replay_in_url_parameters_is_json() -> None:
+    from starlette.datastructures import QueryParams
+
+    raw = raw_from_params(QueryParams('replay={"from":"1-0","speed":"max"}'), pull=False)
+    assert raw["replay"] == {"from": "1-0", "speed": "max"}
+    with pytest.raises(ValidationError, match="replay: must be a JSON object"):
+        raw_from_params(QueryParams("replay=nope"), pull=False)
+    assert "replay" not in raw_from_params(QueryParams('replay={"from":"1"}'), pull=True)
