@@ -13,20 +13,15 @@ from herald.sources.mastodon import targets
 from herald.sources.mastodon.parse import Status
 from herald.sources.models import User
 from herald.sources.types import StreamType, Target
-from herald.sources.x.types import FOLLOWER_SCHEMA, MENTION_SCHEMA
+from herald.sources.x.types import FOLLOWER_SCHEMA, MENTION_SCHEMA, TWEET_SCHEMA
 
+# A post has the tweet's shape (DESIGN §5) without X's retweet, reply and quote flags.
 POST_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "text", "author", "authorName", "timestamp", "url"],
+    **TWEET_SCHEMA,
     "properties": {
-        "id": {"type": "string"},
-        "text": {"type": "string"},
-        "author": {"type": "string"},
-        "authorName": {"type": "string"},
-        "timestamp": {"type": "string"},
-        "url": {"type": "string"},
-        "lang": {"type": "string"},
-        "metrics": {"type": "object", "additionalProperties": {"type": "integer"}},
+        k: v
+        for k, v in TWEET_SCHEMA["properties"].items()
+        if k not in ("isRetweet", "isReply", "quotedId")
     },
 }
 FOLLOWER_OPTIONS_SCHEMA: dict[str, Any] = {
