@@ -87,6 +87,10 @@ async def test_the_api_matches_its_openapi_document(
             "--exclude-path-regex", "/events$",  # server-sent events: endless streams
             "--request-timeout", "10",
             "--rate-limit", "1000/m",  # under herald's 20 writes/s per client
+            # The start call's schema has one if/then rule per stream type with its target
+            # pattern; the generator may discard many drafts to meet them. That is the
+            # schema being exact, not a defect, so this health check is not a finding.
+            "--suppress-health-check", "filter_too_much",
             "--no-color",
             cwd=tmp_path,
             stdout=asyncio.subprocess.PIPE,
