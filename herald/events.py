@@ -38,6 +38,18 @@ class EventType(StrEnum):
     STOPPED = "stream:stopped"
     PIPELINE_OUTPUT = "pipeline:output"
     PIPELINE_ERROR = "pipeline:error"
+    # push sources (Bluesky, any WebSocket feed)
+    MESSAGE_NEW = "stream:message:new"
+    TRADE_NEW = "stream:trade:new"
+    TICKER_UPDATE = "stream:ticker:update"
+    POST_DELETED = "stream:post:deleted"
+    # X engagement, deletions and account health
+    TWEET_DELETED = "stream:tweet:deleted"
+    TWEET_METRICS = "stream:tweet:metrics"
+    ACCOUNT_HEALTH = "account:health"
+    # alerts
+    ALERT_FIRING = "alert:firing"
+    ALERT_RESOLVED = "alert:resolved"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
@@ -60,6 +72,15 @@ _KIND: dict[EventType, str] = {
     EventType.STOPPED: "stopped",
     EventType.PIPELINE_OUTPUT: "pipeline.output",
     EventType.PIPELINE_ERROR: "pipeline.error",
+    EventType.MESSAGE_NEW: "message",
+    EventType.TRADE_NEW: "trade",
+    EventType.TICKER_UPDATE: "ticker",
+    EventType.POST_DELETED: "post.deleted",
+    EventType.TWEET_DELETED: "tweet.deleted",
+    EventType.TWEET_METRICS: "tweet.metrics",
+    EventType.ACCOUNT_HEALTH: "account.health",
+    EventType.ALERT_FIRING: "alert.firing",
+    EventType.ALERT_RESOLVED: "alert.resolved",
 }
 
 
@@ -92,6 +113,11 @@ class Event:
     payload: dict[str, Any] = field(default_factory=dict)
     detected_at: str = field(default_factory=utc_now_iso)
     platform: str = ""
+    priority: int | None = None
+    """0 low ... 3 critical (DESIGN §5); None: the type's default, added to the body by
+    the envelope rules, not here."""
+    correlation_id: str | None = None
+    """A command's id on its results, an alert's fingerprint on what it cites."""
 
     @property
     def event_id(self) -> str:
@@ -99,7 +125,7 @@ class Event:
 
     def body(self) -> dict[str, Any]:
         """The wire body without ``offset``."""
-        return {
+        body: dict[str, Any] = {
             "type": self.type.value,
             "eventId": self.event_id,
             "streamId": self.stream_id,
@@ -109,6 +135,11 @@ class Event:
             "detectedAt": self.detected_at,
             **self.payload,
         }
+        if self.priority is not None:
+            body["priority"] = self.priority
+        if self.correlation_id is not None:
+            body["correlationId"] = self.correlation_id
+        return body
 
     def encode(self) -> bytes:
         return orjson.dumps(self.body())

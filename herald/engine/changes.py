@@ -11,6 +11,7 @@ from typing import Any
 
 from herald.engine.diff import FollowerDiff, PostDiff
 from herald.events import Event, EventType
+from herald.push.base import PushChange
 from herald.sources.base import Gap, Notice
 from herald.sources.catalog import stream_types
 from herald.sources.models import Item
@@ -38,6 +39,11 @@ def _event(
         payload,
         platform=platform_of(record.type),
     )
+
+
+def change_event(record: StreamRecord, change: PushChange) -> Event:
+    """A push source's change as an event of its stream (built like every other event)."""
+    return _event(record, change.type, change.object_id, change.payload)
 
 
 def post_events(record: StreamRecord, diff: PostDiff[Item]) -> list[Event]:

@@ -153,7 +153,7 @@ class Poller:
         return await self._snapshots.load(record.id)
 
     async def _fetch(self, record: StreamRecord, known: Collection[str]) -> FetchResult:
-        source = self._sources.for_type(record.type)
+        source = self._sources.poll_source(record.type)
         ctx = PollContext(
             stream_id=record.id,
             type=record.type,

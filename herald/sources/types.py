@@ -21,6 +21,11 @@ DiffKind = Literal["posts", "followers"]
 """``posts``: new items by id against the seen set (tweets, mentions, posts, entries).
 ``followers``: a follower snapshot with exact counts and honest ``lost``."""
 
+Mode = Literal["poll", "push"]
+"""``poll``: the poll worker fetches on a schedule and diffs (:class:`~herald.sources.base.Source`).
+``push``: a long-lived upstream connection held by the push runtime delivers changes as they
+happen (:class:`~herald.push.base.PushSource`); ``diff`` does not apply."""
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
@@ -81,6 +86,8 @@ class StreamType:
     """Needs a stored credential (X session, Mastodon user token) to poll."""
     min_interval: float | None = None
     """A floor on the poll interval for this type, seconds (None: the global minimum)."""
+    mode: Mode = "poll"
+    """How its changes arrive: polled on a schedule, or pushed over a held connection."""
 
     def __post_init__(self) -> None:
         if not self.events:
@@ -129,6 +136,7 @@ class StreamType:
             "options": dict(self.option_docs),
             "needsAccount": self.needs_account,
             "minInterval": self.min_interval,
+            "mode": self.mode,
         }
 
 
