@@ -1,4 +1,5 @@
-"""``herald fakex``, ``herald fakedon`` and ``herald fakefeed``: the platforms' stand-ins.
+"""``herald fakex``, ``herald fakedon``, ``herald fakefeed`` and ``herald fakews``: the
+platforms' stand-ins.
 
 Each serves a platform's real paths from recorded responses, with a control API to add items
 and faults, so herald can be tested and tried without the real service.
@@ -84,3 +85,38 @@ def register(app: typer.Typer) -> None:
             run(host=host, port=port, fixtures_dir=folder)
         except (OSError, ValueError) as exc:
             fail(f"fakefeed: {exc}")
+
+    @app.command()
+    def fakews(
+        recording: Annotated[
+            Path,
+            typer.Option(
+                help="A recorded WebSocket session (first line the URL, then "
+                "'<unix time>: <frame>' lines), e.g. exchanges/BINANCE.ws.1.0.",
+                exists=True,
+                dir_okay=False,
+            ),
+        ],
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8095,
+        speed: Annotated[
+            float, typer.Option(min=0.001, help="Replay N times faster than recorded.")
+        ] = 1.0,
+        max_speed: Annotated[
+            bool, typer.Option("--max-speed", help="Replay as fast as the client reads.")
+        ] = False,
+        loop: Annotated[
+            bool, typer.Option("--loop", help="Start the recording over when it ends.")
+        ] = False,
+    ) -> None:
+        """Run the local WebSocket stand-in: replays a recorded exchange session."""
+        from herald.testing.fakews import RecordingError, run
+
+        pace = "max speed" if max_speed else f"x{speed:g}"
+        err.print(
+            f"[bold green]fakews[/] on ws://{host}:{port}  ({pace}; control API under /_fakews)"
+        )
+        try:
+            run(recording, host=host, port=port, speed=None if max_speed else speed, loop=loop)
+        except (OSError, RecordingError) as exc:
+            fail(f"fakews: {exc}")
