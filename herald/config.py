@@ -141,6 +141,15 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_PIPELINE_DEAD_LETTERS", "pipeline_dead_letters"),
     )
 
+    # --- alerts -------------------------------------------------------------------
+    alerts: bool = Field(default=True, validation_alias=_env("HERALD_ALERTS", "alerts"))
+    alerts_block: float = Field(
+        default=0.5,
+        ge=0.05,
+        le=10,
+        validation_alias=_env("HERALD_ALERTS_BLOCK", "alerts_block"),
+    )
+
     # --- server and delivery -----------------------------------------------------
     host: str = Field(default="127.0.0.1", validation_alias=_env("HERALD_HOST", "host"))
     port: int = Field(default=3001, ge=1, le=65535, validation_alias=_env("HERALD_PORT", "port"))

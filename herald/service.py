@@ -33,9 +33,12 @@ from herald.store.snapshot import RedisSnapshotStore
 from herald.store.streams import StreamStore
 
 if TYPE_CHECKING:
+    from herald.alerts.host import AlertsHost
+    from herald.alerts.service import AlertsManager
     from herald.delivery import Delivery
     from herald.pipeline.runtime import PipelineControl, PipelineHost, PipelineSpec
     from herald.sources.x.accounts import AccountStore
+    from herald.store.pipelines import PipelineStore
 
 log = logging.getLogger("herald")
 
@@ -66,6 +69,7 @@ class Herald:
         self._accounts: AccountStore | None = None
         self._custom_pipelines = list(pipelines) if pipelines is not None else None
         self.pipeline_host: PipelineHost | None = None
+        self.alerts_host: AlertsHost | None = None
 
     # --- wiring ------------------------------------------------------------------
     @property
@@ -183,6 +187,34 @@ class Herald:
                 log_maxlen=s.log_maxlen,
             )
             await self.pipeline_host.start()
+        await self._start_alerts(redis, store)
+
+    async def _start_alerts(self, redis: Redis, store: PipelineStore) -> None:
+        """The alerts service answers in every process; the evaluator runs where a worker
+        runs (one owner at a time, through its lease)."""
+        import os
+        import socket
+
+        from herald.alerts.host import AlertsHost
+        from herald.alerts.service import AlertsManager
+        from herald.store.alerts import RedisAlertStore
+
+        s = self.settings
+        rules = RedisAlertStore(redis, self.keys)
+        self.alerts: AlertsManager = AlertsManager(rules, store, skew=s.pipeline_skew)
+        if self._want_worker and s.alerts:
+            self.alerts_host = AlertsHost(
+                rules,
+                store,
+                self.store,
+                worker_id=f"{socket.gethostname()}:{os.getpid()}",
+                batch_size=s.pipeline_batch,
+                lease_ttl=s.pipeline_lease_ttl,
+                skew=s.pipeline_skew,
+                block=s.alerts_block,
+                lag_limit=max(s.log_maxlen // 2, 1),
+            )
+            await self.alerts_host.start()
 
     def _build_sources(self, redis: Redis) -> list[Source]:
         if self._custom_sources is not None:
@@ -222,6 +254,9 @@ class Herald:
         """Stop whatever has been started, in reverse order; the connection (and the embedded
         server) is closed even when an earlier step fails."""
         try:
+            if self.alerts_host is not None:
+                alerts, self.alerts_host = self.alerts_host, None
+                await alerts.stop(grace=float(self.settings.shutdown_timeout))
             if self.pipeline_host is not None:
                 host, self.pipeline_host = self.pipeline_host, None
                 await host.stop(grace=float(self.settings.shutdown_timeout))

@@ -110,6 +110,33 @@ class Keys:
         """string (JSON, with a TTL): a Socket.IO session's recovery state, by its ``pid``."""
         return f"{self.prefix}:sio:session:{pid}"
 
+    # --- alerts (herald/store/alerts.py) ---------------------------------------------
+    @property
+    def alert_rules(self) -> str:
+        """hash: rule id -> the rule (JSON)."""
+        return f"{self.prefix}:alerts:rules"
+
+    @property
+    def alert_order(self) -> str:
+        """zset: rule ids scored by creation, so rules list in creation order."""
+        return f"{self.prefix}:alerts:order"
+
+    @property
+    def alert_silences(self) -> str:
+        """hash: silence id -> the silence (JSON); expired ones are pruned on read."""
+        return f"{self.prefix}:alerts:silences"
+
+    @property
+    def alert_version(self) -> str:
+        """string: a counter bumped by every change of rules or silences (the evaluator
+        reloads them when it moves)."""
+        return f"{self.prefix}:alerts:version"
+
+    @property
+    def alert_status(self) -> str:
+        """hash: rule id -> its live status (JSON), written by the evaluator after a batch."""
+        return f"{self.prefix}:alerts:status"
+
     @property
     def stats(self) -> str:
         """hash: global counters (polls, errors by kind)."""

@@ -272,7 +272,7 @@ class PipelineRunner:
             self.owner,
             blob=pipeline.snapshot(),
             acks=ids if ids is not None else [offset for offset, _ in entries],
-            outputs=[encode_output(self.name, out) for out in outputs],
+            outputs=[self._encode(out) for out in outputs],
             dead=dead,
             n_in=len(wanted),
             n_errors=len(dead),
@@ -284,6 +284,11 @@ class PipelineRunner:
         self._counts["out"] += len(outputs)
         self._counts["late"] += len(pipeline.late)
         self._counts["skipped"] += len(entries) + len(retried) - len(wanted) + trimmed
+
+    def _encode(self, out: Output) -> Pending:
+        if self.spec.encode is not None:
+            return self.spec.encode(out)
+        return encode_output(self.name, out)
 
     def _dead_letter(self, dead: Any, by_offset: Mapping[str, Record]) -> bytes:
         offset = str(dead.origin).split(".", 1)[0].split(":", 1)[-1]

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from herald.errors import ConfigError
 from herald.events import EventType
-from herald.pipeline.core import Pipeline, Record
+from herald.pipeline.core import Output, Pipeline, Record
+from herald.store.pipelines import Pending
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 WatermarkMode = Literal["streams", "events"]
@@ -50,6 +51,9 @@ class PipelineSpec:
     watermark: WatermarkMode = "streams"
     start: str = "$"
     accept: Callable[[Record], bool] | None = field(default=None, compare=False)
+    encode: Callable[[Output], Pending] | None = field(default=None, compare=False)
+    """How an output becomes an event (default: a ``pipeline:output`` event); a pipeline
+    with events of its own (alerts) derives their type and eventId here."""
 
     def __post_init__(self) -> None:
         check_name(self.name)

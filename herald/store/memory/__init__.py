@@ -7,6 +7,7 @@ passes the same contract suite as its Redis form (``tests/store/contract/``).
 from __future__ import annotations
 
 from herald.store.memory.accounts import MemoryAccountRecords
+from herald.store.memory.alerts import MemoryAlertStore
 from herald.store.memory.pollstate import (
     MemoryCursorStore,
     MemoryHeartbeats,
@@ -18,6 +19,7 @@ from herald.store.memory.ratelimit import MemoryRateLimits
 
 __all__ = [
     "MemoryAccountRecords",
+    "MemoryAlertStore",
     "MemoryCursorStore",
     "MemoryHeartbeats",
     "MemoryLockStore",
