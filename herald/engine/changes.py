@@ -2,7 +2,9 @@
 
 Every event is built here, through :func:`_event`, so every body carries the stream's
 ``platform`` (from its type's catalog entry) and ``target`` the same way: detected
-changes, errors, notices, gaps and lifecycle events alike.
+changes, errors, notices, gaps and lifecycle events alike. A post-like item (one under a
+payload key the catalog scores) gets its ``sentiment`` here too, before the append: a
+retried poll builds the same body, and nothing appended is scored again.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from herald.engine.diff import FollowerDiff, PostDiff
 from herald.events import Event, EventType
 from herald.push.base import PushChange
+from herald.sentiment import scored
 from herald.sources.base import Gap, Notice
 from herald.sources.catalog import stream_types
 from herald.sources.models import Item
@@ -36,7 +39,7 @@ def _event(
         record.id,
         record.username,
         object_id,
-        payload,
+        scored(payload, stream_types().sentiment_fields),
         platform=platform_of(record.type),
     )
 

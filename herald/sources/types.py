@@ -88,6 +88,10 @@ class StreamType:
     """A floor on the poll interval for this type, seconds (None: the global minimum)."""
     mode: Mode = "poll"
     """How its changes arrive: polled on a schedule, or pushed over a held connection."""
+    sentiment_field: str | None = None
+    """The item field scored for sentiment when an item is detected (``text``, a feed
+    entry's ``title``); None: its items are not post-like and carry no ``sentiment``.
+    Declared per payload key: every type with the same ``payload_key`` gets it."""
 
     def __post_init__(self) -> None:
         if not self.events:
@@ -137,6 +141,7 @@ class StreamType:
             "needsAccount": self.needs_account,
             "minInterval": self.min_interval,
             "mode": self.mode,
+            "sentimentField": self.sentiment_field,
         }
 
 
@@ -147,10 +152,18 @@ class StreamTypes:
         self._by_name: dict[str, StreamType] = {}
         self._order: list[StreamType] = []
         self._payload_keys: tuple[str, ...] = ()
+        self._sentiment_fields: dict[str, str] = {}
         for t in types:
             self.add(t)
 
     def add(self, stream_type: StreamType) -> None:
+        field_name = stream_type.sentiment_field
+        known = self._sentiment_fields.get(stream_type.payload_key)
+        if field_name is not None and known not in (None, field_name):
+            raise ValueError(
+                f"stream type {stream_type.name!r} scores {stream_type.payload_key!r} items "
+                f"by {field_name!r}, another type by {known!r}"
+            )
         for name in (stream_type.name, *stream_type.aliases):
             if name in self._by_name:
                 raise ValueError(f"stream type {name!r} is declared twice")
@@ -158,6 +171,8 @@ class StreamTypes:
         self._order.append(stream_type)
         if stream_type.payload_key not in self._payload_keys:
             self._payload_keys = (*self._payload_keys, stream_type.payload_key)
+        if field_name is not None:
+            self._sentiment_fields[stream_type.payload_key] = field_name
 
     def __iter__(self) -> Iterator[StreamType]:
         return iter(self._order)
@@ -179,6 +194,12 @@ class StreamTypes:
     def payload_keys(self) -> tuple[str, ...]:
         """Every body key that holds an item's payload (``tweet``, ``post``, ``entry``...)."""
         return self._payload_keys
+
+    @property
+    def sentiment_fields(self) -> dict[str, str]:
+        """Payload key -> the item field scored for sentiment (``tweet`` -> ``text``, ``entry``
+        -> ``title``): every post-like item, push sources' included, by its payload key."""
+        return self._sentiment_fields
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -188,7 +188,14 @@ async def test_a_registered_platform_runs_end_to_end(
         event = await next_event(ws)
         assert event["type"] == "stream:post:new"
         assert (event["platform"], event["target"], event["streamId"]) == ("demo", "attic", sid)
-        assert event["post"] == {"id": thing.id, "text": "a new thing", "author": "zoe"}
+        # a "post" is post-like whichever platform sends it: scored at ingest
+        neutral = {"compound": 0.0, "label": "neutral"}
+        assert event["post"] == {
+            "id": thing.id,
+            "text": "a new thing",
+            "author": "zoe",
+            "sentiment": neutral,
+        }
         assert event["eventId"] == f"post:{thing.id}@{sid}"
 
     refused = await client.post("/api/streams/start", json={"type": "demo:thing", "target": "A!"})

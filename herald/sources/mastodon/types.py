@@ -96,6 +96,7 @@ def _posts(name: str, summary: str, target: Target, **extra: Any) -> StreamType:
         new_event=EventType.POST_NEW,
         payload_key="post",
         payload=_post,
+        sentiment_field="text",
         payload_schema=POST_SCHEMA,
         **extra,
     )
@@ -130,6 +131,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         new_event=EventType.MENTION_NEW,
         payload_key="mention",
         payload=_mention,
+        sentiment_field="text",
         payload_schema=MENTION_SCHEMA,
         needs_account=True,
     ),

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from herald.errors import ValidationError
 from herald.events import EventType
+from herald.sentiment import SCHEMA as SENTIMENT_SCHEMA
 from herald.sources.rss.parse import Entry
 from herald.sources.types import StreamType, Target
 
@@ -78,6 +79,7 @@ ENTRY_SCHEMA: dict[str, Any] = {
         "author": {"type": "string"},
         "published": {"type": "string", "format": "date-time"},
         "summary": {"type": "string"},
+        "sentiment": SENTIMENT_SCHEMA,
     },
 }
 
@@ -96,6 +98,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         new_event=EventType.ENTRY_NEW,
         payload_key="entry",
         payload=_entry,
+        sentiment_field="title",
         payload_schema=ENTRY_SCHEMA,
         paged=False,
     ),

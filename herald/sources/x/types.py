@@ -9,6 +9,7 @@ from typing import Any
 from herald.engine import validation
 from herald.errors import ValidationError
 from herald.events import EventType
+from herald.sentiment import SCHEMA as SENTIMENT_SCHEMA
 from herald.sources.models import Tweet, User
 from herald.sources.types import StreamType, Target
 
@@ -94,6 +95,7 @@ TWEET_SCHEMA: dict[str, Any] = {
         "quotedId": {"type": "string"},
         "lang": {"type": "string"},
         "metrics": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "sentiment": SENTIMENT_SCHEMA,
     },
 }
 MENTION_SCHEMA: dict[str, Any] = {
@@ -101,7 +103,7 @@ MENTION_SCHEMA: dict[str, Any] = {
     "required": ["id", "text", "author", "timestamp", "url"],
     "properties": {
         k: TWEET_SCHEMA["properties"][k]
-        for k in ("id", "text", "author", "timestamp", "url", "lang")
+        for k in ("id", "text", "author", "timestamp", "url", "lang", "sentiment")
     },
 }
 FOLLOWER_SCHEMA: dict[str, Any] = {
@@ -138,6 +140,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         new_event=EventType.TWEET_NEW,
         payload_key="tweet",
         payload=_tweet,
+        sentiment_field="text",
         payload_schema=TWEET_SCHEMA,
         options=validation.options,
         option_docs=_OPTION_DOCS,
@@ -169,6 +172,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         new_event=EventType.MENTION_NEW,
         payload_key="mention",
         payload=_mention,
+        sentiment_field="text",
         payload_schema=MENTION_SCHEMA,
         options=validation.options,
         option_docs=_OPTION_DOCS,
@@ -183,6 +187,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         new_event=EventType.TWEET_NEW,
         payload_key="tweet",
         payload=_tweet,
+        sentiment_field="text",
         payload_schema=TWEET_SCHEMA,
     ),
 )

@@ -31,6 +31,7 @@ async def test_baseline_is_silent_then_each_entry_arrives_once(
             "link": added["link"],
             "published": added["published"],
             "summary": "It happened",
+            "sentiment": {"compound": 0.0, "label": "neutral"},  # scored by its title
         }
         assert event["eventId"] == f"entry:{added['id']}@{stream}"
         # nothing new: a 304, nothing emitted again
