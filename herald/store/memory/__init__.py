@@ -14,6 +14,7 @@ from herald.store.memory.pollstate import (
     MemorySeenStore,
     MemorySnapshotStore,
 )
+from herald.store.memory.push import MemoryPushStore
 from herald.store.memory.ratelimit import MemoryRateLimits
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "MemoryCursorStore",
     "MemoryHeartbeats",
     "MemoryLockStore",
+    "MemoryPushStore",
     "MemoryRateLimits",
     "MemorySeenStore",
     "MemorySnapshotStore",
