@@ -58,9 +58,23 @@ async def wait_joined(herald: Herald, stream_id: str, timeout: float = 15) -> No
 
     def joined() -> bool:
         assert herald.push is not None
-        return any(
-            r.connected and stream_id in r.serving
-            for r in herald.push.runners.values()
-        )
+        return any(r.connected and stream_id in r.serving for r in herald.push.runners.values())
 
     await wait_until(joined, timeout=timeout, what=f"{stream_id} joined its connection")
+
+
+async def logged(herald: Herald, stream_id: str) -> list[str]:
+    """The ``text`` of every message event of ``stream_id`` in the global log (not capped
+    like a stream's history), in log order."""
+    out: list[str] = []
+    after: str | None = None
+    while True:
+        bodies = await herald.log.read(after, 1000)
+        if not bodies:
+            return out
+        after = str(bodies[-1]["offset"])
+        out.extend(
+            b["message"]["data"]["text"]
+            for b in bodies
+            if b.get("streamId") == stream_id and b["type"] == "stream:message:new"
+        )

@@ -9,6 +9,9 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from herald.config import Settings
+from herald.engine import changes
+from herald.events import EventType
+from herald.push.base import PushChange
 from herald.push.memory import MemoryFeed, MemoryPushSource
 from herald.service import Herald
 from tests.platforms.feed import TYPE
@@ -96,10 +99,6 @@ async def test_a_fenced_append_writes_nothing(herald: Herald, feed: MemoryFeed) 
     cursor = await herald.push_store.cursor(runner.key)
     record = await herald.store.get(sid)
     assert record is not None
-    from herald.engine import changes
-    from herald.push.base import PushChange
-    from herald.events import EventType
-
     event = changes.change_event(
         record, PushChange(sid, EventType.MESSAGE_NEW, "999", {"message": {"id": "999"}})
     )

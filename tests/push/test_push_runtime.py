@@ -61,7 +61,9 @@ async def test_cursor_is_saved_with_the_events_and_a_restart_resumes_from_it(
     assert got == [f"a{i}" for i in range(20)] + [f"b{i}" for i in range(20)] + ["c0"]
 
 
-async def test_inclusive_replay_appends_nothing_twice(herald: Herald, source: MemoryPushSource) -> None:
+async def test_inclusive_replay_appends_nothing_twice(
+    herald: Herald, source: MemoryPushSource
+) -> None:
     """An upstream that replays from the cursor inclusive (Jetstream) after every drop."""
     sid = await start(herald, "news")
     await wait_connected(herald)
@@ -166,7 +168,9 @@ async def test_bad_frames_are_errors_that_stop_nothing(herald: Herald, feed: Mem
     assert (await herald.manager.status(sid))["status"] == "active"
 
 
-async def test_oversized_frames_are_refused_by_the_plan(herald: Herald, source: MemoryPushSource) -> None:
+async def test_oversized_frames_are_refused_by_the_plan(
+    herald: Herald, source: MemoryPushSource
+) -> None:
     source.connection_plan = ConnectionPlan(idle_timeout=3600, max_frame_bytes=200)
     sid = await start(herald, "news")
     await wait_connected(herald)
@@ -194,7 +198,9 @@ async def test_rotation_before_the_lifetime_cap_loses_nothing(
     assert not await of_type(herald, sid, "stream:error"), "a planned rotation is no error"
 
 
-async def test_silence_past_the_idle_timeout_reopens(herald: Herald, source: MemoryPushSource) -> None:
+async def test_silence_past_the_idle_timeout_reopens(
+    herald: Herald, source: MemoryPushSource
+) -> None:
     source.connection_plan = ConnectionPlan(idle_timeout=0.3)
     sid = await start(herald, "news")
     await wait_connected(herald)
