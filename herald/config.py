@@ -150,6 +150,50 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_ALERTS_BLOCK", "alerts_block"),
     )
 
+    # --- push sources ---------------------------------------------------------------
+    push_lease_ttl: float = Field(
+        default=5,
+        ge=0.5,
+        le=600,
+        validation_alias=_env("HERALD_PUSH_LEASE_TTL", "push_lease_ttl"),
+    )
+    push_check_interval: float = Field(
+        default=1,
+        ge=0.05,
+        le=60,
+        validation_alias=_env("HERALD_PUSH_CHECK_INTERVAL", "push_check_interval"),
+    )
+    push_buffer: int = Field(
+        default=2000,
+        ge=1,
+        le=1_000_000,
+        validation_alias=_env("HERALD_PUSH_BUFFER", "push_buffer"),
+    )
+    push_batch: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        validation_alias=_env("HERALD_PUSH_BATCH", "push_batch"),
+    )
+    push_backoff: float = Field(
+        default=1,
+        ge=0.01,
+        le=600,
+        validation_alias=_env("HERALD_PUSH_BACKOFF", "push_backoff"),
+    )
+    push_max_backoff: float = Field(
+        default=60,
+        ge=0.01,
+        le=3600,
+        validation_alias=_env("HERALD_PUSH_MAX_BACKOFF", "push_max_backoff"),
+    )
+    push_connect_timeout: float = Field(
+        default=15,
+        gt=0,
+        le=600,
+        validation_alias=_env("HERALD_PUSH_CONNECT_TIMEOUT", "push_connect_timeout"),
+    )
+
     # --- server and delivery -----------------------------------------------------
     host: str = Field(default="127.0.0.1", validation_alias=_env("HERALD_HOST", "host"))
     port: int = Field(default=3001, ge=1, le=65535, validation_alias=_env("HERALD_PORT", "port"))

@@ -48,3 +48,33 @@ SLOW_CLIENT_DISCONNECTS = Counter(
     ["transport"],
     registry=REGISTRY,
 )
+PUSH_FRAMES = Counter(
+    "herald_push_frames",
+    "Frames read from push connections, by connection key",
+    ["connection"],
+    registry=REGISTRY,
+)
+PUSH_LAG = Gauge(
+    "herald_push_lag_seconds",
+    "How far a push connection's last batch was behind its upstream (or its own buffer)",
+    ["connection"],
+    registry=REGISTRY,
+)
+PUSH_BUFFERED = Gauge(
+    "herald_push_buffered_frames",
+    "Frames read but not yet appended, per push connection (bounded by HERALD_PUSH_BUFFER)",
+    ["connection"],
+    registry=REGISTRY,
+)
+PUSH_CONNECTED = Gauge(
+    "herald_push_connected",
+    "1 while this process holds a push connection open",
+    ["connection"],
+    registry=REGISTRY,
+)
+PUSH_RECONNECTS = Counter(
+    "herald_push_reconnects",
+    "Push connections reopened, by connection key and reason",
+    ["connection", "reason"],
+    registry=REGISTRY,
+)

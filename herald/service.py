@@ -21,12 +21,15 @@ from herald.engine.poller import Poller
 from herald.engine.scheduler import Scheduler
 from herald.engine.worker import PollWorker
 from herald.errors import HeraldError, StorageError
+from herald.push.control import PushControl
+from herald.push.runtime import PushRuntime
 from herald.sources.base import Source, TokenKeeper
 from herald.sources.registry import SourceRegistry
 from herald.store.eventlog import EventLog
 from herald.store.heartbeats import RedisHeartbeats
 from herald.store.jobs import HeraldQueue
 from herald.store.keys import Keys
+from herald.store.push import RedisPushStore
 from herald.store.redis import RedisHandle, open_redis
 from herald.store.seen import RedisSeenStore
 from herald.store.snapshot import RedisSnapshotStore
@@ -64,6 +67,9 @@ class Herald:
         self._concurrency = worker_concurrency or self.settings.worker_concurrency
         self._handle: RedisHandle | None = None
         self.worker: PollWorker | None = None
+        self.push: PushRuntime | None = None
+        """The push connections this process holds (with a worker, when a push source is
+        served)."""
         self.delivery: Delivery | None = None
         self._started = False
         self._accounts: AccountStore | None = None
@@ -119,6 +125,11 @@ class Herald:
         queue = HeraldQueue(redis, self.keys)
         self.scheduler = Scheduler(queue, liveness, job_timeout=s.poll_timeout + 2)
         self.sources = SourceRegistry(self._build_sources(redis))
+        self.push_store = RedisPushStore(
+            redis, self.keys, history_size=s.history_size, log_maxlen=s.log_maxlen, ttl=s.state_ttl
+        )
+        push_sources = self.sources.push_sources()
+        push_by_type = {t: source for source in push_sources for t in source.stream_types}
         self.poller = Poller(
             s,
             self.store,
@@ -135,6 +146,7 @@ class Herald:
             self.poller,
             stream_types=self.sources.stream_types,
             register_token=self._register_token,
+            push=PushControl(self.push_store, push_by_type),
         )
         if self._want_delivery:
             from herald.delivery import Delivery
@@ -157,6 +169,11 @@ class Herald:
             )
             await self.worker.start()
             await self.worker.reconcile()  # streams resume after a restart without any call
+            if push_sources:
+                self.push = PushRuntime(
+                    s, self.store, self.log, self.push_store, push_sources, worker_id=self.worker.id
+                )
+                await self.push.start()
 
     async def _start_pipelines(self, redis: Redis) -> None:
         """Declared pipelines (HERALD_PIPELINES) run wherever a worker runs; every process
@@ -260,6 +277,9 @@ class Herald:
             if self.pipeline_host is not None:
                 host, self.pipeline_host = self.pipeline_host, None
                 await host.stop(grace=float(self.settings.shutdown_timeout))
+            if self.push is not None:
+                push, self.push = self.push, None
+                await push.stop()
             if self.worker is not None:
                 worker, self.worker = self.worker, None
                 await worker.stop()
@@ -297,6 +317,8 @@ class Herald:
             checks["redis"] = f"unreachable: {type(exc).__name__}"
         if self.worker is not None:
             checks["worker"] = "ok" if self.worker.alive else "stopped"
+        if self.push is not None:
+            checks["push"] = "ok" if self.push.alive else "stopped"
         if self.delivery is not None:
             checks["delivery"] = "ok" if await self.delivery.is_healthy() else "stopped"
         overdue: list[str] = []

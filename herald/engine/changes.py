@@ -115,26 +115,30 @@ def error_event(
     return _event(record, EventType.ERROR, f"{occurrence}.{kind}", payload)
 
 
-def notice_event(record: StreamRecord, notice: Notice) -> Event:
-    """A source's notice: a ``stream:error`` that counts no error, once per poll and kind."""
+def notice_event(record: StreamRecord, notice: Notice, *, marker: str | None = None) -> Event:
+    """A source's notice: a ``stream:error`` that counts no error, once per poll and kind.
+    A push stream has no polls: ``marker`` (the connection's position) stands for the poll."""
     payload: dict[str, object] = {
         "error": notice.message,
         "kind": notice.kind,
         "consecutiveErrors": record.consecutive_errors,
         "notice": True,
     }
-    return _event(record, EventType.ERROR, f"n{record.seq + 1}.{notice.kind}", payload)
+    at = marker if marker is not None else str(record.seq + 1)
+    return _event(record, EventType.ERROR, f"n{at}.{notice.kind}", payload)
 
 
-def gap_event(record: StreamRecord, gap: Gap) -> Event:
+def gap_event(record: StreamRecord, gap: Gap, *, marker: str | None = None) -> Event:
     """One per poll that could not see everything; the poll sequence number keeps it
-    append-once across a retried poll."""
+    append-once across a retried poll. A push stream's ``marker`` is the connection's
+    saved position and the gap's place in its batch: a replay from there is the same gap."""
     payload: dict[str, object] = {"reason": gap.reason, "streamType": record.type}
     if gap.missed is not None:
         payload["missed"] = gap.missed
     if gap.pages:
         payload["pages"] = gap.pages
-    return _event(record, EventType.GAP, f"{record.seq + 1}", payload)
+    at = marker if marker is not None else f"{record.seq + 1}"
+    return _event(record, EventType.GAP, at, payload)
 
 
 def lifecycle_event(

@@ -22,6 +22,7 @@ from herald.engine.poller import Poller
 from herald.engine.scheduler import Scheduler
 from herald.errors import HeraldError, StreamExists, StreamNotFound, ValidationError
 from herald.events import EventType
+from herald.push.control import PushControl, is_push
 from herald.sources.catalog import stream_types
 from herald.store.eventlog import EventLog
 from herald.store.streams import (
@@ -63,6 +64,13 @@ class StreamNotActive(HeraldError):
     status = 409
 
 
+class StreamIsPushed(HeraldError):
+    """Poll-now on a push stream: its changes arrive as they happen."""
+
+    code = "stream_is_pushed"
+    status = 409
+
+
 class StreamManager:
     def __init__(
         self,
@@ -74,6 +82,7 @@ class StreamManager:
         *,
         stream_types: tuple[str, ...] | None = None,
         register_token: TokenRegistrar | None = None,
+        push: PushControl | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -83,6 +92,8 @@ class StreamManager:
         self._types = stream_types
         """The types (and aliases) this herald serves; None: every type of the catalog."""
         self._register_token = register_token
+        self._push = push
+        """The push index of push types (None: no push runtime is wired, as in some tests)."""
 
     # --- lifecycle ---------------------------------------------------------------
     async def create(
@@ -132,18 +143,22 @@ class StreamManager:
             account_id=account_id,
             user_id=user_id,
             options=opts,
-            next_poll=now,
+            next_poll=None if spec.mode == "push" else now,
         )
         try:
             await self._store.create(record)
-            await self._scheduler.schedule(stream_id, now)
+            if spec.mode == "push":
+                if self._push is not None:
+                    await self._push.joined(stream_id, now)
+            else:
+                await self._scheduler.schedule(stream_id, now)
         except BaseException:
             await self._store.release_claim(stream_type, name, account_id, stream_id)
             raise
         await self._log.append(
             stream_id, [changes.lifecycle_event(record, EventType.STARTED, f"{now:.6f}")]
         )
-        return public(record)
+        return self._public(record)
 
     async def _account_for(self, token: str | None, stream_type: str) -> str | None:
         if token is None:
@@ -162,6 +177,8 @@ class StreamManager:
         )
         await self._log.append(stream_id, [event])
         await self._store.delete(record)
+        if self._push is not None and is_push(record.type):
+            await self._push.left(stream_id)
         return {"success": True, "streamId": stream_id}
 
     async def stop_all(self, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
@@ -189,31 +206,37 @@ class StreamManager:
     async def pause(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
         if record.status == PAUSED:
-            return public(record)
+            return self._public(record)
         await self._store.set_state(stream_id, {"status": PAUSED})
         await self._scheduler.cancel(stream_id)
+        if self._push is not None and is_push(record.type):
+            await self._push.changed()
         record.status = PAUSED
         await self._log.append(
             stream_id, [changes.lifecycle_event(record, EventType.PAUSED, f"{time.time():.6f}")]
         )
-        return public(record)
+        return self._public(record)
 
     async def resume(self, stream_id: str) -> dict[str, Any]:
         """Resume a paused stream, or restart one stopped by errors. No new baseline."""
         record = await self._get(stream_id)
         if record.status == ACTIVE:
-            return public(record)
+            return self._public(record)
         now = time.time()
-        fields: dict[str, Any] = {"status": ACTIVE, "nextPoll": repr(now)}
+        pushed = is_push(record.type)
+        fields: dict[str, Any] = {"status": ACTIVE, "nextPoll": "" if pushed else repr(now)}
         if record.status == ERROR:
             fields.update(consecutiveErrors=0, stopReason="")
         await self._store.set_state(stream_id, fields)
-        await self._scheduler.schedule(stream_id, now)
-        record.status, record.next_poll = ACTIVE, now
+        if not pushed:
+            await self._scheduler.schedule(stream_id, now)
+        elif self._push is not None:
+            await self._push.joined(stream_id, now)  # from now on: the paused time is not replayed
+        record.status, record.next_poll = ACTIVE, None if pushed else now
         await self._log.append(
             stream_id, [changes.lifecycle_event(record, EventType.RESUMED, f"{now:.6f}")]
         )
-        return public(await self._get(stream_id))
+        return self._public(await self._get(stream_id))
 
     async def update(self, stream_id: str, **updates: Any) -> dict[str, Any]:
         """Change interval, auth token or options; effective from the very next schedule."""
@@ -262,7 +285,10 @@ class StreamManager:
             meta["accountId"] = record.account_id or ""
             changed.append("authToken")
         await self._store.update_meta(stream_id, meta)
-        if "interval" in changed and record.status == ACTIVE:
+        if is_push(record.type):
+            if self._push is not None:
+                await self._push.changed()
+        elif "interval" in changed and record.status == ACTIVE:
             base = record.last_poll or time.time()
             record.next_poll = max(base + record.interval, time.time())
             await self._store.set_state(stream_id, {"nextPoll": repr(record.next_poll)})
@@ -275,10 +301,15 @@ class StreamManager:
                 )
             ],
         )
-        return public(await self._get(stream_id))
+        return self._public(await self._get(stream_id))
 
     async def poll_now(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
+        if is_push(record.type):
+            raise StreamIsPushed(
+                f"streamId: stream {stream_id} is a {record.type} stream; its changes are pushed "
+                "over a held connection as they happen, there is nothing to poll"
+            )
         if record.status != ACTIVE:
             raise StreamNotActive(f"status: stream {stream_id} is {record.status}; resume it first")
         outcome = await self._poller.poll(stream_id)
@@ -294,11 +325,16 @@ class StreamManager:
 
     # --- read-outs ---------------------------------------------------------------
     async def list_streams(self) -> list[dict[str, Any]]:
-        return [public(record) for record in await self._store.all()]
+        return [self._public(record) for record in await self._store.all()]
 
     async def status(self, stream_id: str) -> dict[str, Any]:
         record = await self._get(stream_id)
-        body = public(record)
+        body = self._public(record)
+        if is_push(record.type):
+            body["scheduledFor"] = None
+            if self._push is not None:
+                body["connection"] = await self._push.connection(record)
+            return body
         body["scheduledFor"] = iso(await self._scheduler.planned_at(stream_id))
         return body
 
@@ -334,8 +370,20 @@ class StreamManager:
         return [
             r.id
             for r in await self._store.all()
-            if r.status == ACTIVE and r.next_poll is not None and r.next_poll < now - grace
+            if r.status == ACTIVE
+            and r.next_poll is not None
+            and r.next_poll < now - grace
+            and not is_push(r.type)
         ]
+
+    @staticmethod
+    def _public(record: StreamRecord) -> dict[str, Any]:
+        """:func:`public`; a push stream says ``mode: push`` and has no next poll."""
+        body = public(record)
+        if is_push(record.type):
+            body["mode"] = "push"
+            body["nextPoll"] = None
+        return body
 
     async def _get(self, stream_id: str) -> StreamRecord:
         if not isinstance(stream_id, str) or not stream_id:

@@ -24,6 +24,7 @@ from herald.engine import changes
 from herald.engine.diff import FollowerDiff, diff_followers, diff_posts
 from herald.errors import FetchTimeout, InternalError, SourceError
 from herald.events import Event, EventType
+from herald.push.control import is_push
 from herald.sources.base import FetchResult, PollContext
 from herald.sources.catalog import stream_types
 from herald.sources.models import Item
@@ -112,8 +113,8 @@ class Poller:
                 return PollOutcome("stopped")
             return PollOutcome("busy", next_poll=time.time() + min(record.interval, 2.0))
         try:
-            if record is None or record.status != ACTIVE:
-                return PollOutcome("stopped")
+            if record is None or record.status != ACTIVE or is_push(record.type):
+                return PollOutcome("stopped")  # a stray job of a push stream: never polled
             return await self._poll_locked(record, lease)
         finally:
             if lease.held:

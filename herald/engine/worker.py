@@ -25,6 +25,7 @@ from saq.types import Context, PartialTimersDict
 from herald import metrics
 from herald.engine.poller import Poller
 from herald.engine.scheduler import Scheduler
+from herald.push.control import is_push
 from herald.store.streams import ACTIVE, StreamStore
 
 log = logging.getLogger("herald.worker")
@@ -140,8 +141,8 @@ class PollWorker:
         now = time.time()
         for stream_id in (sid for sid in ids if not pending[sid]):
             record = await self._store.get(stream_id)
-            if record is None or record.status != ACTIVE:
-                continue
+            if record is None or record.status != ACTIVE or is_push(record.type):
+                continue  # a push stream has no poll job: the push runtime serves it
             if await self._scheduler.schedule(stream_id, max(record.next_poll or now, now)):
                 created += 1
         if created:

@@ -142,6 +142,31 @@ class Keys:
         """hash: global counters (polls, errors by kind)."""
         return f"{self.prefix}:stats"
 
+    # --- push connections (herald.store.push) ------------------------------------------
+    def push_lease(self, connection: str) -> str:
+        """string: owner token of the worker holding a push connection, with a PX lease."""
+        return f"{self.prefix}:push:{{{connection}}}:lease"
+
+    def push_cursor(self, connection: str) -> str:
+        """string: the upstream position a push connection resumes from (its TTL renewed
+        by every batch that moves it)."""
+        return f"{self.prefix}:push:{{{connection}}}:cursor"
+
+    def push_status(self, connection: str) -> str:
+        """hash: owner, connected, lastMessage, lag, eventsPerSecond, reconnects, lastError;
+        written by the owner, expires a few leases after its last write."""
+        return f"{self.prefix}:push:{{{connection}}}:status"
+
+    @property
+    def push_streams(self) -> str:
+        """hash: push stream id -> epoch seconds it (re)joined its connection."""
+        return f"{self.prefix}:push:streams"
+
+    @property
+    def push_version(self) -> str:
+        """string: counter bumped on every push stream lifecycle change (workers watch it)."""
+        return f"{self.prefix}:push:version"
+
 
 def poll_job_key(stream_id: str) -> str:
     return f"poll:{stream_id}"

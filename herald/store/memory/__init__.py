@@ -15,6 +15,7 @@ from herald.store.memory.pollstate import (
     MemorySeenStore,
     MemorySnapshotStore,
 )
+from herald.store.memory.push import MemoryPushStore
 from herald.store.memory.ratelimit import MemoryRateLimits
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "MemoryCursorStore",
     "MemoryHeartbeats",
     "MemoryLockStore",
+    "MemoryPushStore",
     "MemoryRateLimits",
     "MemorySeenStore",
     "MemorySnapshotStore",

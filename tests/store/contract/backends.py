@@ -16,9 +16,11 @@ from herald.store.memory import (
     MemoryCursorStore,
     MemoryHeartbeats,
     MemoryLockStore,
+    MemoryPushStore,
     MemorySeenStore,
     MemorySnapshotStore,
 )
+from herald.store.push import PushStore, RedisPushStore
 from herald.store.seen import RedisSeenStore, SeenStore
 from herald.store.snapshot import RedisSnapshotStore, SnapshotStore
 
@@ -74,3 +76,19 @@ def accounts_on(backend: Backend) -> AccountRecordStore:
     if backend.redis is None:
         return MemoryAccountRecords()
     return AccountRecords(backend.redis, backend.keys)
+
+
+def push_on(backend: Backend, *, ttl: int = 3600) -> PushStore:
+    if backend.redis is None:
+        return MemoryPushStore()
+    return RedisPushStore(backend.redis, backend.keys, ttl=ttl, history_size=100)
+
+
+async def set_stream_status(
+    backend: Backend, store: PushStore, stream_id: str, status: str
+) -> None:
+    """What the append script reads of a stream: its state hash (the twin: its own map)."""
+    if isinstance(store, MemoryPushStore):
+        store.set_stream_status(stream_id, status)
+    else:
+        await backend.client.hset(backend.keys.state(stream_id), "status", status)
