@@ -195,7 +195,7 @@ class Evaluator:
             inst = rstate["inst"].pop(fp)
             t = machine.resolve(inst, float(inst["until"]))
             self._change(compiled.rule, fp, inst, t, compiled.rule["threshold"])
-        rstate["to"] = watermark
+        rstate["to"] = rstate["at"] = watermark
 
     def _close_windows(self, compiled: Compiled, rstate: dict[str, Any], watermark: float) -> None:
         w = compiled.window
@@ -227,7 +227,7 @@ class Evaluator:
                     quiet = 0
                     continue
             self._evaluate(compiled, rstate, start, start + w)
-            rstate["to"] = start + w
+            rstate["to"] = rstate["at"] = start + w
 
     def _evaluate(
         self, compiled: Compiled, rstate: dict[str, Any], start: float, end: float
@@ -248,6 +248,9 @@ class Evaluator:
             threshold = self._threshold(rule, inst, value, end)
             inst["value"] = value
             inst["samples"] = samples
+            if threshold is None:
+                inst["nodata"] = True  # a relative rule still learning its baseline
+                continue
             active = inst["state"] in machine.ACTIVE
             ok = machine.holds(rule, value, threshold, active)
             hit = ok and silenced(self.silences, inst["labels"], end)
@@ -262,9 +265,12 @@ class Evaluator:
                 del rstate["inst"][fp]  # a group quiet for the whole retention: forget it
 
     @staticmethod
-    def _threshold(rule: dict[str, Any], inst: dict[str, Any], value: float, end: float) -> float:
+    def _threshold(
+        rule: dict[str, Any], inst: dict[str, Any], value: float, end: float
+    ) -> float | None:
         """The threshold, or for a relative rule the baseline's mean +/- k sigma, never
-        past the absolute minimum; then the value joins the baseline."""
+        past the absolute minimum (None while the baseline holds too few windows); then
+        the value joins the baseline."""
         threshold = float(rule["threshold"])
         spec = rule.get("baseline")
         if not spec:
@@ -274,7 +280,7 @@ class Evaluator:
         for hour in [h for h in base if float(h) < horizon]:
             del base[hour]
         n = sum(b[0] for b in base.values())
-        out = threshold
+        out: float | None = None
         if n >= int(spec["minWindows"]):
             total = sum(b[1] for b in base.values())
             squares = sum(b[2] for b in base.values())
@@ -316,7 +322,7 @@ class Evaluator:
         rank = {"firing": 5, "recovering": 4, "pending": 3, "resolved": 2, "normal": 1}
         insts = list(rstate["inst"].items())
         fp, inst = max(insts, key=lambda p: rank[p[1]["state"]], default=(None, None))
-        to = rstate["to"]
+        to = rstate.get("at")
         out: dict[str, Any] = {
             "state": inst["state"] if inst else "normal",
             "value": inst.get("value") if inst else None,
