@@ -100,8 +100,9 @@ class Evaluator:
                 continue
             if not seen.new_item and seen.metrics is None:
                 continue
-            for compiled in self.index.candidates(seen.stream_id):
-                if not seen.reaches(compiled):
+            metrics = seen.metrics is not None
+            for compiled in self.index.candidates(seen.stream_id, seen.platform):
+                if (compiled.type == "engagement") != metrics or not seen.reaches(compiled):
                     continue
                 rstate = rules.get(compiled.id)
                 if rstate is None:
@@ -131,34 +132,28 @@ class Evaluator:
         elif sid in stopped:  # started, resumed
             stopped.remove(sid)
 
-    def _labels(self, compiled: Compiled, seen: Seen) -> dict[str, str]:
-        labels = dict(compiled.label_base)
-        for name in compiled.rule.get("groupBy") or ():
-            labels[name] = seen.stream_id if name == "streamId" else seen.platform
-        return labels
-
     def _add(self, compiled: Compiled, rstate: dict[str, Any], seen: Seen, value: float) -> None:
-        w = compiled.window
-        start = math.floor(seen.record.time / w) * w
+        start, key = seen.window_key(compiled.window)
         if rstate["to"] is None:
             rstate["to"] = start
         if start < rstate["to"]:
             self.state["late"] += 1  # its window was already evaluated
             return
-        labels = self._labels(compiled, seen)
-        fp = fingerprint(compiled.id, labels)
+        fp, labels = compiled.instance(seen.stream_id, seen.platform)
         inst = rstate["inst"].get(fp)
         if inst is None:
-            inst = rstate["inst"][fp] = machine.new_instance(labels, start)
+            inst = rstate["inst"][fp] = machine.new_instance(dict(labels), start)
             inst["wins"] = {}
-        acc = inst["wins"].setdefault(repr(start), [0, 0.0, []])
+        acc = inst["wins"].get(key)
+        if acc is None:
+            acc = inst["wins"][key] = [0, 0.0, []]
         acc[0] += 1
         acc[1] += value
         if seen.item_id is not None and len(acc[2]) < SAMPLES and seen.item_id not in acc[2]:
             acc[2].append(seen.item_id)
 
     def _keyword(self, compiled: Compiled, rstate: dict[str, Any], seen: Seen) -> None:
-        labels = self._labels(compiled, seen)
+        labels = dict(compiled.label_base)
         labels["streamId"] = seen.stream_id
         labels["item"] = seen.item_id or seen.record.offset
         fp = fingerprint(compiled.id, labels)
@@ -199,11 +194,10 @@ class Evaluator:
 
     def _close_windows(self, compiled: Compiled, rstate: dict[str, Any], watermark: float) -> None:
         w = compiled.window
-        if not rstate["inst"] and not compiled.rule.get("groupBy"):
-            labels = dict(compiled.label_base)
-            inst = machine.new_instance(labels, watermark)
+        if not rstate["inst"] and not compiled.group_by:
+            inst = machine.new_instance(dict(compiled.label_base), watermark)
             inst["wins"] = {}
-            rstate["inst"][fingerprint(compiled.id, labels)] = inst
+            rstate["inst"][compiled.fingerprint] = inst
         if rstate["to"] is None:
             rstate["to"] = math.floor(watermark / w) * w
             return

@@ -8,6 +8,7 @@ unscoped ones only, not against every rule (1,000 rules over 10,000 streams).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +54,7 @@ def revision(rule: Mapping[str, Any]) -> str:
 
 @dataclass(slots=True)
 class Compiled:
-    """A rule ready to be matched: its JSON plus sets for the scope checks."""
+    """A rule ready to be matched: its JSON plus what the hot path needs precomputed."""
 
     rule: dict[str, Any]
     id: str
@@ -64,12 +65,18 @@ class Compiled:
     keywords: tuple[str, ...]
     revision: str
     label_base: dict[str, str] = field(default_factory=dict)
+    fingerprint: str = ""
+    group_by: tuple[str, ...] = ()
+    keyword: str = ""
+    parts: tuple[str, ...] = ()
+    _groups: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     @staticmethod
     def of(rule: dict[str, Any]) -> Compiled:
         scope = rule.get("scope") or {}
         base = {"ruleId": rule["id"], "channel": rule["channel"], "type": rule["type"]}
         base.update(rule.get("labels") or {})
+        metric = rule.get("metric") or "total"
         return Compiled(
             rule=rule,
             id=rule["id"],
@@ -80,7 +87,26 @@ class Compiled:
             keywords=tuple(k.lower() for k in scope.get("keywords") or ()),
             revision=revision(rule),
             label_base=base,
+            fingerprint=fingerprint(rule["id"], base),
+            group_by=tuple(rule.get("groupBy") or ()),
+            keyword=str(rule["threshold"]) if rule["type"] == "keyword" else "",
+            parts=ENGAGEMENT_PARTS if metric == "total" else (metric,),
         )
+
+    def instance(self, stream_id: str, platform: str) -> tuple[str, dict[str, str]]:
+        """The fingerprint and labels of the instance an item of this stream falls in."""
+        if not self.group_by:
+            return self.fingerprint, self.label_base
+        key = (stream_id, platform)
+        found = self._groups.get(key)
+        if found is None:
+            labels = dict(self.label_base)
+            for name in self.group_by:
+                labels[name] = stream_id if name == "streamId" else platform
+            found = (fingerprint(self.id, labels), labels)
+            if len(self._groups) < 100_000:
+                self._groups[key] = found
+        return found
 
     def covers(self, stream_id: str, platform: str) -> bool:
         """Whether the rule's scope includes a stream (for errors and stops)."""
@@ -90,12 +116,13 @@ class Compiled:
 
 
 class RuleIndex:
-    """The enabled rules, indexed by the streams they name."""
+    """The enabled rules, indexed by the streams, else the platforms, they name."""
 
     def __init__(self, rules: Iterable[dict[str, Any]]) -> None:
         self.rules: dict[str, Compiled] = {}
         self.by_stream: dict[str, list[Compiled]] = {}
-        self.unscoped: list[Compiled] = []
+        self.by_platform: dict[str, list[Compiled]] = {}
+        self.anywhere: list[Compiled] = []
         for rule in rules:
             if not rule.get("enabled", True):
                 continue
@@ -104,12 +131,19 @@ class RuleIndex:
             if compiled.streams:
                 for sid in compiled.streams:
                     self.by_stream.setdefault(sid, []).append(compiled)
+            elif compiled.platforms:
+                for name in compiled.platforms:
+                    self.by_platform.setdefault(name, []).append(compiled)
             else:
-                self.unscoped.append(compiled)
+                self.anywhere.append(compiled)
 
-    def candidates(self, stream_id: str) -> list[Compiled]:
+    def candidates(self, stream_id: str, platform: str) -> list[Compiled]:
+        """The rules whose stream or platform scope lets this stream's items in."""
         scoped = self.by_stream.get(stream_id)
-        return self.unscoped if not scoped else [*scoped, *self.unscoped]
+        wide = self.by_platform.get(platform)
+        if not scoped and not wide:
+            return self.anywhere
+        return [*(scoped or ()), *(wide or ()), *self.anywhere]
 
 
 @dataclass(slots=True)
@@ -125,6 +159,7 @@ class Seen:
     metrics: Mapping[str, Any] | None
     _text: str | None = None
     _item: Mapping[str, Any] | None = None
+    _windows: dict[float, tuple[float, str]] = field(default_factory=dict)
 
     @staticmethod
     def of(record: Record) -> Seen:
@@ -174,8 +209,7 @@ class Seen:
             return False
         if rule.keywords:
             text = self.text
-            if not any(k in text for k in rule.keywords):
-                return False
+            return any(k in text for k in rule.keywords)
         return True
 
     def sample(self, rule: Compiled) -> float | None:
@@ -189,10 +223,8 @@ class Seen:
         if kind == "engagement":
             if self.metrics is None:
                 return None
-            metric = rule.rule.get("metric") or "total"
-            parts = ENGAGEMENT_PARTS if metric == "total" else (metric,)
             total = 0.0
-            for name in parts:
+            for name in rule.parts:
                 value = self.metrics.get(name)
                 if isinstance(value, int | float) and not isinstance(value, bool):
                     total += float(value)
@@ -200,4 +232,12 @@ class Seen:
         return None
 
     def matches_keyword(self, rule: Compiled) -> bool:
-        return self.new_item and str(rule.rule["threshold"]) in self.text
+        return self.new_item and rule.keyword in self.text
+
+    def window_key(self, size: float) -> tuple[float, str]:
+        """The start of this record's window of ``size`` s, and its key in the state."""
+        found = self._windows.get(size)
+        if found is None:
+            start = math.floor(self.record.time / size) * size
+            found = self._windows[size] = (start, repr(start))
+        return found

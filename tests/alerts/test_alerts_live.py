@@ -149,3 +149,31 @@ async def _state(w: World, state: str) -> bool:
 async def _committed_past_error(w: World) -> bool:
     newest = await w.log.newest_offset()
     return await w.committed() == newest
+
+
+async def test_herald_serves_alerts_and_runs_the_evaluator_where_a_worker_runs(
+    external_redis: Redis, keys: Keys
+) -> None:
+    from herald.alerts.base import AlertsService
+    from herald.service import Herald
+    from herald.sources.memory import MemorySource
+    from tests.servers import herald_settings
+
+    async with Herald(
+        herald_settings(keys.prefix), sources=[MemorySource()], delivery=False
+    ) as herald:
+        assert isinstance(herald.alerts, AlertsService)
+        assert herald.alerts_host is not None and herald.alerts_host.runner.name == "alerts"
+        made = await herald.alerts.create_rule(RULE)
+        assert made["status"]["state"] == "normal"
+        assert "alerts" not in await herald.pipelines.names(), "not one of HERALD_PIPELINES"
+
+        async def owning() -> bool:
+            return herald.alerts_host is not None and herald.alerts_host.runner.owning
+
+        await wait_until(owning, 30, what="the evaluator to own its lease")
+    settings = herald_settings(keys.prefix, alerts=False)
+    async with Herald(settings, sources=[MemorySource()], delivery=False) as herald:
+        assert herald.alerts_host is None
+        assert [r["id"] for r in await herald.alerts.list_rules()] == ["busy"]
+        await herald.alerts.delete_rule("busy")
