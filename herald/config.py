@@ -144,7 +144,7 @@ class Settings(BaseSettings):
     # --- alerts -------------------------------------------------------------------
     alerts: bool = Field(default=True, validation_alias=_env("HERALD_ALERTS", "alerts"))
     alerts_block: float = Field(
-        default=0.5,
+        default=0.25,
         ge=0.05,
         le=10,
         validation_alias=_env("HERALD_ALERTS_BLOCK", "alerts_block"),

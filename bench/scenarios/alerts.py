@@ -39,6 +39,7 @@ WINDOW = 60.0
 BATCH = 500
 T0 = 1_767_225_600.0
 GOAL_LATENCY = 1.0
+BLOCK = 0.25  # HERALD_ALERTS_BLOCK's default
 NOW = "2026-01-01T00:00:00.000Z"
 PLATFORMS = ("x", "bsky", "mastodon")
 
@@ -182,7 +183,7 @@ async def latency(opts: Options, rounds: int) -> dict[str, Any]:
         }
     )
     await streams.create(StreamRecord("probe", "tweet", "probe", 60.0, 1.0))
-    host = AlertsHost(rules, pipelines, streams, skew=0.0, block=0.5)
+    host = AlertsHost(rules, pipelines, streams, skew=0.0, block=BLOCK)
     await host.start()
     samples: list[float] = []
     try:
@@ -217,7 +218,7 @@ async def latency(opts: Options, rounds: int) -> dict[str, Any]:
         "p50_ms": round((percentile(samples, 50) or 0) * 1000, 1),
         "p95_ms": round((percentile(samples, 95) or 0) * 1000, 1),
         "max_ms": round(max(samples) * 1000, 1),
-        "block_s": 0.5,
+        "block_s": BLOCK,
         "goal_s": GOAL_LATENCY,
     }
 

@@ -55,6 +55,8 @@ class Evaluator:
         self.silences: list[dict[str, Any]] = []
         self.state: dict[str, Any] = {"rules": {}, "errors": {}, "stopped": [], "late": 0}
         self.changes: list[Change] = []
+        self.touched: set[str] = set()
+        """Rules whose status may have changed since the caller last cleared this."""
 
     # --- rules and state -------------------------------------------------------------
     def set_rules(
@@ -119,6 +121,7 @@ class Evaluator:
         """Errors mark a stream as failing until the watermark passes them (it polled well
         since); a stream stopped after errors stays failing until it is started again."""
         errors, stopped, sid = self.state["errors"], self.state["stopped"], seen.stream_id
+        self.touched.update(self.index.rules)
         if etype == "stream:error":
             errors[sid] = [seen.record.time, seen.platform]
         elif etype == "stream:stopped":
@@ -175,6 +178,7 @@ class Evaluator:
         stopped = set(self.state["stopped"])
         for sid in [s for s, e in errors.items() if e[0] < watermark and s not in stopped]:
             del errors[sid]  # it polled successfully since: the watermark passed its error
+            self.touched.update(self.index.rules)
         for rid, compiled in self.index.rules.items():
             rstate = self.state["rules"].get(rid)
             if rstate is None:
@@ -190,6 +194,7 @@ class Evaluator:
             inst = rstate["inst"].pop(fp)
             t = machine.resolve(inst, float(inst["until"]))
             self._change(compiled.rule, fp, inst, t, compiled.rule["threshold"])
+            self.touched.add(compiled.id)
         rstate["to"] = rstate["at"] = watermark
 
     def _close_windows(self, compiled: Compiled, rstate: dict[str, Any], watermark: float) -> None:
@@ -216,12 +221,16 @@ class Evaluator:
                 nxt = min((a for a in ahead if a > start), default=None)
                 last = math.floor(watermark / w) * w - w
                 target = last if nxt is None else min(nxt, last + w) - w
+                if rule.get("baseline"):
+                    # quiet windows feed the baseline: skip only what it would forget
+                    target = min(target, math.floor((last - RETENTION) / w) * w)
                 if target > start:
                     rstate["to"] = target
                     quiet = 0
                     continue
             self._evaluate(compiled, rstate, start, start + w)
             rstate["to"] = rstate["at"] = start + w
+            self.touched.add(compiled.id)
 
     def _evaluate(
         self, compiled: Compiled, rstate: dict[str, Any], start: float, end: float
@@ -300,6 +309,7 @@ class Evaluator:
         threshold: float | str,
     ) -> None:
         value = inst.get("value")
+        self.touched.add(str(rule["id"]))
         self.changes.append(
             Change(rule, fp, inst, t, value, threshold, list(inst.get("samples") or []))
         )

@@ -28,7 +28,7 @@ class AlertsHost:
         batch_size: int = 500,
         lease_ttl: float = 5.0,
         skew: float = 10.0,
-        block: float = 0.5,
+        block: float = 0.25,
         lag_limit: int = 50_000,
     ) -> None:
         from herald.pipeline.runtime import PipelineRunner

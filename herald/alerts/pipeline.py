@@ -15,6 +15,7 @@ edited.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -30,6 +31,8 @@ from herald.store.alerts import AlertStore
 from herald.store.pipelines import Pending
 
 NAME = "alerts"
+FULL_STATUS_EVERY = 5.0
+"""Seconds between two publications of every rule's status (touched ones go at once)."""
 SOURCE = "alerts"
 _SHAPE = ["alerts.evaluator.v1"]
 
@@ -81,6 +84,8 @@ class AlertsPipeline(Pipeline):
         self.evaluator = Evaluator()
         self._publish = publish
         self._applied = -2
+        self._applied_published = -3
+        self._published_all = float("-inf")
         self.transitions: list[Change] = []
         """Every transition of the last ``process`` (Pending and Recovering too)."""
 
@@ -107,8 +112,26 @@ class AlertsPipeline(Pipeline):
             ev.advance(self._watermark)
         self.transitions = list(ev.changes)
         if self._publish:
-            await self.book.publish({rid: ev.status(rid) for rid in ev.index.rules})
+            await self._statuses()
         return [output(change) for change in ev.changes if change.transition.notify]
+
+    async def _statuses(self) -> None:
+        """Publish the statuses of the rules touched, and of every rule now and then (the
+        keyword rules' ``lastEvaluatedAt`` moves with every watermark)."""
+        ev = self.evaluator
+        now = time.monotonic()
+        if (
+            now - self._published_all >= FULL_STATUS_EVERY
+            or self._applied_published != self._applied
+        ):
+            names = list(ev.index.rules)
+            self._published_all = now
+            self._applied_published = self._applied
+        else:
+            names = [rid for rid in ev.touched if rid in ev.index.rules]
+        ev.touched.clear()
+        if names:
+            await self.book.publish({rid: ev.status(rid) for rid in names})
 
     async def drain(self) -> list[Output]:
         self.transitions = []
