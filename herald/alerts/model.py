@@ -262,8 +262,13 @@ def _text(body: Mapping[str, Any], name: str, default: str) -> str:
     return value or default
 
 
-def parse_rule(body: Mapping[str, Any], *, now: str, rule_id: str | None = None) -> dict[str, Any]:
-    """The stored form of a rule body; raises :class:`ValidationError` naming the field."""
+def parse_rule(
+    body: Mapping[str, Any], *, now: str, rule_id: str | None = None, created: str | None = None
+) -> dict[str, Any]:
+    """The stored form of a rule body; raises :class:`ValidationError` naming the field.
+
+    ``createdAt`` and ``updatedAt`` are herald's: given ones are ignored (an answered rule
+    can be sent back as it is)."""
     if not isinstance(body, Mapping):
         raise refuse("body", "a rule must be a JSON object")
     unknown = sorted(set(body) - RULE_FIELDS)
@@ -293,7 +298,7 @@ def parse_rule(body: Mapping[str, Any], *, now: str, rule_id: str | None = None)
         "baseline": baseline,
         "metric": routing["metric"],
         "labels": _labels(body.get("labels")),
-        "createdAt": body.get("createdAt") or now,
+        "createdAt": created or now,
         "updatedAt": now,
     }
 

@@ -69,8 +69,9 @@ class AlertsManager:
         changes = _without_status(body)
         if "id" in changes and changes["id"] != rule_id:
             raise refuse("id", "a rule's id cannot change")
-        merged = {**current, **changes, "createdAt": current.get("createdAt")}
-        rule = parse_rule(merged, now=iso(self._clock()), rule_id=rule_id)
+        merged = {**current, **changes}
+        created = str(current.get("createdAt") or "") or None
+        rule = parse_rule(merged, now=iso(self._clock()), rule_id=rule_id, created=created)
         if not await self.store.replace_rule(rule):
             raise NotFound(f"no alert rule {rule_id!r}")
         return await self._answer(rule, await self.store.statuses())

@@ -39,8 +39,9 @@ def service(request: pytest.FixtureRequest, keys: Keys) -> AlertsManager:
 
 async def test_the_astra_rule_is_taken_as_written_with_defaults(service: AlertsManager) -> None:
     assert isinstance(service, AlertsService)
-    made = await service.create_rule(ASTRA)
+    made = await service.create_rule({**ASTRA, "createdAt": 5, "status": {"state": "firing"}})
     assert {k: made[k] for k in ASTRA} == ASTRA
+    assert made["createdAt"] == made["updatedAt"] == "2027-01-15T08:00:00.000Z", "herald's"
     assert made["window"] == 60 and made["for"] == 0 and made["keepFiringFor"] == 0
     assert made["minSamples"] == 1 and made["priority"] == 2 and made["resolveThreshold"] is None
     assert made["scope"] == {"streams": [], "platforms": [], "keywords": []}
