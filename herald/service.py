@@ -25,6 +25,7 @@ from herald.push.control import PushControl
 from herald.push.runtime import PushRuntime
 from herald.sources.base import Source, TokenKeeper
 from herald.sources.registry import SourceRegistry
+from herald.store.engagement import RedisEngagementStore
 from herald.store.eventlog import EventLog
 from herald.store.heartbeats import RedisHeartbeats
 from herald.store.jobs import HeraldQueue
@@ -137,6 +138,9 @@ class Herald:
             self.sources,
             seen=RedisSeenStore(redis, self.keys, limit=s.seen_limit, ttl=s.state_ttl),
             snapshots=RedisSnapshotStore(redis, self.keys, ttl=s.state_ttl),
+            engagement=RedisEngagementStore(
+                redis, self.keys, limit=s.tracked_tweets, ttl=s.state_ttl
+            ),
         )
         self.manager = StreamManager(
             s,
