@@ -16,6 +16,8 @@ the fetched items' payloads, appends the events and saves :attr:`EngagementDiff.
   lies above the window's floor and that the poll did not return was missed once; after
   ``confirm`` such polls in a row it is reported deleted and forgotten. A poll that returns
   it again clears the count. A poll without a window (a gap, a baseline) judges nothing.
+  Replies are not judged: X folds a thread into one entry that shows its start and its
+  latest reply, so a reply in between leaves the timeline without being deleted.
 """
 
 from __future__ import annotations
@@ -160,7 +162,7 @@ def diff_engagement(
         return out
     for object_id in sorted(tracked, key=lambda i: (len(i), i)):
         known = tracked[object_id]
-        if object_id in returned or not newer(object_id, floor):
+        if object_id in returned or not newer(object_id, floor) or known.tweet.get("isReply"):
             continue
         misses = known.misses + 1
         if misses >= confirm:

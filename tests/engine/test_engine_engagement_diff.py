@@ -141,3 +141,12 @@ def test_without_a_window_or_below_its_floor_nothing_is_missed() -> None:
     assert none.deleted == [] and none.put == {}
     at = diff_engagement(seen(present), stored, floor=20, baseline=False, thresholds=T, confirm=2)
     assert at.deleted == [], "the floor itself is not inside the window"
+
+
+def test_replies_are_not_judged() -> None:
+    """X folds a thread into its start and latest reply: a reply in between vanishes."""
+    present = tweet("30")
+    reply = Tweet(id="20", text="2/3", author="ann", is_reply=True, in_reply_to_id="10")
+    stored = {"30": known(present), "20": known(reply, misses=5)}
+    diff = diff_engagement(seen(present), stored, floor=10, baseline=False, thresholds=T, confirm=2)
+    assert diff.deleted == [] and "20" not in diff.put
