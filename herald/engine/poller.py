@@ -33,6 +33,7 @@ from herald.sources.registry import SourceRegistry
 from herald.store.cursors import encode_cursor
 from herald.store.engagement import EngagementStore
 from herald.store.eventlog import EventLog, StreamInactive
+from herald.store.memory.engagement import MemoryEngagementStore
 from herald.store.seen import SeenStore
 from herald.store.snapshot import SnapshotStore
 from herald.store.streams import ACTIVE, ERROR, StreamRecord, StreamStore, iso
@@ -103,11 +104,7 @@ class Poller:
         self._sources = sources
         self._seen = seen
         self._snapshots = snapshots
-        if engagement is None:
-            from herald.store.memory import MemoryEngagementStore
-
-            engagement = MemoryEngagementStore(limit=settings.tracked_tweets)
-        self._engagement = engagement
+        self._engagement = engagement or MemoryEngagementStore(limit=settings.tracked_tweets)
         self._thresholds = Thresholds(
             settings.metrics_min_delta,
             settings.metrics_min_ratio,
