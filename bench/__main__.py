@@ -33,6 +33,7 @@ SCENARIOS = (
     "workerkill",
     "pipeline_ops",
     "pipeline_run",
+    "pollcost_engagement",
 )
 
 

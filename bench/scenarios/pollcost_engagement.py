@@ -1,0 +1,119 @@
+"""Poll cost of engagement and deletion tracking on an X ``tweet`` stream.
+
+The same 20-tweet timeline as ``pollcost``, served by fakex in its own process. The poller
+runs here; ``time.process_time()`` around each ``Poller.poll`` counts this process's CPU
+only. Three cases, each after the baseline poll:
+
+- **tracking off** (``HERALD_TRACKED_TWEETS=0``): the poll as it was before tracking;
+- **nothing moved**: tracking on, the same counts again (the load and save scripts run,
+  no event);
+- **20 metrics events**: before each poll (outside the timed part) every tweet gets one
+  more like, so each poll reports 20 ``stream:tweet:metrics`` events.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from bench.common import Options, delete_prefix, median, progress, record
+from bench.procs import Children, free_port, pinned, python_module, wait_http
+from herald.config import Settings
+from herald.service import Herald
+
+NAME = "pollcost_engagement"
+USER = "benchengage"
+COOKIE = "bench-session"
+CASES = (
+    ("tracking off", {"tracked_tweets": 0}, False),
+    ("tracking on, nothing moved", {}, False),
+    ("tracking on, 20 metrics events", {}, True),
+)
+
+
+async def _seed(client: httpx.AsyncClient) -> list[str]:
+    await client.post("/_fakex/users", json={"username": USER})
+    ids = []
+    for i in range(20):
+        text = f"Tweet {i + 1} from @{USER}: a realistic line of text with a link https://t.co/x{i}"
+        posted = await client.post(f"/_fakex/users/{USER}/tweets", json={"text": text})
+        posted.raise_for_status()
+        ids.append(posted.json()["id"])
+    return ids
+
+
+async def _case(
+    opts: Options,
+    base: str,
+    client: httpx.AsyncClient,
+    ids: list[str],
+    polls: int,
+    case: tuple[str, dict[str, Any], bool],
+) -> dict[str, Any]:
+    label, overrides, bump = case
+    prefix = opts.prefix(f"{NAME}-{len(label)}")
+    settings = Settings(
+        redis_url=opts.redis_url,
+        redis_prefix=prefix,
+        x_base_url=base,
+        x_transaction_id=False,
+        session_cookie=COOKIE,
+        secret_key="bench secret key",
+        **overrides,
+    )
+    cpu: list[float] = []
+    wall: list[float] = []
+    events = 0
+    likes = 0
+    try:
+        async with Herald(settings, worker=False, delivery=False) as herald:
+            stream = await herald.manager.create("tweet", USER, 60)
+            first = await herald.poller.poll(stream["id"])
+            if first.outcome != "baseline":
+                raise RuntimeError(f"baseline poll failed: {first.outcome} {first.error}")
+            for _ in range(polls):
+                if bump:
+                    likes += 1
+                    for tweet_id in ids:
+                        await client.post(
+                            f"/_fakex/tweets/{tweet_id}/metrics", json={"likes": likes}
+                        )
+                c, w = time.process_time(), time.perf_counter()
+                outcome = await herald.poller.poll(stream["id"])
+                cpu.append(time.process_time() - c)
+                wall.append(time.perf_counter() - w)
+                if outcome.outcome != "ok":
+                    raise RuntimeError(f"poll failed: {outcome.outcome} {outcome.error}")
+                events += outcome.events
+    finally:
+        await delete_prefix(opts.redis_url, prefix)
+    return {
+        "case": label,
+        "polls": polls,
+        "events_per_poll": events / max(polls, 1),
+        "cpu_ms_median": round((median(cpu) or 0) * 1000, 3),
+        "wall_ms_median": round((median(wall) or 0) * 1000, 3),
+    }
+
+
+async def run(opts: Options) -> dict[str, Any]:
+    polls = 30 if opts.quick else 200
+    results: dict[str, Any] = {"rows": []}
+    async with Children() as children:
+        port = free_port()
+        progress(NAME, "starting the X stand-in (fakex) and posting 20 tweets")
+        argv = pinned("1", python_module("herald.testing.fakex", "--port", str(port)))
+        fakex = await children.start("fakex", argv)
+        base = f"http://127.0.0.1:{port}"
+        await wait_http(base + "/_fakex/requests", 30, fakex)
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            ids = await _seed(client)
+            for case in CASES:
+                progress(NAME, f"{polls} polls: {case[0]}")
+                row = await _case(opts, base, client, ids, polls, case)
+                results["rows"].append(row)
+                progress(NAME, f"{case[0]}: {row['cpu_ms_median']} ms CPU per poll")
+    record(opts, NAME, results)
+    return results
