@@ -159,7 +159,9 @@ def lifecycle_event(
 def metrics_events(record: StreamRecord, changed: list[MetricsChange]) -> list[Event]:
     """``stream:tweet:metrics``: the poll sequence number and a hash of the values keep one
     change append-once across a retried poll, while the same counts seen again later (an
-    unlike, then a like) are a change of their own."""
+    unlike, then a like) are a change of their own. The item sits under the type's payload
+    key, as in its new-item events."""
+    key = stream_types().get(record.type).payload_key
     seq = record.seq + 1
     return [
         _event(
@@ -167,7 +169,7 @@ def metrics_events(record: StreamRecord, changed: list[MetricsChange]) -> list[E
             EventType.TWEET_METRICS,
             f"{change.tweet_id}#{seq}.{change.digest}",
             {
-                "tweet": change.tweet,
+                key: change.tweet,
                 "metrics": change.metrics,
                 "previous": change.previous,
                 "delta": change.delta,
@@ -180,12 +182,11 @@ def metrics_events(record: StreamRecord, changed: list[MetricsChange]) -> list[E
 def deleted_events(record: StreamRecord, deleted: list[Tracked]) -> list[Event]:
     """``stream:tweet:deleted`` with what herald knew of the tweet (its metrics as last
     reported); a tweet is deleted once, so its id is the object id."""
+    key = stream_types().get(record.type).payload_key
     events: list[Event] = []
     for known in deleted:
-        tweet = dict(known.tweet)
+        item = dict(known.tweet)
         if known.metrics:
-            tweet["metrics"] = dict(known.metrics)
-        events.append(
-            _event(record, EventType.TWEET_DELETED, str(tweet.get("id", "")), {"tweet": tweet})
-        )
+            item["metrics"] = dict(known.metrics)
+        events.append(_event(record, EventType.TWEET_DELETED, str(item.get("id", "")), {key: item}))
     return events
