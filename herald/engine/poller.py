@@ -288,8 +288,8 @@ class Poller:
         if snap is not None:
             await self._snapshots.apply(record.id, snap.snapshot_add, snap.snapshot_remove)
         tracked = found.engagement
-        if tracked is not None:
-            await self._engagement.save(record.id, tracked.put, tracked.drop)
+        if tracked is not None and (tracked.put or tracked.drop):  # as seen ids: a quiet
+            await self._engagement.save(record.id, tracked.put, tracked.drop)  # poll writes none
 
     async def _failed(self, record: StreamRecord, error: SourceError) -> PollOutcome:
         """Count, record and announce a failed poll, then back off (or wait for a reset)."""

@@ -7,7 +7,8 @@ every record above the poll's window floor (an absent one may be deleted), and s
 changed after the poll's events are appended: a crash in between repeats the same events,
 which the log's append-once drops.
 
-The records are bounded (the newest ``limit`` by id) and share the stream's TTL.
+The records are bounded (the newest ``limit`` by id) and share the stream's TTL, renewed by
+every save; like the seen ids, a poll that changed nothing saves nothing.
 """
 
 from __future__ import annotations
