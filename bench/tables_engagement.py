@@ -14,10 +14,11 @@ def pollcost_engagement(entry: dict[str, Any] | None, images: dict[str, str]) ->
         entry,
         "CPU of one poll of an X `tweet` stream reading the same 20-tweet page as the poll "
         "cost above, measured with `time.process_time()` in the polling process; median of "
-        "many polls after the baseline. **tracking off**: `HERALD_TRACKED_TWEETS=0`, the "
+        "many polls after the baseline; each case its own user and stream, the cases polled in "
+        "turn. **tracking off**: `HERALD_TRACKED_TWEETS=0`, the "
         "poll without `stream:tweet:metrics` and `stream:tweet:deleted`. **nothing moved**: "
-        "tracking on, the remembered tweets loaded and their TTL renewed (two scripts), no "
-        "event. **20 metrics events**: every tweet got one more like before each poll "
+        "tracking on, the remembered tweets loaded (one script), nothing written, no event. "
+        "**20 metrics events**: every tweet got one more like before each poll "
         "(outside the timed part), so each poll appends 20 `stream:tweet:metrics` events and "
         "rewrites 20 records.",
     )
@@ -34,7 +35,15 @@ def pollcost_engagement(entry: dict[str, Any] | None, images: dict[str, str]) ->
         ]
         for r in entry["results"]["rows"]
     ]
-    return lines + _table(["case", "polls", "events per poll", "CPU ms", "wall ms"], rows)
+    lines += _table(["case", "polls", "events per poll", "CPU ms", "wall ms"], rows)
+    load = entry["results"].get("load")
+    if load is not None:
+        lines += [
+            f"Load average {load:.1f} when the run ended: a crowded machine raises every row; "
+            "the difference between the rows is the cost of tracking.",
+            "",
+        ]
+    return lines
 
 
 SECTIONS: list[tuple[str, Section]] = [("pollcost_engagement", pollcost_engagement)]

@@ -10,8 +10,8 @@ only. Three cases, each after the baseline poll:
 - **20 metrics events**: before each poll (outside the timed part) every tweet gets one
   more like, so each poll reports 20 ``stream:tweet:metrics`` events.
 
-The three streams are polled in turn, round after round, so the machine's load weighs on
-each alike.
+The three streams are polled in turn, round after round, each round starting with the next
+case, so the machine's load (and the place in the round) weighs on each alike.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ CASES = (
 )
 
 
-async def _seed(client: httpx.AsyncClient) -> list[str]:
-    await client.post("/_fakex/users", json={"username": USER})
+async def _seed(client: httpx.AsyncClient, user: str) -> list[str]:
+    """A user of its own per case (a like given to one case's tweets is not another's)."""
+    await client.post("/_fakex/users", json={"username": user})
     ids = []
     for i in range(20):
-        text = f"Tweet {i + 1} from @{USER}: a realistic line of text with a link https://t.co/x{i}"
-        posted = await client.post(f"/_fakex/users/{USER}/tweets", json={"text": text})
+        text = f"Tweet {i + 1} from @{user}: a realistic line of text with a link https://t.co/x{i}"
+        posted = await client.post(f"/_fakex/users/{user}/tweets", json={"text": text})
         posted.raise_for_status()
         ids.append(posted.json()["id"])
     return ids
@@ -56,6 +57,7 @@ class _Case:
     bump: bool
     herald: Herald
     stream: str
+    ids: list[str]
     cpu: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     events: int = 0
@@ -64,6 +66,7 @@ class _Case:
 async def _open(
     opts: Options,
     base: str,
+    client: httpx.AsyncClient,
     stack: AsyncExitStack,
     index: int,
     case: tuple[str, dict[str, Any], bool],
@@ -82,24 +85,27 @@ async def _open(
         **overrides,
     )
     herald = await stack.enter_async_context(Herald(settings, worker=False, delivery=False))
-    stream = await herald.manager.create("tweet", USER, 60)
+    user = f"{USER}{index}"
+    ids = await _seed(client, user)
+    stream = await herald.manager.create("tweet", user, 60)
     first = await herald.poller.poll(stream["id"])
     if first.outcome != "baseline":
         raise RuntimeError(f"baseline poll failed: {first.outcome} {first.error}")
-    return _Case(label, bump, herald, stream["id"])
+    return _Case(label, bump, herald, stream["id"], ids)
 
 
 async def _measure(
-    opts: Options, base: str, client: httpx.AsyncClient, ids: list[str], polls: int
+    opts: Options, base: str, client: httpx.AsyncClient, polls: int
 ) -> list[dict[str, Any]]:
     """The cases polled in turn, one poll each per round, so a machine that gets busier
     weighs on all of them alike."""
     async with AsyncExitStack() as stack:
-        cases = [await _open(opts, base, stack, i, c) for i, c in enumerate(CASES)]
+        cases = [await _open(opts, base, client, stack, i, c) for i, c in enumerate(CASES)]
         for likes in range(1, polls + 1):
-            for case in cases:
+            turn = likes % len(cases)  # each case first in its turn: no place is favoured
+            for case in cases[turn:] + cases[:turn]:
                 if case.bump:
-                    for tweet_id in ids:
+                    for tweet_id in case.ids:
                         await client.post(
                             f"/_fakex/tweets/{tweet_id}/metrics", json={"likes": likes}
                         )
@@ -127,15 +133,14 @@ async def run(opts: Options) -> dict[str, Any]:
     results: dict[str, Any] = {"rows": []}
     async with Children() as children:
         port = free_port()
-        progress(NAME, "starting the X stand-in (fakex) and posting 20 tweets")
+        progress(NAME, "starting the X stand-in (fakex); 20 tweets per case")
         argv = pinned("1", python_module("herald.testing.fakex", "--port", str(port)))
         fakex = await children.start("fakex", argv)
         base = f"http://127.0.0.1:{port}"
         await wait_http(base + "/_fakex/requests", 30, fakex)
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            ids = await _seed(client)
             progress(NAME, f"{polls} rounds of one poll per case, in turn")
-            results["rows"] = await _measure(opts, base, client, ids, polls)
+            results["rows"] = await _measure(opts, base, client, polls)
             for row in results["rows"]:
                 progress(NAME, f"{row['case']}: {row['cpu_ms_median']} ms CPU per poll")
         results["load"] = os.getloadavg()[0]
