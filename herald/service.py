@@ -250,8 +250,13 @@ class Herald:
             from herald.sources.x.accounts import AccountStore
             from herald.store.secrets import Cipher
 
+            s = self.settings
             self._accounts = AccountStore(
-                self.redis, self.keys, Cipher.from_settings(self.settings)
+                self.redis,
+                self.keys,
+                Cipher.from_settings(s),
+                log_maxlen=s.log_maxlen,
+                ttl=s.state_ttl,
             )
         return self._accounts
 
