@@ -34,6 +34,7 @@ SCENARIOS = (
     "pipeline_ops",
     "pipeline_run",
     "alerts",
+    "pollcost_engagement",
 )
 
 

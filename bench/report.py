@@ -19,12 +19,19 @@ from bench.chaos import report as chaos_report
 from bench.common import DEFAULT_RESULTS, REDIS_URL, ROOT
 from bench.tables import SECTIONS as SCENARIO_SECTIONS
 from bench.tables_alerts import SECTIONS as ALERT_SECTIONS
+from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
 
 DOC = ROOT / "docs" / "benchmarks.md"
 IMG = ROOT / "docs" / "img"
-SECTIONS = [*SCENARIO_SECTIONS, *PIPELINE_SECTIONS, *RUNTIME_SECTIONS, *ALERT_SECTIONS]
+SECTIONS = [
+    *SCENARIO_SECTIONS,
+    *PIPELINE_SECTIONS,
+    *RUNTIME_SECTIONS,
+    *ALERT_SECTIONS,
+    *ENGAGEMENT_SECTIONS,
+]
 
 
 def latest(results_dir: Path, scenario: str) -> dict[str, Any] | None:

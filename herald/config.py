@@ -248,6 +248,38 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None, validation_alias=_env("HERALD_SECRET_KEY", "secret_key")
     )
+    tracked_tweets: int = Field(
+        default=100,
+        ge=0,
+        le=5000,
+        validation_alias=_env("HERALD_TRACKED_TWEETS", "tracked_tweets"),
+    )
+    metrics_min_delta: int = Field(
+        default=1, ge=0, validation_alias=_env("HERALD_METRICS_MIN_DELTA", "metrics_min_delta")
+    )
+    metrics_min_ratio: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        validation_alias=_env("HERALD_METRICS_MIN_RATIO", "metrics_min_ratio"),
+    )
+    metrics_views_min_delta: int = Field(
+        default=100,
+        ge=1,
+        validation_alias=_env("HERALD_METRICS_VIEWS_MIN_DELTA", "metrics_views_min_delta"),
+    )
+    metrics_views_ratio: float = Field(
+        default=0.1,
+        ge=0,
+        le=100,
+        validation_alias=_env("HERALD_METRICS_VIEWS_RATIO", "metrics_views_ratio"),
+    )
+    deleted_after_misses: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        validation_alias=_env("HERALD_DELETED_AFTER_MISSES", "deleted_after_misses"),
+    )
 
     # --- RSS and Atom feeds --------------------------------------------------------------
     rss_max_bytes: int = Field(

@@ -25,6 +25,7 @@ from herald.push.control import PushControl
 from herald.push.runtime import PushRuntime
 from herald.sources.base import Source, TokenKeeper
 from herald.sources.registry import SourceRegistry
+from herald.store.engagement import RedisEngagementStore
 from herald.store.eventlog import EventLog
 from herald.store.heartbeats import RedisHeartbeats
 from herald.store.jobs import HeraldQueue
@@ -137,6 +138,9 @@ class Herald:
             self.sources,
             seen=RedisSeenStore(redis, self.keys, limit=s.seen_limit, ttl=s.state_ttl),
             snapshots=RedisSnapshotStore(redis, self.keys, ttl=s.state_ttl),
+            engagement=RedisEngagementStore(
+                redis, self.keys, limit=s.tracked_tweets, ttl=s.state_ttl
+            ),
         )
         self.manager = StreamManager(
             s,
@@ -246,8 +250,13 @@ class Herald:
             from herald.sources.x.accounts import AccountStore
             from herald.store.secrets import Cipher
 
+            s = self.settings
             self._accounts = AccountStore(
-                self.redis, self.keys, Cipher.from_settings(self.settings)
+                self.redis,
+                self.keys,
+                Cipher.from_settings(s),
+                log_maxlen=s.log_maxlen,
+                ttl=s.state_ttl,
             )
         return self._accounts
 

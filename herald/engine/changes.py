@@ -12,12 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from herald.engine.diff import FollowerDiff, PostDiff
+from herald.engine.engagement import MetricsChange
 from herald.events import Event, EventType
 from herald.push.base import PushChange
 from herald.sentiment import scored
 from herald.sources.base import Gap, Notice
 from herald.sources.catalog import stream_types
 from herald.sources.models import Item
+from herald.store.engagement import Tracked
 from herald.store.streams import StreamRecord
 
 
@@ -152,3 +154,39 @@ def lifecycle_event(
         **extra,
     }
     return _event(record, event_type, marker, payload)
+
+
+def metrics_events(record: StreamRecord, changed: list[MetricsChange]) -> list[Event]:
+    """``stream:tweet:metrics``: the poll sequence number and a hash of the values keep one
+    change append-once across a retried poll, while the same counts seen again later (an
+    unlike, then a like) are a change of their own. The item sits under the type's payload
+    key, as in its new-item events."""
+    key = stream_types().get(record.type).payload_key
+    seq = record.seq + 1
+    return [
+        _event(
+            record,
+            EventType.TWEET_METRICS,
+            f"{change.tweet_id}#{seq}.{change.digest}",
+            {
+                key: change.tweet,
+                "metrics": change.metrics,
+                "previous": change.previous,
+                "delta": change.delta,
+            },
+        )
+        for change in changed
+    ]
+
+
+def deleted_events(record: StreamRecord, deleted: list[Tracked]) -> list[Event]:
+    """``stream:tweet:deleted`` with what herald knew of the tweet (its metrics as last
+    reported); a tweet is deleted once, so its id is the object id."""
+    key = stream_types().get(record.type).payload_key
+    events: list[Event] = []
+    for known in deleted:
+        item = dict(known.tweet)
+        if known.metrics:
+            item["metrics"] = dict(known.metrics)
+        events.append(_event(record, EventType.TWEET_DELETED, str(item.get("id", "")), {key: item}))
+    return events

@@ -22,6 +22,7 @@ from herald import metrics
 from herald.config import Settings
 from herald.engine import changes
 from herald.engine.diff import FollowerDiff, diff_followers, diff_posts
+from herald.engine.engagement import EngagementDiff, Seen, Thresholds, diff_engagement
 from herald.errors import FetchTimeout, InternalError, SourceError
 from herald.events import Event, EventType
 from herald.push.control import is_push
@@ -30,7 +31,9 @@ from herald.sources.catalog import stream_types
 from herald.sources.models import Item
 from herald.sources.registry import SourceRegistry
 from herald.store.cursors import encode_cursor
+from herald.store.engagement import EngagementStore
 from herald.store.eventlog import EventLog, StreamInactive
+from herald.store.memory.engagement import MemoryEngagementStore
 from herald.store.seen import SeenStore
 from herald.store.snapshot import SnapshotStore
 from herald.store.streams import ACTIVE, ERROR, StreamRecord, StreamStore, iso
@@ -80,6 +83,7 @@ class _Found:
     remember: list[Item] = field(default_factory=list)
     snapshot: FollowerDiff | None = None
     state: dict[str, str] = field(default_factory=dict)
+    engagement: EngagementDiff | None = None
 
 
 class Poller:
@@ -92,6 +96,7 @@ class Poller:
         *,
         seen: SeenStore,
         snapshots: SnapshotStore,
+        engagement: EngagementStore | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -99,6 +104,13 @@ class Poller:
         self._sources = sources
         self._seen = seen
         self._snapshots = snapshots
+        self._engagement = engagement or MemoryEngagementStore(limit=settings.tracked_tweets)
+        self._thresholds = Thresholds(
+            settings.metrics_min_delta,
+            settings.metrics_min_ratio,
+            settings.metrics_views_min_delta,
+            settings.metrics_views_ratio,
+        )
 
     @property
     def lease_ms(self) -> int:
@@ -218,11 +230,40 @@ class Poller:
         diff = diff_posts(
             result.items, seen.already, floor=seen.floor, high_water=high, baseline=baseline
         )
-        return _Found(
+        found = _Found(
             events=changes.post_events(record, diff),
             remember=diff.to_remember,
             state={"highWater": str(diff.high_water)},
         )
+        await self._track(record, result, baseline, found)
+        return found
+
+    async def _track(
+        self, record: StreamRecord, result: FetchResult, baseline: bool, found: _Found
+    ) -> None:
+        """Engagement and deletions of recent items, for types whose entry lists
+        ``stream:tweet:metrics`` or ``stream:tweet:deleted`` (see engine/engagement.py)."""
+        spec = stream_types().get(record.type)
+        s = self._settings
+        metrics = EventType.TWEET_METRICS in spec.events and s.metrics_min_delta > 0
+        deletions = EventType.TWEET_DELETED in spec.events
+        if s.tracked_tweets == 0 or not (metrics or deletions):
+            return
+        window = result.window if deletions and not baseline else None
+        floor = window.floor if window is not None else None
+        fetched = [Seen.of(item, spec.payload) for item in result.items]
+        tracked = await self._engagement.load(record.id, [f.id for f in fetched], floor)
+        diff = diff_engagement(
+            fetched,
+            tracked,
+            floor=floor,
+            baseline=baseline,
+            thresholds=self._thresholds if metrics else None,
+            confirm=s.deleted_after_misses,
+        )
+        found.events.extend(changes.metrics_events(record, diff.changed))
+        found.events.extend(changes.deleted_events(record, diff.deleted))
+        found.engagement = diff
 
     def _follower_changes(
         self, record: StreamRecord, result: FetchResult, baseline: bool, known: dict[str, str]
@@ -246,6 +287,9 @@ class Poller:
         snap = found.snapshot
         if snap is not None:
             await self._snapshots.apply(record.id, snap.snapshot_add, snap.snapshot_remove)
+        tracked = found.engagement
+        if tracked is not None and (tracked.put or tracked.drop):  # as seen ids: a quiet
+            await self._engagement.save(record.id, tracked.put, tracked.drop)  # poll writes none
 
     async def _failed(self, record: StreamRecord, error: SourceError) -> PollOutcome:
         """Count, record and announce a failed poll, then back off (or wait for a reset)."""

@@ -75,6 +75,17 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    """The part of a timeline one poll read without a hole: from the newest item down to
+    the item of order ``floor``. An item seen before whose order lies strictly above
+    ``floor`` and that the poll did not return is gone upstream (``stream:tweet:deleted``).
+    A source sets it only when its read proves that: read from the top, page after page,
+    and stopped where it met what the last poll saw or the end, not at the page bound."""
+
+    floor: int
+
+
+@dataclass(frozen=True, slots=True)
 class FetchResult:
     items: Sequence[Item] = field(default_factory=list)
     followers: FollowerSnapshot | None = None
@@ -86,6 +97,8 @@ class FetchResult:
     """A floor on the delay to the next poll, seconds: the upstream asked for it
     (``Cache-Control: max-age``, ``Retry-After`` on a success)."""
     notices: tuple[Notice, ...] = ()
+    window: Window | None = None
+    """What the read covered without a hole; None: it proves nothing about absences."""
 
 
 @runtime_checkable

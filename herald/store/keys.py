@@ -43,6 +43,12 @@ class Keys:
         """zset: eventIds already appended (append-once), scored by time, trimmed."""
         return f"{self.prefix}:stream:{{{stream_id}}}:eventids"
 
+    def engagement(self, stream_id: str) -> str:
+        """hash: tweet id -> what herald knew of a recent tweet (its payload, the metrics
+        last reported, polls that missed it), for ``stream:tweet:metrics`` and ``:deleted``;
+        trimmed to the newest ``HERALD_TRACKED_TWEETS``."""
+        return f"{self.prefix}:stream:{{{stream_id}}}:engagement"
+
     def stream_keys(self, stream_id: str) -> tuple[str, ...]:
         return (
             self.meta(stream_id),
@@ -52,6 +58,7 @@ class Keys:
             self.seen(stream_id),
             self.snapshot(stream_id),
             self.event_ids(stream_id),
+            self.engagement(stream_id),
         )
 
     # --- global ----------------------------------------------------------------

@@ -38,7 +38,8 @@ async def test_stream_types_route_lists_the_catalog(server: Server) -> None:
     tweet = next(t for t in answer["types"] if t["type"] == "tweet")
     assert tweet["platform"] == "x" and tweet["aliases"] == ["x:tweet"]
     assert tweet["target"]["label"] == "username" and tweet["target"]["pattern"]
-    assert tweet["events"] == ["stream:tweet:new"] and tweet["payloadKey"] == "tweet"
+    assert tweet["events"] == ["stream:tweet:new", "stream:tweet:metrics", "stream:tweet:deleted"]
+    assert tweet["payloadKey"] == "tweet"
     assert "followerSnapshotLimit" in tweet["options"]
 
 

@@ -4,6 +4,10 @@ An account is one X session cookie. Its id is a keyed hash of the cookie's ``aut
 so adding the same token twice (a stream's ``authToken``, ``herald accounts add``, the env
 cookie) always lands on the same account, and the id reveals nothing about the token.
 The cookie leaves this module only through :meth:`AccountStore.cookie`.
+
+A change of health (ok, rate_limited, auth_failed, locked, suspended) is an
+``account:health`` event ``{accountId, state, previous, reason}`` in the global log, with
+the stream id ``account:{accountId}``; see :meth:`AccountStore.set_health`.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from redis.asyncio import Redis
 from herald import redaction
 from herald.engine import validation
 from herald.errors import AccountAuthFailed, ConfigError, RateLimited, ValidationError
+from herald.events import Event, EventType
 from herald.sources.x.ratelimit import RateLimitStore, RedisRateLimits
-from herald.store.accounts import AccountRecords, AccountRecordStore
+from herald.store.accounts import AccountRecords, AccountRecordStore, health_stream
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
@@ -29,6 +34,8 @@ HEALTH_STATES: tuple[str, ...] = get_args(Health)
 USABLE: frozenset[str] = frozenset({"ok", "rate_limited"})
 ENV_LABEL = "env"
 _PLAIN_SIZE = 1024
+_CAS_ATTEMPTS = 8  # another worker's transition in between: read again and retry
+NEW_COOKIE = "a new cookie was added"
 
 
 class AccountNotFound(AccountAuthFailed):
@@ -67,6 +74,8 @@ class Account:
     health_reason: str = ""
     added_at: float = 0.0
     last_used: float | None = None
+    health_seq: int = 0
+    """How many health transitions were recorded (the compare-and-set's version)."""
 
     @property
     def usable(self) -> bool:
@@ -86,6 +95,27 @@ class Account:
         return f"Account(id={self.id!r}, label={self.label!r}, health={self.health!r})"
 
 
+def health_event(account: Account, health: Health, reason: str) -> Event:
+    """The ``account:health`` event of moving ``account`` to ``health``: its transition
+    number is the object id, so each transition has its own eventId. No cookie in it."""
+    payload: dict[str, Any] = {
+        "accountId": account.id,
+        "state": health,
+        "previous": account.health,
+        "reason": reason,
+    }
+    if account.label:
+        payload["label"] = account.label
+    return Event(
+        EventType.ACCOUNT_HEALTH,
+        health_stream(account.id),
+        account.id,
+        str(account.health_seq + 1),
+        payload,
+        platform="x",
+    )
+
+
 def _text(value: object) -> str:
     """Redis answers bytes, or str on a client with decode_responses."""
     return value.decode() if isinstance(value, bytes) else str(value)
@@ -102,6 +132,7 @@ def _decode(raw: Mapping[Any, Any], account_id: str) -> Account:
         health_reason=text.get("healthReason", ""),
         added_at=float(text.get("addedAt", 0) or 0),
         last_used=float(text["lastUsed"]) if text.get("lastUsed") else None,
+        health_seq=int(text.get("healthSeq", 0) or 0),
     )
 
 
@@ -114,8 +145,13 @@ class AccountStore:
         keys: Keys,
         cipher: Cipher,
         limits: RateLimitStore | None = None,
+        *,
+        log_maxlen: int = 100_000,
+        ttl: int = 7 * 24 * 3600,
     ) -> None:
-        self._records: AccountRecordStore = AccountRecords(redis, keys)
+        self._records: AccountRecordStore = AccountRecords(
+            redis, keys, log_maxlen=log_maxlen, ttl=ttl
+        )
         self._prefix = keys.prefix
         self._cipher = cipher
         self.limits: RateLimitStore = limits or RedisRateLimits(redis, keys)
@@ -144,6 +180,8 @@ class AccountStore:
         sealed = self._cipher.encrypt(cookie.strip())
         previous = await self._records.sealed(account_id)
         changed = previous is None or self._decrypt_or_none(previous) != cookie.strip()
+        if changed and previous is not None:  # back to ok is a transition like any other
+            await self.set_health(account_id, "ok", NEW_COOKIE)
         # a new cookie deserves a fresh verdict
         await self._records.put(account_id, sealed, label, fresh=changed, now=time.time())
         return await self.get(account_id)
@@ -228,11 +266,30 @@ class AccountStore:
         self._sealed.pop(account_id, None)
         return bool(deleted)
 
-    async def set_health(self, account_id: str, health: Health, reason: str = "") -> None:
-        """Record a verdict; a removed account is not resurrected by a late poll."""
+    async def set_health(self, account_id: str, health: Health, reason: str = "") -> bool:
+        """Record a verdict; True when it changed the account's state.
+
+        A change is a transition: a compare-and-set in the store records it and appends its
+        ``account:health`` event once, however many workers reach the same verdict at once.
+        The same state again only updates the reason. A removed account is not resurrected
+        by a late poll.
+        """
         if health not in HEALTH_STATES:
             raise ValueError(f"unknown account health {health!r}")
-        await self._records.set_health(account_id, health, reason)
+        reason = redaction.scrub(reason)
+        for _ in range(_CAS_ATTEMPTS):
+            current = self._read(await self._records.get(account_id), account_id)
+            if current is None:
+                return False
+            event = health_event(current, health, reason)
+            verdict = await self._records.transition(
+                account_id, current.health_seq, health, reason, event
+            )
+            if verdict is None or verdict.outcome == "same":
+                return False
+            if verdict.outcome == "moved":
+                return True
+        return False
 
     async def touch(self, account_id: str) -> None:
         """Mark the account used now; a removed account is not resurrected."""

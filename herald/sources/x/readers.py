@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from herald.errors import EmptyResponse
-from herald.sources.base import FetchResult, FollowerSnapshot, Gap, PollContext
+from herald.sources.base import FetchResult, FollowerSnapshot, Gap, PollContext, Window
 from herald.sources.models import Tweet, TweetPage, User
 from herald.sources.x.parse import parse_tweets, parse_user, parse_users
 
@@ -59,6 +59,17 @@ def _reached(tweets: list[Tweet], high_water: int) -> bool:
     return not unpinned or unpinned[-1].order <= high_water
 
 
+def window_of(tweets: list[Tweet]) -> Window | None:
+    """What a read that ended where it should (the last poll's tweets, or the end) covered:
+    from the top down to its last unpinned tweet. The last, not the oldest: X shows the
+    start of a thread beside its new reply (a conversation module, oldest first), and that
+    old tweet says nothing about the tweets between it and the rest of the page."""
+    unpinned = [t for t in tweets if not t.pinned]
+    if not unpinned or unpinned[-1].order == 0:
+        return None  # only the pinned tweet: X failing quietly as often as an empty profile
+    return Window(floor=unpinned[-1].order)
+
+
 async def _read_pages(
     call: Call,
     operation: str,
@@ -66,9 +77,9 @@ async def _read_pages(
     ctx: PollContext,
     what: str,
     max_pages: int,
-) -> tuple[list[Tweet], Gap | None]:
+) -> tuple[list[Tweet], Gap | None, Window | None]:
     """Pages newest first until one reaches ``ctx.high_water``; a Gap when ``max_pages``
-    pages were all new and X still offered an older one."""
+    pages were all new and X still offered an older one (and then no window)."""
     tweets: list[Tweet] = []
     cursor: str | None = None
     for number in range(1, max(max_pages, 1) + 1):
@@ -78,16 +89,16 @@ async def _read_pages(
             _require_entries(page, what)
         tweets.extend(page.tweets)
         if ctx.baseline or _reached(page.tweets, ctx.high_water):
-            return tweets, None
+            return tweets, None, window_of(tweets)
         if not page.cursor_bottom or page.cursor_bottom == cursor:
-            return tweets, None
+            return tweets, None, window_of(tweets)
         cursor = page.cursor_bottom
     reason = (
         f"{max_pages} pages of new {_NOUNS.get(ctx.type, 'tweets')} since the last poll, "
         "the most one poll reads: "
         "older ones, if any, were not read (raise HERALD_MAX_PAGES or poll more often)"
     )
-    return tweets, Gap(reason=reason, pages=max_pages)
+    return tweets, Gap(reason=reason, pages=max_pages), None
 
 
 async def read_tweets(call: Call, ctx: PollContext, max_pages: int = 1) -> FetchResult:
@@ -98,8 +109,11 @@ async def read_tweets(call: Call, ctx: PollContext, max_pages: int = 1) -> Fetch
     if not user_id:
         user_id = (await _user(call, name)).id
     what = f"timeline for @{name}"
-    tweets, gap = await _read_pages(call, "UserTweets", {"userId": user_id}, ctx, what, max_pages)
-    return FetchResult(items=tweets, cursor={"userId": user_id, "userFor": name.lower()}, gap=gap)
+    tweets, gap, window = await _read_pages(
+        call, "UserTweets", {"userId": user_id}, ctx, what, max_pages
+    )
+    cursor = {"userId": user_id, "userFor": name.lower()}
+    return FetchResult(items=tweets, cursor=cursor, gap=gap, window=window)
 
 
 async def read_mentions(call: Call, ctx: PollContext, max_pages: int = 1) -> FetchResult:
@@ -107,7 +121,8 @@ async def read_mentions(call: Call, ctx: PollContext, max_pages: int = 1) -> Fet
     name = _screen_name(ctx.username)
     variables = {"rawQuery": f"@{name} -from:{name}", "product": "Latest"}
     what = f"mention search for @{name}"
-    tweets, gap = await _read_pages(call, "SearchTimeline", variables, ctx, what, max_pages)
+    # no window: X's search leaves tweets out as it pleases, so an absence proves nothing
+    tweets, gap, _ = await _read_pages(call, "SearchTimeline", variables, ctx, what, max_pages)
     mentions = [t for t in tweets if t.author.lower() != name.lower()]
     return FetchResult(items=mentions, cursor=dict(ctx.cursor), gap=gap)
 
@@ -121,7 +136,7 @@ async def read_search(call: Call, ctx: PollContext, max_pages: int = 1) -> Fetch
     query = ctx.username
     variables = {"rawQuery": query, "product": "Latest"}
     what = f"search for {query!r}"
-    tweets, gap = await _read_pages(call, "SearchTimeline", variables, ctx, what, max_pages)
+    tweets, gap, _ = await _read_pages(call, "SearchTimeline", variables, ctx, what, max_pages)
     return FetchResult(items=tweets, cursor=dict(ctx.cursor), gap=gap)
 
 

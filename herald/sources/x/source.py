@@ -84,7 +84,11 @@ class XSource:
 
     @classmethod
     def from_settings(cls, settings: Settings, redis: aioredis.Redis, keys: Keys) -> XSource:
-        return cls(settings, AccountStore(redis, keys, Cipher.from_settings(settings)))
+        cipher = Cipher.from_settings(settings)
+        accounts = AccountStore(
+            redis, keys, cipher, log_maxlen=settings.log_maxlen, ttl=settings.state_ttl
+        )
+        return cls(settings, accounts)
 
     async def fetch(self, ctx: PollContext) -> FetchResult:
         if ctx.type not in PRIMARY_ENDPOINT:

@@ -138,6 +138,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         target=HANDLE,
         diff="posts",
         new_event=EventType.TWEET_NEW,
+        events=(EventType.TWEET_NEW, EventType.TWEET_METRICS, EventType.TWEET_DELETED),
         payload_key="tweet",
         payload=_tweet,
         sentiment_field="text",

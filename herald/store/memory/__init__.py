@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from herald.store.memory.accounts import MemoryAccountRecords
 from herald.store.memory.alerts import MemoryAlertStore
+from herald.store.memory.engagement import MemoryEngagementStore
 from herald.store.memory.pollstate import (
     MemoryCursorStore,
     MemoryHeartbeats,
@@ -22,6 +23,7 @@ __all__ = [
     "MemoryAccountRecords",
     "MemoryAlertStore",
     "MemoryCursorStore",
+    "MemoryEngagementStore",
     "MemoryHeartbeats",
     "MemoryLockStore",
     "MemoryPushStore",

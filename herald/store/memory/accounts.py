@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from herald.store.accounts import Raw
+from herald.events import Event
+from herald.store.accounts import Raw, Verdict
 
 
 class MemoryAccountRecords:
     def __init__(self) -> None:
         self._records: dict[str, dict[str, str | bytes]] = {}
         self._added: dict[str, float] = {}
+        self.logged: dict[str, bytes] = {}
+        """The events a transition appended, by eventId (the twin of the global log)."""
 
     async def sealed(self, account_id: str) -> bytes | None:
         value = self._records.get(account_id, {}).get("cookie")
@@ -48,3 +51,20 @@ class MemoryAccountRecords:
         record = self._records.get(account_id)
         if record is not None and "cookie" in record:
             record["lastUsed"] = repr(now)
+
+    async def transition(
+        self, account_id: str, expected_seq: int, health: str, reason: str, event: Event
+    ) -> Verdict | None:
+        record = self._records.get(account_id)
+        if record is None or "cookie" not in record:
+            return None
+        seq = int(record.get("healthSeq", 0))
+        stored = str(record.get("health", "ok"))
+        if seq != expected_seq:
+            return Verdict("stale", stored, seq)
+        if stored == health:
+            record["healthReason"] = reason
+            return Verdict("same", stored, seq)
+        record.update(health=health, healthReason=reason, healthSeq=str(seq + 1))
+        self.logged.setdefault(event.event_id, event.encode())
+        return Verdict("moved", health, seq + 1)

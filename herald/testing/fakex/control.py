@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from herald.testing.fakex.faults import Fault, FaultMode
 from herald.testing.fakex.service import FakeX, fakex_of
-from herald.testing.fakex.state import FakeUser
+from herald.testing.fakex.state import FakeTweet, FakeUser
 
 router = APIRouter(prefix="/_fakex")
 USERNAME = r"^[A-Za-z0-9_]{1,50}$"
@@ -31,6 +31,19 @@ class NewFollower(BaseModel):
     username: str = Field(pattern=USERNAME)
 
 
+class Metrics(BaseModel):
+    """Counts to set on a tweet; those left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    likes: int | None = Field(default=None, ge=0)
+    retweets: int | None = Field(default=None, ge=0)
+    replies: int | None = Field(default=None, ge=0)
+    quotes: int | None = Field(default=None, ge=0)
+    bookmarks: int | None = Field(default=None, ge=0)
+    views: int | None = Field(default=None, ge=0)
+
+
 class NewFault(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -40,6 +53,7 @@ class NewFault(BaseModel):
     operation: str | None = None
     reset_in: int = Field(default=60, ge=0, alias="resetIn")
     seconds: float = Field(default=60.0, gt=0)
+    keep: int = Field(default=1, ge=0, le=1000)
 
     @model_validator(mode="after")
     def status_or_mode(self) -> NewFault:
@@ -85,6 +99,40 @@ async def post_tweet(username: str, body: NewTweet, request: Request) -> dict[st
         "id": tweet.id,
         "createdAt": tweet.created_at.isoformat(timespec="milliseconds")[:-6] + "Z",
     }
+
+
+def _tweet(fake: FakeX, tweet_id: str) -> FakeTweet:
+    tweet = fake.world.find_tweet(tweet_id)
+    if tweet is None:
+        raise HTTPException(404, f"no tweet {tweet_id!r} (recorded tweets cannot be changed)")
+    return tweet
+
+
+@router.post("/tweets/{tweet_id}/metrics")
+async def set_metrics(tweet_id: str, body: Metrics, request: Request) -> dict[str, Any]:
+    """Set a tweet's likes, retweets, replies, quotes, bookmarks or views."""
+    fake = fakex_of(request)
+    tweet = _tweet(fake, tweet_id)
+    counts = fake.world.metrics.setdefault(tweet.id, {})
+    counts.update(body.model_dump(exclude_none=True))
+    return {"id": tweet.id, "metrics": dict(counts)}
+
+
+@router.post("/tweets/{tweet_id}/pin")
+async def pin_tweet(tweet_id: str, request: Request) -> dict[str, Any]:
+    """Pin a tweet on its author's profile (in place of the pinned one, if any)."""
+    fake = fakex_of(request)
+    tweet = _tweet(fake, tweet_id)
+    fake.world.users[tweet.author_id].pinned_id = tweet.id
+    return {"pinned": True, "id": tweet.id}
+
+
+@router.delete("/tweets/{tweet_id}")
+async def delete_tweet(tweet_id: str, request: Request) -> dict[str, Any]:
+    """Delete a tweet: it leaves its author's timeline, the pin and every search."""
+    fake = fakex_of(request)
+    fake.world.delete(_tweet(fake, tweet_id))
+    return {"deleted": True, "id": tweet_id}
 
 
 @router.post("/users/{username}/followers", status_code=201)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-FaultMode = Literal["timeout", "garbage", "empty", "logged_out"]
+FaultMode = Literal["timeout", "garbage", "empty", "logged_out", "short"]
 
 # X's error codes for the statuses a fault may answer with.
 STATUS_ERRORS: dict[int, tuple[int, str]] = {
@@ -33,9 +33,42 @@ class Fault:
     operation: str | None = None
     reset_in: int = 60  # seconds until x-rate-limit-reset, for status 429
     seconds: float = 60.0  # how long a timeout hangs
+    keep: int = 1  # tweets or users a short page keeps
 
     def payload(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def cut_page(body: Any, keep: int) -> Any:
+    """The ``short`` fault: the answer with only its first ``keep`` timeline entries (the
+    pinned tweet and the cursors stay). The cursors are the full page's, so the next page
+    starts after the entries left out: X answering with fewer than it was asked for."""
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if key == "instructions" and isinstance(value, list):
+                for instruction in value:
+                    _cut_entries(instruction, keep)
+            else:
+                cut_page(value, keep)
+    elif isinstance(body, list):
+        for value in body:
+            cut_page(value, keep)
+    return body
+
+
+def _cut_entries(instruction: Any, keep: int) -> None:
+    entries = instruction.get("entries") if isinstance(instruction, dict) else None
+    if not isinstance(entries, list):
+        return
+    kept: list[Any] = []
+    items = 0
+    for entry in entries:
+        if str(entry.get("entryId", "")).startswith("cursor-"):
+            kept.append(entry)
+        elif items < keep:
+            kept.append(entry)
+            items += 1
+    instruction["entries"] = kept
 
 
 class Faults:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from herald.testing.fakex import templates
-from herald.testing.fakex.faults import GARBAGE, Fault, status_error
+from herald.testing.fakex.faults import GARBAGE, Fault, cut_page, status_error
 from herald.testing.fakex.limits import Budget
 from herald.testing.fakex.responses import BadVariables, Responder
 from herald.testing.fakex.service import FakeX, fakex_of
@@ -48,12 +48,14 @@ async def graphql(query_id: str, operation: str, request: Request) -> Response:
     if not allowed:
         return x_error(429, *status_error(429), headers=budget.headers())
     fault = fake.faults.take(operation)
-    if fault is not None:
+    if fault is not None and fault.mode != "short":
         return await fault_response(fault, operation, request, fake, budget)
     try:
         body = handler(_variables(request))
     except BadVariables as exc:
         return JSONResponse({"errors": [{"message": str(exc)}]}, 400, headers=budget.headers())
+    if fault is not None:  # short: the real answer, cut
+        body = cut_page(body, fault.keep)
     return JSONResponse(body, headers=budget.headers())
 
 

@@ -18,7 +18,14 @@ CONTROL_API = (
     ("POST", "/_fakex/users/{u}/tweets", "{text, pinned?} -> {id}"),
     ("POST", "/_fakex/users/{u}/followers", "{username}"),
     ("DELETE", "/_fakex/users/{u}/followers/{f}", ""),
-    ("POST", "/_fakex/faults", "{status?, mode?, count, operation?, resetIn?, seconds?}"),
+    (
+        "POST",
+        "/_fakex/tweets/{id}/metrics",
+        "{likes?, retweets?, replies?, quotes?, bookmarks?, views?}",
+    ),
+    ("POST", "/_fakex/tweets/{id}/pin", "pin it on its author's profile"),
+    ("DELETE", "/_fakex/tweets/{id}", "delete a tweet"),
+    ("POST", "/_fakex/faults", "{status?, mode?, count, operation?, resetIn?, seconds?, keep?}"),
     ("GET", "/_fakex/requests", "request counts per operation"),
     ("POST", "/_fakex/reset", "back to the seeded state"),
 )

@@ -91,7 +91,8 @@ class Responder:
     def tweet_result(self, tweet: FakeTweet) -> Json:
         author = self.world.users[tweet.author_id]
         mentioned = [u for name in tweet.mentions() if (u := self.world.find(name))]
-        return t.tweet_result(tweet, self.user_result(author), mentioned)
+        counts = self.world.metrics.get(tweet.id)
+        return t.tweet_result(tweet, self.user_result(author), mentioned, counts)
 
     def _user_by_id(self, variables: Json) -> FakeUser | None:
         return self.world.users.get(_required(variables, "userId"))

@@ -89,6 +89,7 @@ class World:
         self.users: dict[str, FakeUser] = {}
         self.by_name: dict[str, str] = {}
         self.tweets: list[FakeTweet] = []
+        self.metrics: dict[str, dict[str, int]] = {}  # tweet id -> counts set by the control API
 
     # --- lookups -----------------------------------------------------------------------
     def find(self, username: str) -> FakeUser | None:
@@ -130,6 +131,17 @@ class World:
         tweet = FakeTweet(tweet_id, user.id, text)
         self.tweets.append(tweet)
         return tweet
+
+    def find_tweet(self, tweet_id: str) -> FakeTweet | None:
+        return next((t for t in self.tweets if t.id == tweet_id), None)
+
+    def delete(self, tweet: FakeTweet) -> None:
+        """Gone from timelines, searches and the pin, as a deleted tweet is on X."""
+        self.tweets.remove(tweet)
+        self.metrics.pop(tweet.id, None)
+        author = self.users[tweet.author_id]
+        if author.pinned_id == tweet.id:
+            author.pinned_id = None
 
     def follow(self, user: FakeUser, follower: FakeUser) -> bool:
         """Add a follower; False if they already followed."""

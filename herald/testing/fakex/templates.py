@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,9 +104,19 @@ def _mention(text: str, user: FakeUser) -> Json:
     }
 
 
-def _legacy(tweet: FakeTweet, mentions: list[FakeUser]) -> Json:
+METRIC_FIELDS = {
+    "likes": "favorite_count",
+    "retweets": "retweet_count",
+    "replies": "reply_count",
+    "quotes": "quote_count",
+    "bookmarks": "bookmark_count",
+}
+"""The metric names of the control API and the ``legacy`` fields X counts them in."""
+
+
+def _legacy(tweet: FakeTweet, mentions: list[FakeUser], counts: Mapping[str, int]) -> Json:
     text = tweet.text if len(tweet.text) <= NOTE_TWEET_LIMIT else tweet.text[:275] + "…"
-    return {
+    legacy: Json = {
         "bookmark_count": 0,
         "bookmarked": False,
         "conversation_id_str": tweet.id,
@@ -132,10 +143,20 @@ def _legacy(tweet: FakeTweet, mentions: list[FakeUser]) -> Json:
         "retweeted": False,
         "user_id_str": tweet.author_id,
     }
+    for name, key in METRIC_FIELDS.items():
+        legacy[key] = counts.get(name, 0)
+    return legacy
 
 
-def tweet_result(tweet: FakeTweet, author: Json, mentions: list[FakeUser]) -> Json:
-    """``tweet_results.result`` for a tweet; ``author`` is its author's ``user_result``."""
+def tweet_result(
+    tweet: FakeTweet,
+    author: Json,
+    mentions: list[FakeUser],
+    counts: Mapping[str, int] | None = None,
+) -> Json:
+    """``tweet_results.result`` for a tweet; ``author`` is its author's ``user_result``;
+    ``counts`` its likes, retweets, replies, quotes, bookmarks and views (0 when absent)."""
+    counts = counts or {}
     result: Json = {
         "__typename": "Tweet",
         "core": {"user_results": {"result": author}},
@@ -147,12 +168,12 @@ def tweet_result(tweet: FakeTweet, author: Json, mentions: list[FakeUser]) -> Js
         },
         "grok_translated_post_with_availability": {"is_available": False},
         "is_translatable": False,
-        "legacy": _legacy(tweet, mentions),
+        "legacy": _legacy(tweet, mentions, counts),
         "quick_promote_eligibility": {"eligibility": "IneligibleNotProfessional"},
         "rest_id": tweet.id,
         "source": WEB_APP,
         "unmention_data": {},
-        "views": {"count": "0", "state": "EnabledWithCount"},
+        "views": {"count": str(counts.get("views", 0)), "state": "EnabledWithCount"},
     }
     if len(tweet.text) > NOTE_TWEET_LIMIT:
         note = {"id": _node_id("NoteTweet", tweet.id), "text": tweet.text}

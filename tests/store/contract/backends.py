@@ -8,12 +8,14 @@ import redis.asyncio as aioredis
 
 from herald.store.accounts import AccountRecords, AccountRecordStore
 from herald.store.cursors import CursorStore, RedisCursorStore
+from herald.store.engagement import EngagementStore, RedisEngagementStore
 from herald.store.heartbeats import HeartbeatStore, RedisHeartbeats
 from herald.store.keys import Keys
 from herald.store.locks import LockStore, RedisLockStore
 from herald.store.memory import (
     MemoryAccountRecords,
     MemoryCursorStore,
+    MemoryEngagementStore,
     MemoryHeartbeats,
     MemoryLockStore,
     MemoryPushStore,
@@ -92,3 +94,9 @@ async def set_stream_status(
         store.set_stream_status(stream_id, status)
     else:
         await backend.client.hset(backend.keys.state(stream_id), "status", status)
+
+
+def engagement_on(backend: Backend, *, limit: int = 100, ttl: int = 3600) -> EngagementStore:
+    if backend.redis is None:
+        return MemoryEngagementStore(limit=limit)
+    return RedisEngagementStore(backend.redis, backend.keys, limit=limit, ttl=ttl)
