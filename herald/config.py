@@ -218,6 +218,12 @@ class Settings(BaseSettings):
         le=1_000_000,
         validation_alias=_env("HERALD_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"),
     )
+    presence_interval: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        validation_alias=_env("HERALD_PRESENCE_INTERVAL", "presence_interval"),
+    )
     max_body_bytes: int = Field(
         default=64 * 1024, ge=1024, validation_alias=_env("HERALD_MAX_BODY", "max_body_bytes")
     )

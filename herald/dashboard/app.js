@@ -4,13 +4,18 @@ import { ApiError, api, onAuthRequired } from "./api.js";
 import { barChart, perMinute, sparkline } from "./charts.js";
 import { catalog, eventGroups, loadCatalog, targetLabel, targetRule } from "./catalog.js";
 import { category, el, renderEvent, showTarget } from "./feed.js";
+import { AlertsPanel } from "./alerts.js";
+import { Insights, drawInsights } from "./kpis.js";
 import { Live, compareOffsets } from "./live.js";
+import { PresencePill } from "./presence.js";
+import { renderer } from "./render.js";
 
 const REFRESH_MS = 5_000;
 const FEED_KEEP = 500;
 const FEED_SHOW = 200;
 const HISTORY_SEED = 200;
 const LATENCY_KEEP = 30;
+const ACTIVITY_KEEP = 2000; // detection times per stream, for its events-per-minute chart
 const INTERVAL_MIN = 15;
 const INTERVAL_MAX = 3600;
 const LIFECYCLE = new Set(["stream:started", "stream:paused", "stream:resumed", "stream:updated", "stream:stopped"]);
@@ -28,6 +33,8 @@ const state = {
   latency: new Map(), // id → {lastPoll, nextPoll, samples: [ms], manual: bool}
   seeded: new Set(), // ids whose history was loaded
   lastRefresh: 0,
+  insights: new Insights(),
+  dirtyCharts: new Set(), // stream ids whose row charts wait for the next render pass
 };
 
 // --- small helpers -------------------------------------------------------------------
@@ -336,6 +343,7 @@ async function seedHistories() {
   if (todo.length) {
     renderFeed();
     todo.forEach(drawCharts);
+    renderer.mark("insights");
   }
 }
 
@@ -422,7 +430,7 @@ function fillTypePicker() {
   followType();
   const groups = $("filter-type");
   const chosen = groups.value;
-  const names = { error: "errors", gap: "gaps", lifecycle: "lifecycle" };
+  const names = { alert: "alerts", error: "errors", gap: "gaps", lifecycle: "lifecycle" };
   groups.replaceChildren(
     el("option", { value: "", text: "all types" }),
     ...eventGroups().map((g) => el("option", { value: g, text: names[g] || `${g}s` })),
@@ -523,6 +531,15 @@ function refreshStreamFilter() {
   if (same) return;
   select.replaceChildren(...options);
   select.value = ids.has(current) ? current : "";
+  const scope = $("insight-scope");
+  const chosen = scope.value;
+  scope.replaceChildren(...options.map((o) => o.cloneNode(true)));
+  scope.value = ids.has(chosen) ? chosen : "";
+  if (scope.value !== chosen) renderer.mark("insights");
+}
+
+function scopeLabel(id) {
+  return id ? labelFor(id) : "all streams";
 }
 
 function renderFeed() {
@@ -548,12 +565,8 @@ function renderFeed() {
     : "No events yet. New posts, entries and follower changes appear here as they are detected.";
 }
 
-let feedFrame = 0;
 function renderFeedSoon() {
-  if (!feedFrame) feedFrame = requestAnimationFrame(() => {
-    feedFrame = 0;
-    renderFeed();
-  });
+  renderer.mark("feed");
 }
 
 function addEvent(ev, { quiet = false } = {}) {
@@ -571,11 +584,17 @@ function addEvent(ev, { quiet = false } = {}) {
     state.labels.set(ev.streamId, `${targetOf(ev)}${ev.streamType ? ` (${ev.streamType})` : ""}`);
   }
   if (!LIFECYCLE.has(ev.type) && ev.type !== "stream:error" && ev.type !== "stream:gap") {
-    const times = state.activity.get(ev.streamId) || [];
+    let times = state.activity.get(ev.streamId);
+    if (!times) state.activity.set(ev.streamId, (times = []));
     times.push(Date.parse(ev.detectedAt) || Date.now());
-    state.activity.set(ev.streamId, times.slice(-2000));
-    if (!quiet) drawCharts(ev.streamId);
+    if (times.length > ACTIVITY_KEEP * 1.25) state.activity.set(ev.streamId, times.slice(-ACTIVITY_KEEP));
+    if (!quiet) {
+      state.dirtyCharts.add(ev.streamId);
+      renderer.mark("charts");
+    }
   }
+  if (state.insights.add(ev) && !quiet) renderer.mark("insights");
+  alerts.onEvent(ev, { live: !quiet });
   if (!quiet) renderFeedSoon();
   return true;
 }
@@ -604,6 +623,7 @@ function onLiveState(kind, info) {
       note.hidden = false;
     }
     refreshSoon();
+    presence.poll();
   } else if (kind === "connecting") {
     pill.textContent = "connecting…";
   } else {
@@ -617,6 +637,10 @@ function onLiveState(kind, info) {
 }
 
 $("filter-stream").addEventListener("change", renderFeed);
+$("insight-scope").addEventListener("change", () => {
+  $("kpi-scope").textContent = scopeLabel($("insight-scope").value).replace(/^all/, "All");
+  drawInsights(state.insights, scopeLabel);
+});
 $("filter-type").addEventListener("change", renderFeed);
 $("feed-clear").addEventListener("click", () => {
   state.events = [];
@@ -627,6 +651,21 @@ $("feed-clear").addEventListener("click", () => {
 });
 
 // --- start ---------------------------------------------------------------------------
+
+const alerts = new AlertsPanel({ toast, mark: () => renderer.mark("alerts") });
+const presence = new PresencePill($("presence"));
+renderer
+  .on("feed", renderFeed)
+  .on("charts", () => {
+    const ids = [...state.dirtyCharts];
+    state.dirtyCharts.clear();
+    ids.forEach(drawCharts);
+  })
+  .on("insights", () => drawInsights(state.insights, scopeLabel))
+  .on("alerts", () => alerts.draw());
+alerts.start();
+presence.start();
+renderer.mark("insights", "alerts");
 
 const live = new Live({ onEvent: onLiveEvent, onState: onLiveState });
 $("reconnect").addEventListener("click", () => live.retryNow());
@@ -641,4 +680,6 @@ catalogReady.finally(() => refresh().finally(() => live.start()));
 setInterval(refresh, REFRESH_MS);
 setInterval(tick, 1000);
 setInterval(() => state.rows.forEach((_, id) => drawCharts(id)), 60_000);
-window.heraldDashboard = { state, live }; // for debugging from the console
+setInterval(() => renderer.mark("insights"), 2_000); // time moves the windows on
+// For debugging from the console, and for the tests: render counts and buffer sizes.
+window.heraldDashboard = { state, live, renderer, alerts, presence };

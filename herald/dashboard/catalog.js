@@ -24,6 +24,7 @@ export async function loadCatalog() {
 /** The feed groups an event belongs to: `stream:<group>:<change>` → group. */
 export function eventGroup(type) {
   const parts = String(type || "").split(":");
+  if (parts[0] === "alert") return "alert";
   if (parts.length === 3 && parts[0] === "stream") return parts[1];
   if (type === "stream:error") return "error";
   if (type === "stream:gap") return "gap";
@@ -34,7 +35,7 @@ export function eventGroup(type) {
 export function eventGroups() {
   const groups = new Set();
   for (const t of catalog.types) for (const e of t.events || []) groups.add(eventGroup(e));
-  return [...groups, "error", "gap", "lifecycle"];
+  return [...groups, "alert", "error", "gap", "lifecycle"];
 }
 
 /** A JavaScript RegExp for a type's target pattern, or null when JS cannot read it. */

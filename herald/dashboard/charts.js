@@ -34,8 +34,12 @@ export function perMinute(timestamps, minutes = 30, now = Date.now()) {
   return bins;
 }
 
-export function barChart(values, { width = 124, height = 34, label = "" } = {}) {
+export function barChart(values, { width = 124, height = 34, label = "", fluid = false } = {}) {
   const root = frame(width, height, label);
+  if (fluid) {
+    root.setAttribute("width", "100%");
+    root.setAttribute("preserveAspectRatio", "none");
+  }
   const max = Math.max(1, ...values);
   const slot = width / values.length;
   root.append(svg("line", { x1: 0, y1: height - 0.5, x2: width, y2: height - 0.5, class: "axis" }));
@@ -75,5 +79,36 @@ export function sparkline(values, { width = 96, height = 30, label = "" } = {}) 
   root.append(svg("path", { d, class: "spark" }));
   const [lx, ly] = points[points.length - 1];
   root.append(svg("circle", { cx: lx.toFixed(1), cy: ly.toFixed(1), r: 2.5, class: "spark-dot" }));
+  return root;
+}
+
+/**
+ * A line over fixed bounds (sentiment: -1…1) with a zero line; null values are gaps, and a
+ * lone point between gaps is a dot.
+ */
+export function lineChart(values, { width = 360, height = 70, min = -1, max = 1, label = "" } = {}) {
+  const root = frame(width, height, label);
+  root.setAttribute("width", "100%");
+  root.setAttribute("preserveAspectRatio", "none");
+  const pad = 4;
+  const y = (v) => pad + ((max - Math.min(max, Math.max(min, v))) / (max - min)) * (height - 2 * pad);
+  const step = values.length > 1 ? width / (values.length - 1) : 0;
+  root.append(svg("line", { x1: 0, y1: y(0).toFixed(1), x2: width, y2: y(0).toFixed(1), class: "axis dashed zero" }));
+  let d = "";
+  let run = 0;
+  const dots = [];
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) {
+      run = 0;
+      return;
+    }
+    const point = `${(i * step).toFixed(1)},${y(v).toFixed(1)}`;
+    d += `${run ? "L" : "M"}${point}`;
+    run += 1;
+    const next = values[i + 1];
+    if (run === 1 && (next === null || next === undefined)) dots.push([i * step, y(v)]);
+  });
+  if (d) root.append(svg("path", { d, class: "spark", "vector-effect": "non-scaling-stroke" }));
+  for (const [cx, cy] of dots) root.append(svg("circle", { cx: cx.toFixed(1), cy: cy.toFixed(1), r: 2, class: "spark-dot" }));
   return root;
 }

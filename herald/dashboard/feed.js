@@ -152,6 +152,22 @@ function body(ev) {
       nodes.push(el("p", { class: "ev-text" }, String(ev.error || "unknown error"), detail ? el("span", { class: "muted", text: ` (${detail})` }) : null));
       return nodes;
     }
+    case "alert:firing":
+    case "alert:resolved": {
+      const a = ev.alert || {};
+      const firing = ev.type === "alert:firing";
+      const value = typeof a.value === "number" ? ` at ${Math.round(a.value * 100) / 100}` : "";
+      const threshold = a.threshold !== undefined ? ` (threshold ${a.threshold})` : "";
+      return line(ev, firing ? "Alert firing" : "Alert resolved", `${a.ruleId || "rule"}${value}${threshold}`);
+    }
+    case "stream:tweet:metrics": {
+      const delta = ev.delta && typeof ev.delta === "object" ? ev.delta : {};
+      const changes = Object.entries(delta)
+        .filter(([, n]) => typeof n === "number" && n)
+        .map(([k, n]) => `${n > 0 ? "+" : ""}${n.toLocaleString()} ${k}`);
+      const id = (ev.tweet && ev.tweet.id) || "";
+      return line(ev, "Engagement", `${who}: tweet ${id} ${changes.join(", ") || "changed"}`);
+    }
     case "stream:gap": {
       const missed = typeof ev.missed === "number" ? ` (at least ${number(ev.missed)} missed)` : "";
       return line(ev, "Gap", `${who}: ${ev.reason || "not everything could be read"}${missed}`);

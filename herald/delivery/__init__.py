@@ -20,6 +20,7 @@ from herald.delivery import connections, sse
 from herald.delivery.entry import Entry
 from herald.delivery.external import ExternalEmitter
 from herald.delivery.hub import Hub
+from herald.delivery.presence import Presence
 from herald.delivery.socketio import SocketIOTransport
 from herald.delivery.tail import LogTail
 from herald.delivery.transport import Context
@@ -27,6 +28,7 @@ from herald.delivery.ws import endpoint as ws_endpoint
 from herald.ratelimit import TokenBucket
 from herald.store.keys import Keys
 from herald.store.logreader import LogReader
+from herald.store.presence import RedisPresence
 
 __all__ = ["Delivery"]
 
@@ -58,6 +60,9 @@ class Delivery:
         self._external: ExternalEmitter | None = None
         self.ctx = Context(settings, redis, self.log, self.hub, self.tail, self.auth, self.limiter)
         self.socketio = SocketIOTransport(self.ctx, keys.sio_session)
+        self.presence = Presence(
+            RedisPresence(redis, keys), self.connected_clients, settings.presence_interval
+        )
 
     def _dispatch(self, batch: list[Entry]) -> None:
         self.hub.dispatch(batch)
@@ -68,6 +73,7 @@ class Delivery:
         await self.tail.start()
         if self._external is not None:
             self._external.start()
+        await self.presence.start()
 
     async def close_all(self, reason: str = "server_shutdown", within: float = 2.0) -> None:
         """Tell every client the server is going away and end its connection: Socket.IO gets
@@ -95,6 +101,7 @@ class Delivery:
             stream.end(SHUTDOWN_DETAIL, error="server_shutdown")
         if self._external is not None:
             await self._external.stop()
+        await self.presence.stop()
 
     def install(self, app: FastAPI) -> None:
         """Add ``/ws``, ``GET /api/events`` and ``GET /api/streams/{id}/events``."""

@@ -145,6 +145,17 @@ class Keys:
         return f"{self.prefix}:alerts:status"
 
     @property
+    def presence_nodes(self) -> str:
+        """zset: node id -> when its presence report lapses (ms, the server's clock)."""
+        return f"{self.prefix}:{{presence}}:nodes"
+
+    @property
+    def presence_counts(self) -> str:
+        """hash: node id -> its live connections per transport (JSON); the hash tag keeps
+        it in one slot with ``presence_nodes`` for the script that updates both."""
+        return f"{self.prefix}:{{presence}}:counts"
+
+    @property
     def stats(self) -> str:
         """hash: global counters (polls, errors by kind)."""
         return f"{self.prefix}:stats"

@@ -50,6 +50,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/streams/{stream_id}/events"): Call(targets_stream=True, streaming=True),
     ("GET", "/api/connections"): Call(),
     ("GET", "/api/health"): Call(),
+    ("GET", "/api/presence"): Call(),
     ("GET", "/api/stream-types"): Call(),
     ("GET", "/metrics"): Call(),
     ("GET", "/api/accounts"): Call(),

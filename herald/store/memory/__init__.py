@@ -16,6 +16,7 @@ from herald.store.memory.pollstate import (
     MemorySeenStore,
     MemorySnapshotStore,
 )
+from herald.store.memory.presence import MemoryPresence
 from herald.store.memory.push import MemoryPushStore
 from herald.store.memory.ratelimit import MemoryRateLimits
 
@@ -26,6 +27,7 @@ __all__ = [
     "MemoryEngagementStore",
     "MemoryHeartbeats",
     "MemoryLockStore",
+    "MemoryPresence",
     "MemoryPushStore",
     "MemoryRateLimits",
     "MemorySeenStore",

@@ -18,10 +18,12 @@ from herald.store.memory import (
     MemoryEngagementStore,
     MemoryHeartbeats,
     MemoryLockStore,
+    MemoryPresence,
     MemoryPushStore,
     MemorySeenStore,
     MemorySnapshotStore,
 )
+from herald.store.presence import PresenceStore, RedisPresence
 from herald.store.push import PushStore, RedisPushStore
 from herald.store.seen import RedisSeenStore, SeenStore
 from herald.store.snapshot import RedisSnapshotStore, SnapshotStore
@@ -100,3 +102,9 @@ def engagement_on(backend: Backend, *, limit: int = 100, ttl: int = 3600) -> Eng
     if backend.redis is None:
         return MemoryEngagementStore(limit=limit)
     return RedisEngagementStore(backend.redis, backend.keys, limit=limit, ttl=ttl)
+
+
+def presence_on(backend: Backend) -> PresenceStore:
+    if backend.redis is None:
+        return MemoryPresence()
+    return RedisPresence(backend.redis, backend.keys)
