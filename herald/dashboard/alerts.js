@@ -231,8 +231,8 @@ export class AlertsPanel {
       dialog.returnButton?.focus?.();
     } catch (err) {
       $("silence-error").textContent =
-        err instanceof ApiError && err.status === 404
-          ? "This herald does not take silences (POST /api/silences answered 404)."
+        err instanceof ApiError && (err.status === 404 || err.status === 405)
+          ? `This herald does not take silences (POST /api/silences answered ${err.status}).`
           : `Not silenced: ${err instanceof ApiError ? err.detail : err}`;
     }
   }

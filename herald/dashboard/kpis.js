@@ -151,8 +151,8 @@ export class Insights {
       s.touched = when;
     }
     const tokens = text.slice(0, 500).replace(/https?:\/\/\S+/g, " ").match(TOKEN) || [];
-    for (const raw of tokens.slice(0, 40)) {
-      const token = raw.toLowerCase();
+    // Each post counts once per word: a hashtag repeated in one post is not a trend.
+    for (const token of new Set(tokens.slice(0, 40).map((t) => t.toLowerCase()))) {
       if (token[0] === "#") this.hashtags.add(token);
       else if (token[0] !== "@" && token.length > 3 && !STOP.has(token)) this.words.add(token);
     }

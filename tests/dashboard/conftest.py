@@ -56,7 +56,11 @@ async def open_page(browser: Browser, dash: DashServer) -> AsyncIterator[OpenPag
     errors: list[str] = []
 
     async def open_(
-        width: int = 1280, height: int = 800, color_scheme: str = "light", **options: Any
+        width: int = 1280,
+        height: int = 800,
+        color_scheme: str = "light",
+        init_script: str | None = None,
+        **options: Any,
     ) -> Page:
         context = await browser.new_context(
             viewport={"width": width, "height": height},
@@ -64,6 +68,8 @@ async def open_page(browser: Browser, dash: DashServer) -> AsyncIterator[OpenPag
             **options,
         )
         contexts.append(context)
+        if init_script is not None:  # runs before the page's own scripts
+            await context.add_init_script(init_script)
         page = await context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await page.goto(dash.url + "/")
