@@ -92,7 +92,9 @@ async def test_firing_alert_notifies_once_when_allowed(
     old = alert(FIRING, "volume-spike", "fp-3", 50, 30, detected_at=ago(hours=1))
     await append(dash, "alerts", old)
     await expect(page.locator('#alerts-firing li[data-rule="volume-spike"]')).to_be_visible()
-    await expect(page.locator('#alerts-resolved li[data-rule="negative-sentiment"]')).to_be_visible()
+    await expect(
+        page.locator('#alerts-resolved li[data-rule="negative-sentiment"]')
+    ).to_be_visible()
     assert len(await notes(page)) == 1
 
 
@@ -110,9 +112,7 @@ async def test_no_notification_without_permission(open_page: OpenPage, dash: Das
     assert await notes(page) == []
 
 
-async def test_silence_from_the_page(
-    page: Page, dash: DashServer, api: httpx.AsyncClient
-) -> None:
+async def test_silence_from_the_page(page: Page, dash: DashServer, api: httpx.AsyncClient) -> None:
     await expect(page.locator("#connection")).to_have_text("live")
     await append(dash, "alerts", alert(FIRING, "keyword-outage", "fp-5", 1, 1))
     item = page.locator('#alerts-firing li[data-rule="keyword-outage"]')

@@ -11,6 +11,8 @@ from tests.dashboard.events_support import append, metrics, tweet
 
 pytestmark = pytest.mark.browser
 
+MINUS = "\u2212"  # the page writes negative figures with a real minus sign
+
 
 async def start(api: httpx.AsyncClient, username: str) -> str:
     response = await api.post("/api/streams/start", json={"type": "tweet", "username": username})
@@ -42,11 +44,13 @@ async def test_kpis_trends_and_topics_follow_live_posts(
         tweet(bob, "bob", "Ceci n'est pas scoré", None, lang="fr"),  # no score, not a 0
     )
     await expect(page.locator("#kpi-posts .kpi-value")).to_have_text("6")
-    # (3 × 0.8 − 2 × 0.6) / 5 scored posts; the unscored one is not averaged in as 0.
+    # (3 * 0.8 - 2 * 0.6) / 5 scored posts; the unscored one is not averaged in as 0.
     sentiment = page.locator("#kpi-sentiment")
     await expect(sentiment.locator(".kpi-value")).to_have_text("+0.24")
     await expect(sentiment).to_have_attribute("data-mood", "positive")
-    await expect(sentiment.locator(".kpi-note")).to_contain_text("5 scored in 5 min · 3 positive, 2 negative")
+    await expect(sentiment.locator(".kpi-note")).to_contain_text(
+        "5 scored in 5 min · 3 positive, 2 negative"
+    )
     hashtags = page.locator("#top-hashtags li")
     await expect(hashtags.first).to_have_attribute("data-token", "#launch")  # in 3 posts
     await expect(hashtags.first.locator(".count")).to_have_text("3")
@@ -56,16 +60,18 @@ async def test_kpis_trends_and_topics_follow_live_posts(
     await expect(words.first).to_have_attribute("data-token", "rocket")  # in 4 posts
     await expect(page.locator("#top-words")).not_to_contain_text("the")  # a stop word
     volume = page.locator("#volume-chart svg")
-    await expect(volume).to_have_attribute("aria-label", "all streams: 6 posts in the last 10 minutes, in 10-second bars")
+    await expect(volume).to_have_attribute(
+        "aria-label", "all streams: 6 posts in the last 10 minutes, in 10-second bars"
+    )
 
     # Per stream: the same panel for one stream.
     await page.locator("#insight-scope").select_option(bob)
     await expect(page.locator("#kpi-scope")).to_have_text("@bob (tweet)")
     await expect(page.locator("#kpi-posts .kpi-value")).to_have_text("3")
-    await expect(sentiment.locator(".kpi-value")).to_have_text("−0.60")
+    await expect(sentiment.locator(".kpi-value")).to_have_text(f"{MINUS}0.60")
     await expect(sentiment).to_have_attribute("data-mood", "negative")
     await expect(page.locator("#sentiment-chart svg")).to_have_attribute(
-        "aria-label", "@bob (tweet): average sentiment per 10 seconds, latest −0.60"
+        "aria-label", f"@bob (tweet): average sentiment per 10 seconds, latest {MINUS}0.60"
     )
     await expect(page.locator("#volume-chart svg")).to_have_attribute(
         "aria-label", "@bob (tweet): 3 posts in the last 10 minutes, in 10-second bars"
@@ -95,5 +101,5 @@ async def test_trends_are_filled_from_history_on_load(
     await append(dash, ann, *(tweet(ann, "ann", "Shipping #herald today", -0.2) for _ in range(4)))
     page = await open_page()
     await expect(page.locator("#kpi-posts .kpi-value")).to_have_text("4")
-    await expect(page.locator("#kpi-sentiment .kpi-value")).to_have_text("−0.20")
+    await expect(page.locator("#kpi-sentiment .kpi-value")).to_have_text(f"{MINUS}0.20")
     await expect(page.locator("#top-hashtags li").first).to_have_attribute("data-token", "#herald")

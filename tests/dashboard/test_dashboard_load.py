@@ -74,9 +74,7 @@ async def test_a_thousand_events_a_second(
     assert sent_in < SECONDS * 2, f"the test could only send {total} events in {sent_in:.1f}s"
 
     async def all_counted() -> bool:
-        got: int = await page.evaluate(
-            "window.heraldDashboard.state.insights.kpis('').postsPerMin"
-        )
+        got: int = await page.evaluate("window.heraldDashboard.state.insights.kpis('').postsPerMin")
         return got == total
 
     await wait_until(all_counted, 60, interval=0.2, what=f"{total} events counted on the page")
