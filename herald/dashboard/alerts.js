@@ -265,7 +265,8 @@ export class AlertsPanel {
   item(e) {
     const rule = this.rules.get(e.ruleId) || {};
     const condition = e.condition || rule.condition || "";
-    const what = [rule.type || e.type, condition, e.threshold !== undefined ? num(e.threshold) : ""].filter(Boolean).join(" ");
+    const threshold = e.threshold !== undefined ? num(e.threshold) : "";
+    const what = condition ? [rule.type || e.type, condition, threshold].filter(Boolean).join(" ") : threshold && `threshold ${threshold}`;
     const labels = Object.entries(e.labels || {}).map(([k, v]) => `${k}=${v}`).join(", ");
     const since = e.since ? new Date(e.since) : null;
     const active = e.state !== "resolved";

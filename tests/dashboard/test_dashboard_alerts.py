@@ -53,7 +53,7 @@ async def test_firing_then_resolved_alert_moves_through_the_panel(
 
     await append(dash, "alerts", alert(FIRING, "volume-spike", "fp-1", 42, 30))
     firing = panel.locator('#alerts-firing li[data-rule="volume-spike"]')
-    await expect(firing).to_contain_text("value 42")
+    await expect(firing).to_contain_text("value 42 · threshold 30 · 300s window")
     await expect(firing).to_contain_text("stream=herald_news")
     await expect(firing.locator(".badge")).to_have_text("firing")
     await expect(page.locator("#alerts-groups")).to_be_visible()

@@ -147,6 +147,78 @@ async def _backfill(dash: DashServer, stream_id: str, username: str) -> None:
     await dash.herald.log.append(stream_id, events)
 
 
+async def _backfill_trends(dash: DashServer, stream_id: str, username: str) -> None:
+    """Scored posts over the last ten minutes, so the trends and the top words have a shape."""
+    rng = random.Random(11)
+    lines = [
+        ("Loving the new #release: the dashboard is so fast", 0.82),
+        ("Follower diffs are instant now #release #opensource", 0.64),
+        ("Is the API down? Seeing errors on #status", -0.55),
+        ("Community call notes are up #community", 0.31),
+        ("Docs for webhooks are clear, thanks #opensource", 0.58),
+        ("Slow responses this morning #status", -0.42),
+    ]
+    events = []
+    for i in range(90):
+        moment = _iso(_now(rng.uniform(0.05, 9.9)))
+        text, score = lines[i % len(lines)]
+        compound = max(-1.0, min(1.0, score + rng.uniform(-0.2, 0.2)))
+        label = "positive" if compound >= 0.05 else "negative" if compound <= -0.05 else "neutral"
+        tid = f"18{i:04d}"
+        tweet = {
+            "id": tid,
+            "text": text,
+            "author": username,
+            "authorName": "Herald News",
+            "timestamp": moment,
+            "url": f"https://x.com/{username}/status/{tid}",
+            "sentiment": {"compound": round(compound, 3), "label": label},
+        }
+        events.append(
+            Event(
+                EventType.TWEET_NEW, stream_id, username, tid, {"tweet": tweet}, detected_at=moment
+            )
+        )
+    events.sort(key=lambda e: e.detected_at)
+    assert dash.herald is not None
+    await dash.herald.log.append(stream_id, events)
+    delta = {"likes": 48, "retweets": 9, "replies": 4}
+    metrics = Event(
+        EventType.TWEET_METRICS,
+        stream_id,
+        username,
+        "180001:1",
+        {"tweet": {"id": "180001"}, "metrics": delta, "previous": {}, "delta": delta},
+    )
+    await dash.herald.log.append(stream_id, [metrics])
+
+
+async def _alerts(dash: DashServer) -> None:
+    assert dash.herald is not None
+    for kind, rule, fingerprint, value, threshold in (
+        (EventType.ALERT_FIRING, "volume-spike", "a1", 42, 30),
+        (EventType.ALERT_FIRING, "negative-sentiment", "a2", -0.48, -0.4),
+        (EventType.ALERT_RESOLVED, "negative-sentiment", "a2", -0.12, -0.4),
+        (EventType.ALERT_FIRING, "keyword-outage", "a3", 3, 1),
+    ):
+        state = "firing" if kind is EventType.ALERT_FIRING else "resolved"
+        body = {
+            "ruleId": rule,
+            "fingerprint": fingerprint,
+            "state": state,
+            "value": value,
+            "threshold": threshold,
+            "window": 300,
+            "labels": {"stream": "herald_news"},
+            "samples": [],
+            "startsAt": _iso(_now(3)),
+        }
+        event = Event(
+            kind, "alerts", "", f"{fingerprint}:{state}", {"alert": body, "channel": "ops"}
+        )
+        await dash.herald.log.append("alerts", [event])
+
+
 @pytest.mark.skipif(
     os.environ.get("HERALD_SCREENSHOTS") != "1", reason="set HERALD_SCREENSHOTS=1 to refresh"
 )
@@ -194,13 +266,20 @@ async def test_write_screenshots(
     await expect(page.locator("#feed li.ev-error")).to_have_count(2)
     await expect(page.locator("#toast")).to_be_hidden(timeout=6000)
     await expect(page.locator(f'tr[data-id="{followers}"] .reason')).to_contain_text("503")
+    await _backfill_trends(dash, news, "herald_news")
+    await _alerts(dash)
+    await expect(page.locator("#alerts-firing li")).to_have_count(2)
+    await expect(page.locator("#presence")).to_have_text("1 watching")
+    await expect(page.locator("#top-hashtags li[data-token]")).to_have_count(4)
 
     # One page for every view: the latency it measured stays on its sparkline.
     await page.screenshot(path=str(out / "dashboard-desktop.png"))
+    await page.locator(".insights").screenshot(path=str(out / "dashboard-trends.png"))
     await page.emulate_media(color_scheme="dark")
     await page.screenshot(path=str(out / "dashboard-desktop-dark.png"))
     await page.emulate_media(color_scheme="light")
     await page.set_viewport_size({"width": 390, "height": 844})
+    await page.evaluate("window.scrollTo(0, 0)")
     await page.screenshot(path=str(out / "dashboard-phone.png"))
     await page.evaluate("window.scrollTo(0, document.querySelector('.feed').offsetTop - 8)")
     await page.screenshot(path=str(out / "dashboard-phone-feed.png"))
