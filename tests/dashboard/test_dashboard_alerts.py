@@ -101,15 +101,20 @@ async def test_firing_alert_notifies_once_when_allowed(
 async def test_no_notification_without_permission(open_page: OpenPage, dash: DashServer) -> None:
     page = await open_page(init_script=NOTIFICATION_SPY)
     await expect(page.locator("#connection")).to_have_text("live")
-    permission = await page.evaluate("Notification.permission")
-    assert permission in ("default", "denied")
-    if permission == "default":  # the page asks only when the user clicks
-        await expect(page.get_by_role("button", name="Enable notifications")).to_be_visible()
-    else:
-        await expect(page.locator("#notify-state")).to_contain_text("blocked")
+    # A fresh context has not been asked yet: the page asks only when the user clicks.
+    assert await page.evaluate("Notification.permission") == "default"
+    await expect(page.get_by_role("button", name="Enable notifications")).to_be_visible()
     await append(dash, "alerts", alert(FIRING, "volume-spike", "fp-4", 42, 30))
     await expect(page.locator('#alerts-firing li[data-rule="volume-spike"]')).to_be_visible()
     assert await notes(page) == []
+    # The user allows them: the page asks on the click, and the next firing notifies.
+    await page.context.grant_permissions(["notifications"])
+    await page.get_by_role("button", name="Enable notifications").click()
+    await expect(page.locator("#notify-state")).to_have_text("Notifications on for firing alerts.")
+    await expect(page.locator("#notify")).to_be_hidden()
+    await append(dash, "alerts", alert(FIRING, "keyword-outage", "fp-6", 2, 1))
+    await expect(page.locator('#alerts-firing li[data-rule="keyword-outage"]')).to_be_visible()
+    assert [n["title"] for n in await notes(page)] == ["Alert firing: keyword-outage"]
 
 
 async def test_silence_from_the_page(page: Page, dash: DashServer, api: httpx.AsyncClient) -> None:

@@ -103,3 +103,21 @@ async def test_trends_are_filled_from_history_on_load(
     await expect(page.locator("#kpi-posts .kpi-value")).to_have_text("4")
     await expect(page.locator("#kpi-sentiment .kpi-value")).to_have_text(f"{MINUS}0.20")
     await expect(page.locator("#top-hashtags li").first).to_have_attribute("data-token", "#herald")
+
+
+async def test_posts_scored_by_herald_itself_move_the_sentiment(
+    page: Page, dash: DashServer, api: httpx.AsyncClient
+) -> None:
+    """Through the real path: a polled tweet is scored at ingest and the page averages it."""
+    ann = await start(api, "ann")
+    await expect(page.locator("#connection")).to_have_text("live")
+    dash.source.post("ann", "I love this release, it is wonderful and fast! #herald")
+    response = await api.post(f"/api/streams/{ann}/poll")
+    assert response.json()["events"] == 1
+    [event] = (await api.get(f"/api/streams/{ann}/history?limit=1")).json()["events"]
+    compound = event["tweet"]["sentiment"]["compound"]
+    assert compound > 0.5, event["tweet"]
+    sentiment = page.locator("#kpi-sentiment")
+    await expect(sentiment.locator(".kpi-value")).to_have_text(f"+{compound:.2f}")
+    await expect(sentiment).to_have_attribute("data-mood", "positive")
+    await expect(page.locator("#kpi-posts .kpi-value")).to_have_text("1")
