@@ -35,6 +35,7 @@ SCENARIOS = (
     "pipeline_run",
     "alerts",
     "pollcost_engagement",
+    "dashboard",
 )
 
 

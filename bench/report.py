@@ -19,6 +19,7 @@ from bench.chaos import report as chaos_report
 from bench.common import DEFAULT_RESULTS, REDIS_URL, ROOT
 from bench.tables import SECTIONS as SCENARIO_SECTIONS
 from bench.tables_alerts import SECTIONS as ALERT_SECTIONS
+from bench.tables_dashboard import SECTIONS as DASHBOARD_SECTIONS
 from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
@@ -31,6 +32,7 @@ SECTIONS = [
     *RUNTIME_SECTIONS,
     *ALERT_SECTIONS,
     *ENGAGEMENT_SECTIONS,
+    *DASHBOARD_SECTIONS,
 ]
 
 

@@ -216,6 +216,7 @@ function addEvent(ev, { quiet = false } = {}) {
 }
 
 function onLiveEvent(ev) {
+  state.received += 1;
   if (!addEvent(ev)) return;
   // Lifecycle changes and errors show in the table at once; other events update its
   // counters and poll times within 2 s.

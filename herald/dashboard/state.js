@@ -18,6 +18,7 @@ export const state = {
   latency: new Map(), // id → {lastPoll, nextPoll, samples: [ms], manual: bool}
   seeded: new Set(), // ids whose history was loaded
   lastRefresh: 0,
+  received: 0, // live events received since the page loaded
   insights: new Insights(),
   dirtyCharts: new Set(), // stream ids whose row charts wait for the next render pass
 };
