@@ -14,7 +14,8 @@ def dashboard(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]
         entry,
         "The dashboard in headless Chromium, subscribed to a real `herald serve` while the "
         "producer appends tweet events at a fixed rate. Renders per second are the page's "
-        "own render-loop count; the stall is the worst lateness of a 50 ms timer on the "
+        "own render-loop count, and drawing is the time its passes took per second of the "
+        "run; the stall is the worst lateness of a 50 ms timer on the "
         "page's main thread; catch-up is how long after the producer's last append the page "
         "had received every event; CPU is Chromium's (all its processes) per second of the "
         "run, on the 2-core machine that also runs the server; the heap is the page's "
@@ -31,6 +32,8 @@ def dashboard(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]
             _fmt(r["achieved_rate"]),
             _fmt(r["events"]),
             _fmt(r["renders_per_second"]),
+            _fmt(r["render_ms_per_second"]),
+            _fmt(r["longest_render_ms"]),
             _fmt(r["max_stall_ms"]),
             _fmt(r["catch_up_ms"]),
             _fmt(r["chromium_cpu_per_second"]),
@@ -46,6 +49,8 @@ def dashboard(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]
             "rate reached",
             "events",
             "renders/s",
+            "drawing ms/s",
+            "longest pass ms",
             "longest stall ms",
             "catch-up ms",
             "Chromium CPU s/s",

@@ -39,6 +39,8 @@ setInterval(() => {
 LIVE = "document.getElementById('connection').textContent === 'live'"
 SAMPLE = """() => ({
   renders: window.heraldDashboard.renderer.renders,
+  spent: window.heraldDashboard.renderer.spent,
+  longest: window.heraldDashboard.renderer.longest,
   received: window.heraldDashboard.state.received,
   at: performance.now(),
   stall: window.__lag.max,
@@ -92,7 +94,9 @@ async def run(opts: Options) -> dict[str, Any]:
             await page.wait_for_function(LIVE)
             for rate in rates:
                 progress(NAME, f"{rate} events/s for {seconds:g}s into the page")
-                await page.evaluate("window.__lag.max = 0")
+                await page.evaluate(
+                    "window.__lag.max = 0; window.heraldDashboard.renderer.longest = 0"
+                )
                 before = await page.evaluate(SAMPLE)
                 cpu0 = _cpu()
                 sent = await producer.ask({"cmd": "rate", "rate": rate, "seconds": seconds}, 120)
@@ -108,6 +112,8 @@ async def run(opts: Options) -> dict[str, Any]:
                         "achieved_rate": round(sent["new"] / max(sent["t1"] - sent["t0"], 1e-9)),
                         "renders_per_second": round(renders / wall, 2),
                         "max_stall_ms": round(after["stall"], 1),
+                        "longest_render_ms": round(after["longest"], 1),
+                        "render_ms_per_second": round((after["spent"] - before["spent"]) / wall, 1),
                         "catch_up_ms": round(catch_up * 1000, 1),
                         "chromium_cpu_per_second": round(cpu / wall, 3),
                         "heap_mb": round(after["heap"] / 1e6, 1) if after["heap"] else None,

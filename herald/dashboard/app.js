@@ -16,6 +16,8 @@ import { drawCharts, installActions, renderHealth, renderStats, renderStreams } 
 const REFRESH_MS = 5_000;
 const FEED_KEEP = 500;
 const FEED_SHOW = 200;
+const FEED_BUSY = 100; // new items in one pass
+const FEED_SHOW_BUSY = 50;
 const HISTORY_SEED = 200;
 const ACTIVITY_KEEP = 2000; // detection times per stream, for its events-per-minute chart
 
@@ -161,7 +163,15 @@ function scopeLabel(id) {
 function renderFeed() {
   const list = $("feed");
   const f = filters();
-  const shown = state.events.filter((ev) => visible(ev, f)).slice(0, FEED_SHOW);
+  let shown = state.events.filter((ev) => visible(ev, f)).slice(0, FEED_SHOW);
+  // Hundreds of new items between two passes scroll by faster than anyone reads: then the
+  // feed shows the newest few, and says so, instead of building hundreds of nodes a pass.
+  const fresh = shown.reduce((n, ev) => n + (state.nodes.has(ev.eventId) ? 0 : 1), 0);
+  const busy = fresh > FEED_BUSY;
+  if (busy) shown = shown.slice(0, FEED_SHOW_BUSY);
+  const note = $("feed-busy");
+  note.hidden = !busy;
+  if (busy) note.textContent = `Busy: ${fresh.toLocaleString()} new events since the last update; showing the newest ${FEED_SHOW_BUSY}.`;
   const keep = new Set(shown.map((ev) => ev.eventId));
   for (const node of [...list.children]) {
     if (!keep.has(node.dataset.eventId)) node.remove();

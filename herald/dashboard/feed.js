@@ -61,19 +61,32 @@ function hostOf(url) {
   }
 }
 
+// Formatters are made once: building one per item costs more than the rest of the item.
+const TIME = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const DAY_TIME = new Intl.DateTimeFormat([], { dateStyle: "medium", timeStyle: "short" });
+const FULL = new Intl.DateTimeFormat([], { dateStyle: "short", timeStyle: "medium" });
+let today = "";
+let todayUntil = 0;
+
+function isToday(date) {
+  if (Date.now() >= todayUntil) {
+    const now = new Date();
+    today = now.toDateString();
+    todayUntil = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1).getTime();
+  }
+  return date.toDateString() === today;
+}
+
 export function formatTime(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
-  const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })
-    : date.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+  return isToday(date) ? TIME.format(date) : DAY_TIME.format(date);
 }
 
 function time(iso, prefix = "") {
   if (!iso) return null;
   const label = formatTime(iso);
-  return label ? el("time", { datetime: iso, title: new Date(iso).toLocaleString(), text: prefix + label }) : null;
+  return label ? el("time", { datetime: iso, title: FULL.format(new Date(iso)), text: prefix + label }) : null;
 }
 
 const at = (name) => (name ? `@${name}` : "");

@@ -13,6 +13,8 @@ export class Renderer {
     this.pending = false;
     this.last = 0;
     this.renders = 0; // passes so far: read by the tests through window.heraldDashboard
+    this.spent = 0; // ms spent drawing, all passes
+    this.longest = 0; // ms of the longest pass
   }
 
   /** Register `draw` under `name`; `mark(name)` asks for it on the next pass. */
@@ -43,6 +45,9 @@ export class Renderer {
         console.error(`render ${name}:`, err);
       }
     }
+    const took = performance.now() - this.last;
+    this.spent += took;
+    this.longest = Math.max(this.longest, took);
   }
 }
 
