@@ -153,7 +153,7 @@ function refreshStreamFilter() {
   const chosen = scope.value;
   scope.replaceChildren(...options.map((o) => o.cloneNode(true)));
   scope.value = ids.has(chosen) ? chosen : "";
-  if (scope.value !== chosen) renderer.mark("insights");
+  if (scope.value !== chosen) scopeChanged(); // the chosen stream is gone: back to all
 }
 
 function scopeLabel(id) {
@@ -264,10 +264,11 @@ function onLiveState(kind, info) {
 }
 
 $("filter-stream").addEventListener("change", renderFeed);
-$("insight-scope").addEventListener("change", () => {
+function scopeChanged() {
   $("kpi-scope").textContent = scopeLabel($("insight-scope").value).replace(/^all/, "All");
-  drawInsights(state.insights, scopeLabel);
-});
+  renderer.mark("insights");
+}
+$("insight-scope").addEventListener("change", scopeChanged);
 $("filter-type").addEventListener("change", renderFeed);
 $("feed-clear").addEventListener("click", () => {
   state.events = [];
