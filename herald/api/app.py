@@ -19,7 +19,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from herald import __version__
-from herald.api import catalog, events, openapi, pipelines, presence, schemas, streams, system
+from herald.api import (
+    alerts,
+    catalog,
+    events,
+    openapi,
+    pipelines,
+    presence,
+    schemas,
+    streams,
+    system,
+)
 from herald.api.access import attach, require_caller
 from herald.api.errors import error_response, install_error_handlers
 from herald.api.lifespan import HeraldApp
@@ -122,6 +132,7 @@ def build_routes(
     app.include_router(system.build_router(herald))
     app.include_router(pipelines.build_router(herald))
     app.include_router(presence.build_router(herald))
+    app.include_router(alerts.build_router(herald))
     # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.
     # The log filters by the token's claim itself; any authenticated caller may read it.
     app.include_router(

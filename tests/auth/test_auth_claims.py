@@ -7,6 +7,7 @@ import pytest
 from herald.auth import Authenticator
 from herald.errors import AuthError
 from tests.auth.auth_support import ADMIN, API_KEY, SECRET, AuthServer, bearer, make_jwt
+from tests.fake_alerts import FakeAlerts
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -95,6 +96,52 @@ async def test_the_admin_claim_starts_stops_all_and_manages_accounts(server: Aut
     assert added.status_code == 201 and "d" * 40 not in added.text
     stopped = await http.post("/api/streams/stop-all", headers=admin)
     assert stopped.json() == {"stopped": 4, "failed": 0, "total": 4}
+
+
+ALERT_RULE = {"type": "volume", "condition": "above", "threshold": 10, "window": 60}
+SILENCE = {"matchers": [{"name": "ruleId", "value": "r"}], "endsAt": "2099-01-01T00:00:00Z"}
+
+
+async def test_alerts_and_silences_refuse_a_token_limited_to_some_streams(
+    server: AuthServer,
+) -> None:
+    """A rule's scope reaches across streams, so a limited token may not even read one;
+    a token over every stream reads them and changes nothing; admin changes them."""
+    server.herald.alerts = FakeAlerts()  # type: ignore[attr-defined]
+    a, _, _ = await three_streams(server)
+    http = server.client
+    rule = (await http.post("/api/alerts", json=ALERT_RULE, headers=ADMIN)).json()
+    silence = (await http.post("/api/silences", json=SILENCE, headers=ADMIN)).json()
+    window = {"from": "2026-01-01T00:00:00Z", "to": "2026-01-01T01:00:00Z"}
+    reads = [
+        ("GET", "/api/alerts", None),
+        ("GET", f"/api/alerts/{rule['id']}", None),
+        ("GET", "/api/silences", None),
+        ("POST", "/api/alerts/test", {"ruleId": rule["id"], **window}),
+    ]
+    writes = [
+        ("POST", "/api/alerts", {**ALERT_RULE, "scope": {"streams": [a]}}),
+        ("PATCH", f"/api/alerts/{rule['id']}", {"enabled": False}),
+        ("PUT", f"/api/alerts/{rule['id']}", {**ALERT_RULE, "threshold": 99}),
+        ("DELETE", f"/api/alerts/{rule['id']}", None),
+        ("POST", "/api/silences", SILENCE),
+        ("DELETE", f"/api/silences/{silence['id']}", None),
+    ]
+    for token in (make_jwt(streams=[a]), make_jwt(streams=[])):
+        for method, url, body in reads + writes:
+            response = await http.request(method, url, json=body, headers=bearer(token))
+            assert forbidden(response), f"{method} {url}: {response.status_code} {response.text}"
+    operator = bearer(make_jwt())
+    for method, url, body in reads:
+        response = await http.request(method, url, json=body, headers=operator)
+        assert response.status_code == 200, f"{method} {url}: {response.text}"
+    for method, url, body in writes:
+        response = await http.request(method, url, json=body, headers=operator)
+        assert forbidden(response), f"{method} {url}: {response.status_code} {response.text}"
+    kept = (await http.get(f"/api/alerts/{rule['id']}", headers=ADMIN)).json()
+    assert kept["enabled"] is True and kept["threshold"] == 10
+    assert (await http.get("/api/alerts", headers=ADMIN)).json()["count"] == 1
+    assert (await http.get("/api/silences", headers=ADMIN)).json()["count"] == 1
 
 
 def test_contradictory_or_malformed_admin_claims_are_refused() -> None:

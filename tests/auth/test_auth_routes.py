@@ -16,10 +16,12 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from herald.api import access
 from herald.api.app import create_app
 from tests.auth.auth_support import ADMIN, AuthServer, bearer, make_jwt
+from tests.fake_alerts import FakeAlerts
 
 pytestmark = pytest.mark.timeout(90)
 
 STREAM = "{stream}"  # replaced by the id of the stream a call targets
+ALERT_RULE = {"type": "volume", "condition": "above", "threshold": 10, "window": 60}
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,21 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/pipelines/{pipeline}/pause"): Call(success=(404,)),
     ("POST", "/api/pipelines/{pipeline}/resume"): Call(success=(404,)),
     ("POST", "/api/pipelines/{pipeline}/replay"): Call(json={"deadLetters": True}, success=(404,)),
+    ("GET", "/api/alerts"): Call(),
+    ("POST", "/api/alerts"): Call(json=ALERT_RULE, success=(201,)),
+    ("POST", "/api/alerts/test"): Call(
+        json={"rule": ALERT_RULE, "from": "2026-01-01T00:00:00Z", "to": "2026-01-01T01:00:00Z"}
+    ),
+    ("GET", "/api/alerts/{rule_id}"): Call(success=(404,)),  # no such rule
+    ("PATCH", "/api/alerts/{rule_id}"): Call(json={"enabled": False}, success=(404,)),
+    ("PUT", "/api/alerts/{rule_id}"): Call(json=ALERT_RULE, success=(404,)),
+    ("DELETE", "/api/alerts/{rule_id}"): Call(success=(404,)),
+    ("GET", "/api/silences"): Call(),
+    ("POST", "/api/silences"): Call(
+        json={"matchers": [{"name": "ruleId", "value": "r"}], "endsAt": "2099-01-01T00:00:00Z"},
+        success=(201,),
+    ),
+    ("DELETE", "/api/silences/{silence_id}"): Call(success=(404,)),  # no such silence
 }
 
 
@@ -149,6 +166,8 @@ async def call(
         path.replace("{stream_id}", target)
         .replace("{account_id}", "no-such-account")
         .replace("{pipeline}", "no-such-pipeline")
+        .replace("{rule_id}", "no-such-rule")
+        .replace("{silence_id}", "no-such-silence")
     )
     body = {k: fill(v) for k, v in how.json.items()} if how.json is not None else None
     params = {k: fill(v) for k, v in how.params.items()}
@@ -199,6 +218,7 @@ def verdict(level: str, how: Call, token: str, target_b: bool) -> bool:
 
 
 async def test_every_route_against_every_kind_of_caller(server: AuthServer) -> None:
+    server.herald.alerts = FakeAlerts()  # type: ignore[attr-defined]
     for method, path, route in guarded_routes(server):
         (level,) = access_levels(method, route)
         how = CALLS[(method, path)]
