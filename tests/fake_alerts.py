@@ -40,6 +40,9 @@ class FakeAlerts:
         self._ids = itertools.count(1)
 
     def _check(self, rule: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(rule) - {*DEFAULTS, "id", "type", "condition", "threshold"})
+        if unknown:
+            raise ValidationError(f"{unknown[0]}: unknown field")
         if rule.get("type") not in RULE_TYPES:
             raise ValidationError(f"type: must be one of {', '.join(RULE_TYPES)}")
         if rule.get("condition") not in CONDITIONS:
@@ -90,6 +93,9 @@ class FakeAlerts:
         matchers = body.get("matchers")
         if not isinstance(matchers, list) or not matchers:
             raise ValidationError("matchers: at least one {name, value} is needed")
+        unknown = sorted(set(body) - {"matchers", "startsAt", "endsAt", "comment", "createdBy"})
+        if unknown:
+            raise ValidationError(f"{unknown[0]}: unknown field")
         if not isinstance(body.get("endsAt"), str):
             raise ValidationError("endsAt: required, an ISO 8601 time")
         silence_id = f"silence-{next(self._ids)}"

@@ -1,8 +1,8 @@
 """Alert rules and silences over REST: ``/api/alerts``, ``/api/alerts/test``, ``/api/silences``.
 
-The routes are thin: bodies are read by hand (any Content-Type, unknown fields refused) and
-handed to the alerts service (:class:`herald.alerts.base.AlertsService`), which validates a
-rule as a whole and names the field it refuses. Rules and silences reach across streams
+The routes are thin: bodies are read by hand (any Content-Type) and handed to the alerts
+service (:class:`herald.alerts.base.AlertsService`), which validates a rule or a silence as a
+whole, refuses unknown fields, and names the field it refuses. Rules and silences reach across streams
 (a rule's scope may be every stream, a replay reads every stream's events), so reading needs
 a token without a ``streams`` restriction and changing needs admin (docs/auth.md).
 """
@@ -20,9 +20,6 @@ from herald.api.responses import JSON
 from herald.errors import HeraldError, ValidationError
 from herald.service import Herald
 
-RULE_FIELDS = set(schemas.RULE_PROPERTIES)
-UPDATE_FIELDS = RULE_FIELDS - {"id"}
-SILENCE_FIELDS = set(schemas.SILENCE_PROPERTIES)
 TEST_FIELDS = {"rule", "ruleId", "from", "to"}
 
 
@@ -61,7 +58,7 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
     )
     async def create_rule(request: Request) -> JSON:
         """Add a rule; ``id`` is generated unless given (an id in use is a 409)."""
-        body = only(await read_json(request, limit=limit), RULE_FIELDS)
+        body = await read_json(request, limit=limit)
         return JSON(await _service(herald).create_rule(body), status_code=201)
 
     @router.post(
@@ -96,7 +93,9 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
     async def update_rule(rule_id: str, request: Request) -> JSON:
         """Change some fields (``{enabled: false}`` disables); checked as a whole rule, so a
         refused change stores nothing."""
-        body = only(await read_json(request, limit=limit), UPDATE_FIELDS)
+        body = await read_json(request, limit=limit)
+        if "id" in body:
+            raise ValidationError("id: a rule's id cannot change (create a new rule instead)")
         return JSON(await _service(herald).update_rule(rule_id, body))
 
     @router.put(
@@ -109,11 +108,11 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
     async def replace_rule(rule_id: str, request: Request) -> JSON:
         """Replace a rule with the body: fields left out go back to their defaults. The
         rule keeps its id (a body ``id`` must be the same) and its live status."""
-        body = only(await read_json(request, limit=limit), RULE_FIELDS)
-        if "id" in body and body["id"] != rule_id:
-            raise ValidationError(f"id: the body's id {body['id']!r} is not the path's {rule_id!r}")
         service = _service(herald)
         await service.get_rule(rule_id)  # an unknown rule is a 404 whatever the body
+        body = await read_json(request, limit=limit)
+        if "id" in body and body["id"] != rule_id:
+            raise ValidationError(f"id: the body's id {body['id']!r} is not the path's {rule_id!r}")
         replacement = {name: None for name in schemas.DEFAULTED} | body
         replacement.pop("id", None)
         return JSON(await service.update_rule(rule_id, replacement))
@@ -136,7 +135,6 @@ def _rule_to_test(body: dict[str, object]) -> dict[str, object] | str:
     rule = body["rule"]
     if not isinstance(rule, dict):
         raise ValidationError("rule: must be a JSON object (a rule, as for POST /api/alerts)")
-    only(rule, RULE_FIELDS)
     return rule
 
 
@@ -161,7 +159,7 @@ def _silence_routes(router: APIRouter, herald: Herald) -> None:
     )
     async def create_silence(request: Request) -> JSON:
         """Mute the alerts whose labels match every matcher, until ``endsAt``."""
-        body = only(await read_json(request, limit=limit), SILENCE_FIELDS)
+        body = await read_json(request, limit=limit)
         return JSON(await _service(herald).create_silence(body), status_code=201)
 
     @router.delete(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from herald.cli import accounts, mcp, pipelines, server, standins, streams, system, tail
+from herald.cli import accounts, alerts, mcp, pipelines, server, standins, streams, system, tail
 
 app = typer.Typer(
     name="herald",
@@ -23,6 +23,7 @@ system.register(app)
 tail.register(app)
 mcp.register(app)
 pipelines.register(app)
+alerts.register(app)
 
 
 def main() -> None:

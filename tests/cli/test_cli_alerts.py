@@ -1,0 +1,147 @@
+"""``herald alerts ...`` and ``herald silences ...`` against a real server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from tests.cli.conftest import CliServer, Invoke
+from tests.fake_alerts import FakeAlerts
+
+SENTIMENT = (
+    "--type", "sentiment", "--condition", "below", "--threshold", "-0.3",
+    "--window", "300", "--for", "60", "--min-samples", "5", "--channel", "critical",
+    "--keyword", "tesla", "--platform", "x",
+)  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def alerts_service(server: CliServer) -> None:
+    server.herald.alerts = FakeAlerts()  # type: ignore[attr-defined]
+
+
+def ok_json(result: Result) -> Any:
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return json.loads(result.stdout)
+
+
+def failed(result: Result, field: str) -> str:
+    assert result.exit_code != 0, result.stdout
+    line = result.stderr.strip()
+    assert line.startswith(f"error: {field}:"), line
+    assert "Traceback" not in result.stdout + result.stderr
+    return line
+
+
+async def test_create_list_show_update_enable_disable_delete(cli: Invoke) -> None:
+    rule = ok_json(await cli("alerts", "create", *SENTIMENT, "--id", "mood", "--json"))
+    assert rule["id"] == "mood" and rule["threshold"] == -0.3 and rule["minSamples"] == 5
+    assert rule["scope"]["keywords"] == ["tesla"] and rule["scope"]["platforms"] == ["x"]
+
+    line = await cli("alerts", "create", "--type", "volume", "--condition", "above",
+                     "--threshold", "100", "--window", "60")  # fmt: skip
+    assert (
+        line.exit_code == 0 and "created rule" in line.stdout and "volume above 100" in line.stdout
+    )
+
+    listed = ok_json(await cli("alerts", "list", "--json"))
+    assert listed["count"] == 2 and listed["alerts"][0]["id"] == "mood"
+    table = await cli("alerts", "list")
+    assert table.exit_code == 0
+    for cell in ("mood", "sentiment", "below -0.3", "5m", "critical", "normal"):
+        assert cell in table.stdout, cell
+    sheet = await cli("alerts", "show", "mood")
+    assert sheet.exit_code == 0 and "minSamples" in sheet.stdout and "status state" in sheet.stdout
+
+    updated = ok_json(await cli("alerts", "update", "mood", "--threshold", "-0.5", "--json"))
+    assert updated["threshold"] == -0.5 and updated["minSamples"] == 5
+    off = await cli("alerts", "disable", "mood")
+    assert off.exit_code == 0 and "disabled rule mood" in off.stdout
+    assert ok_json(await cli("alerts", "show", "mood", "--json"))["enabled"] is False
+    assert ok_json(await cli("alerts", "enable", "mood", "--json"))["enabled"] is True
+
+    gone = await cli("alerts", "delete", "mood")
+    assert gone.exit_code == 0 and "deleted rule mood" in gone.stdout
+    assert ok_json(await cli("alerts", "list", "--json"))["count"] == 1
+
+
+async def test_refusals_are_one_line_naming_the_field(cli: Invoke, tmp_path: Path) -> None:
+    failed(await cli("alerts", "create", *SENTIMENT[:4], "--threshold", "low"), "threshold")
+    failed(await cli("alerts", "create", "--type", "mood", "--condition", "above",
+                     "--threshold", "1"), "type")  # fmt: skip
+    assert ok_json(await cli("alerts", "list", "--json"))["count"] == 0
+
+    missing = await cli("alerts", "show", "nope")
+    assert missing.exit_code == 1 and "nope" in missing.stderr
+    assert (await cli("alerts", "delete", "nope")).exit_code == 1
+    ok_json(await cli("alerts", "create", *SENTIMENT, "--id", "a", "--json"))
+    empty = await cli("alerts", "update", "a")
+    assert empty.exit_code == 2 and "nothing to update" in empty.stderr
+    taken = await cli("alerts", "create", *SENTIMENT, "--id", "a")
+    assert taken.exit_code == 1 and "exists" in taken.stderr
+
+    bad = tmp_path / "rule.json"
+    bad.write_text("{not json")
+    assert "not valid JSON" in (await cli("alerts", "create", "--file", str(bad))).stderr
+    bad_match = await cli("silences", "create", "--match", "noequals", "--ends", "2h")
+    assert bad_match.exit_code == 2 and "--match" in bad_match.stderr
+
+
+async def test_create_from_a_file_with_options_on_top(cli: Invoke, tmp_path: Path) -> None:
+    spec = tmp_path / "rule.json"
+    spec.write_text(json.dumps({"id": "kw", "type": "keyword", "condition": "contains",
+                                "threshold": "recall", "window": 60}))  # fmt: skip
+    rule = ok_json(await cli("alerts", "create", "--file", str(spec), "--channel", "ops", "--json"))
+    assert rule["id"] == "kw" and rule["threshold"] == "recall" and rule["channel"] == "ops"
+    # a keyword rule's threshold stays text even when it looks like a number
+    assert (
+        ok_json(await cli("alerts", "update", "kw", "--threshold", "42", "--json"))["threshold"]
+        == "42"
+    )
+
+
+async def test_a_dry_run_prints_the_transitions(cli: Invoke, tmp_path: Path) -> None:
+    ok_json(await cli("alerts", "create", *SENTIMENT, "--id", "mood", "--json"))
+    start, end = "2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"
+    table = await cli("alerts", "test", "mood", "--replay", start, end)
+    assert table.exit_code == 0, table.stderr
+    for header in ("state", "previous", "at", "value", "threshold"):
+        assert header in table.stdout
+    assert "firing" in table.stdout and "pending" in table.stdout
+    assert "would have fired 1 time(s)" in table.stdout
+
+    result = ok_json(await cli("alerts", "test", "mood", "--replay", "24h", "1h", "--json"))
+    assert result["ruleId"] == "mood" and result["from"].endswith("Z")  # times ago: ISO times
+
+    inline = json.dumps({"type": "volume", "condition": "above", "threshold": 5, "window": 60})
+    answer = ok_json(await cli("alerts", "test", inline, "--replay", start, end, "--json"))
+    assert answer["transitions"][0]["threshold"] == 5
+    assert ok_json(await cli("alerts", "list", "--json"))["count"] == 1  # nothing stored
+
+    refused = await cli("alerts", "test", '{"type": "volume"}', "--replay", start, end)
+    assert refused.exit_code == 1 and "error:" in refused.stderr
+    unknown = await cli("alerts", "test", "nope", "--replay", start, end)
+    assert unknown.exit_code == 1 and "nope" in unknown.stderr
+
+
+async def test_silences_create_list_delete(cli: Invoke) -> None:
+    made = ok_json(await cli("silences", "create", "--match", "ruleId=mood", "--match",
+                             "channel=~crit.*", "--ends", "2h", "--comment", "deploy",
+                             "--json"))  # fmt: skip
+    assert made["matchers"] == [
+        {"name": "ruleId", "value": "mood", "isRegex": False},
+        {"name": "channel", "value": "crit.*", "isRegex": True},
+    ]
+    assert made["comment"] == "deploy" and made["endsAt"].endswith("Z")
+    table = await cli("silences", "list")
+    assert (
+        table.exit_code == 0 and "ruleId=mood" in table.stdout and "channel=~crit.*" in table.stdout
+    )
+    gone = await cli("silences", "delete", made["id"])
+    assert gone.exit_code == 0 and f"deleted silence {made['id']}" in gone.stdout
+    assert "no silences" in (await cli("silences", "list")).stdout
+    assert (await cli("silences", "delete", made["id"])).exit_code == 1
