@@ -88,6 +88,9 @@ def add_tools(server: MCPServer[Any], backend: Backend) -> None:
     from herald.mcp.pipelines import add_pipeline_tools
 
     add_pipeline_tools(server, backend)
+    from herald.mcp.alerts import add_alert_tools
+
+    add_alert_tools(server, backend)
 
 
 START_DOC = """Start monitoring in real time ("start monitoring @nasa's tweets").
