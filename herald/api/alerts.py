@@ -1,33 +1,40 @@
 """Alert rules and silences over REST: ``/api/alerts``, ``/api/alerts/test``, ``/api/silences``.
 
 The routes are thin: bodies are read by hand (any Content-Type) and handed to the alerts
-service (:class:`herald.alerts.base.AlertsService`), which validates a rule or a silence as a
-whole, refuses unknown fields, and names the field it refuses. Rules and silences reach across streams
-(a rule's scope may be every stream, a replay reads every stream's events), so reading needs
-a token without a ``streams`` restriction and changing needs admin (docs/auth.md).
+service (:class:`herald.alerts.base.AlertsService`), which validates a rule or a silence as
+a whole, refuses unknown fields, and names the field it refuses. Rules and silences reach
+across streams (a rule's scope may be every stream, a dry run reads every stream's events),
+so reading needs a token without a ``streams`` restriction and changing needs admin
+(docs/auth.md).
 """
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 
 from herald.alerts.base import AlertsService
+from herald.alerts.model import iso, parse_rule
 from herald.api import alerts_schemas as schemas
 from herald.api.access import require_admin, require_all_streams
 from herald.api.body import only, read_json
 from herald.api.openapi import errors
 from herald.api.responses import JSON
-from herald.errors import HeraldError, ValidationError
+from herald.errors import ValidationError
 from herald.service import Herald
 
 TEST_FIELDS = {"rule", "ruleId", "from", "to"}
 
 
 def _service(herald: Herald) -> AlertsService:
-    service = getattr(herald, "alerts", None)
-    if not isinstance(service, AlertsService):
-        raise HeraldError("alerts are not available on this server")
-    return service
+    return herald.alerts
+
+
+def writable(body: dict[str, Any]) -> dict[str, Any]:
+    """A rule body without what only answers carry (a rule read with GET can be sent back)."""
+    return {k: v for k, v in body.items() if k not in schemas.READ_ONLY}
 
 
 def build_router(herald: Herald) -> APIRouter:
@@ -58,7 +65,7 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
     )
     async def create_rule(request: Request) -> JSON:
         """Add a rule; ``id`` is generated unless given (an id in use is a 409)."""
-        body = await read_json(request, limit=limit)
+        body = writable(await read_json(request, limit=limit))
         return JSON(await _service(herald).create_rule(body), status_code=201)
 
     @router.post(
@@ -75,8 +82,8 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
         body = only(await read_json(request, limit=limit), TEST_FIELDS)
         rule = _rule_to_test(body)
         for bound in ("from", "to"):
-            if not isinstance(body.get(bound), str) or not body[bound].strip():
-                raise ValidationError(f"{bound}: required, a log offset or an ISO 8601 time")
+            if not isinstance(body.get(bound), str) or not body[bound]:
+                raise ValidationError(f"{bound}: required, a log offset or a time")
         return JSON(await _service(herald).test_rule(rule, body["from"], body["to"]))
 
     @router.get("/alerts/{rule_id}", tags=["alerts"], dependencies=read, responses=errors(404))
@@ -93,9 +100,7 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
     async def update_rule(rule_id: str, request: Request) -> JSON:
         """Change some fields (``{enabled: false}`` disables); checked as a whole rule, so a
         refused change stores nothing."""
-        body = await read_json(request, limit=limit)
-        if "id" in body:
-            raise ValidationError("id: a rule's id cannot change (create a new rule instead)")
+        body = writable(await read_json(request, limit=limit))
         return JSON(await _service(herald).update_rule(rule_id, body))
 
     @router.put(
@@ -107,15 +112,16 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
     )
     async def replace_rule(rule_id: str, request: Request) -> JSON:
         """Replace a rule with the body: fields left out go back to their defaults. The
-        rule keeps its id (a body ``id`` must be the same) and its live status."""
+        rule keeps its id (a body ``id`` must be the same) and ``createdAt``."""
         service = _service(herald)
         await service.get_rule(rule_id)  # an unknown rule is a 404 whatever the body
-        body = await read_json(request, limit=limit)
-        if "id" in body and body["id"] != rule_id:
+        body = writable(await read_json(request, limit=limit))
+        if body.get("id") not in (None, rule_id):
             raise ValidationError(f"id: the body's id {body['id']!r} is not the path's {rule_id!r}")
-        replacement = {name: None for name in schemas.DEFAULTED} | body
-        replacement.pop("id", None)
-        return JSON(await service.update_rule(rule_id, replacement))
+        # The body as a whole new rule (defaults for what it leaves out), then stored over
+        # the old one: the same checks and the same refusal as a create.
+        whole = parse_rule(body, now=iso(time.time()), rule_id=rule_id)
+        return JSON(await service.update_rule(rule_id, whole))
 
     @router.delete("/alerts/{rule_id}", tags=["alerts"], dependencies=admin, responses=errors(404))
     async def delete_rule(rule_id: str) -> JSON:
@@ -123,7 +129,7 @@ def _rule_routes(router: APIRouter, herald: Herald) -> None:
         return JSON({"success": True, "ruleId": rule_id})
 
 
-def _rule_to_test(body: dict[str, object]) -> dict[str, object] | str:
+def _rule_to_test(body: dict[str, Any]) -> dict[str, Any] | str:
     """Exactly one of ``rule`` (an object) and ``ruleId`` (a stored rule's id)."""
     if ("rule" in body) == ("ruleId" in body):
         raise ValidationError("rule: give a rule body in rule, or a stored rule's id in ruleId")
@@ -135,7 +141,7 @@ def _rule_to_test(body: dict[str, object]) -> dict[str, object] | str:
     rule = body["rule"]
     if not isinstance(rule, dict):
         raise ValidationError("rule: must be a JSON object (a rule, as for POST /api/alerts)")
-    return rule
+    return writable(rule)
 
 
 def _silence_routes(router: APIRouter, herald: Herald) -> None:

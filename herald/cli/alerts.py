@@ -347,7 +347,7 @@ def test_(
     """What RULE would have done over a past part of the log: its transitions (state,
     previous, at, value, threshold). A dry run: nothing is stored or sent."""
     target = _rule_arg(rule)
-    start, end = (duration_ago(bound) for bound in replay)
+    start, end = replay  # the server reads offsets, times and times ago alike
     body: dict[str, Any] = {"from": start, "to": end}
     body["rule" if isinstance(target, dict) else "ruleId"] = target
     try:
@@ -364,8 +364,8 @@ def test_(
     out.print(transitions_table(result))
     fired = sum(1 for t in result.get("transitions", []) if t.get("state") == "firing")
     out.print(
-        f"rule {result.get('ruleId', '?')}: {result.get('evaluated', 0)} evaluation(s) from "
-        f"{result.get('from')} to {result.get('to')}; it would have fired {fired} time(s)",
+        f"rule {result.get('ruleId', '?')} evaluated {result.get('evaluated', 0)} log entries "
+        f"from {result.get('from')} to {result.get('to')}; it would have fired {fired} time(s)",
         markup=False,
     )
 

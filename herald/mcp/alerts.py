@@ -15,7 +15,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from herald.alerts.base import AlertsService
-from herald.errors import HeraldError
 from herald.mcp.backend import Backend, LocalBackend, RestBackend
 
 RuleId = Annotated[str, Field(description="The rule's id, as alerts_list shows it.")]
@@ -45,9 +44,7 @@ class _Calls:
         backend = self._backend
         if not isinstance(backend, LocalBackend):
             raise TypeError("unknown MCP backend")
-        service = getattr(backend._herald, "alerts", None)
-        if not isinstance(service, AlertsService):
-            raise HeraldError("alerts are not available on this server")
+        service: AlertsService = backend._herald.alerts
         return service
 
     async def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:

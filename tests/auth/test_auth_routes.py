@@ -16,7 +16,6 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from herald.api import access
 from herald.api.app import create_app
 from tests.auth.auth_support import ADMIN, AuthServer, bearer, make_jwt
-from tests.fake_alerts import FakeAlerts
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -218,7 +217,6 @@ def verdict(level: str, how: Call, token: str, target_b: bool) -> bool:
 
 
 async def test_every_route_against_every_kind_of_caller(server: AuthServer) -> None:
-    server.herald.alerts = FakeAlerts()  # type: ignore[attr-defined]
     for method, path, route in guarded_routes(server):
         (level,) = access_levels(method, route)
         how = CALLS[(method, path)]

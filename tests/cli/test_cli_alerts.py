@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import Result
 
+from herald.events import Event, EventType
 from tests.cli.conftest import CliServer, Invoke
-from tests.fake_alerts import FakeAlerts
 
 SENTIMENT = (
     "--type", "sentiment", "--condition", "below", "--threshold", "-0.3",
@@ -19,9 +19,21 @@ SENTIMENT = (
 )  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def alerts_service(server: CliServer) -> None:
-    server.herald.alerts = FakeAlerts()  # type: ignore[attr-defined]
+async def logged_tweets(server: CliServer, *texts: str) -> None:
+    """Tweets in the server's real log, as a poll appends them (timestamped now)."""
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    events = [
+        Event(
+            EventType.TWEET_NEW,
+            "s1",
+            "acme",
+            str(n),
+            {"tweet": {"id": str(n), "text": text, "author": "acme", "timestamp": now}},
+            platform="x",
+        )
+        for n, text in enumerate(texts, 1)
+    ]
+    assert len(await server.herald.log.append("s1", events)) == len(texts)
 
 
 def ok_json(result: Result) -> Any:
@@ -104,28 +116,36 @@ async def test_create_from_a_file_with_options_on_top(cli: Invoke, tmp_path: Pat
     )
 
 
-async def test_a_dry_run_prints_the_transitions(cli: Invoke, tmp_path: Path) -> None:
-    ok_json(await cli("alerts", "create", *SENTIMENT, "--id", "mood", "--json"))
-    start, end = "2026-01-01T00:00:00Z", "2026-01-01T01:00:00Z"
-    table = await cli("alerts", "test", "mood", "--replay", start, end)
+async def test_a_dry_run_prints_the_transitions(cli: Invoke, server: CliServer) -> None:
+    await logged_tweets(server, "a product recall", "nothing here", "another recall")
+    kw = ("--type", "keyword", "--condition", "contains", "--threshold", "recall")
+    ok_json(await cli("alerts", "create", *kw, "--window", "1", "--id", "kw", "--json"))
+    table = await cli("alerts", "test", "kw", "--replay", "1h", "0s")
     assert table.exit_code == 0, table.stderr
-    for header in ("state", "previous", "at", "value", "threshold"):
+    for header in ("state", "previous", "at", "value", "threshold", "samples"):
         assert header in table.stdout
-    assert "firing" in table.stdout and "pending" in table.stdout
-    assert "would have fired 1 time(s)" in table.stdout
+    assert "firing" in table.stdout and "normal" in table.stdout and "recall" in table.stdout
+    assert "evaluated 3 log entries" in table.stdout
+    assert "would have fired 2 time(s)" in table.stdout  # one per matching item
 
-    result = ok_json(await cli("alerts", "test", "mood", "--replay", "24h", "1h", "--json"))
-    assert result["ruleId"] == "mood" and result["from"].endswith("Z")  # times ago: ISO times
+    result = ok_json(await cli("alerts", "test", "kw", "--replay", "1h", "0s", "--json"))
+    firing = [t for t in result["transitions"] if t["state"] == "firing"]
+    assert result["ruleId"] == "kw" and sorted(t["samples"][0] for t in firing) == ["1", "3"]
 
-    inline = json.dumps({"type": "volume", "condition": "above", "threshold": 5, "window": 60})
-    answer = ok_json(await cli("alerts", "test", inline, "--replay", start, end, "--json"))
-    assert answer["transitions"][0]["threshold"] == 5
+    inline = json.dumps({"type": "volume", "condition": "above", "threshold": 2, "window": 60})
+    later = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()  # past the window's end
+    answer = ok_json(await cli("alerts", "test", inline, "--replay", "1h", later, "--json"))
+    # 3 items in their minute, then an empty minute (a Normal may follow, by the clock)
+    assert [t["state"] for t in answer["transitions"]][:2] == ["firing", "resolved"]
+    assert answer["transitions"][0]["value"] == 3
     assert ok_json(await cli("alerts", "list", "--json"))["count"] == 1  # nothing stored
 
-    refused = await cli("alerts", "test", '{"type": "volume"}', "--replay", start, end)
-    assert refused.exit_code == 1 and "error:" in refused.stderr
-    unknown = await cli("alerts", "test", "nope", "--replay", start, end)
+    refused = await cli("alerts", "test", '{"type": "volume"}', "--replay", "1h", "0s")
+    assert refused.exit_code == 1 and refused.stderr.startswith("error: condition:")
+    unknown = await cli("alerts", "test", "nope", "--replay", "1h", "0s")
     assert unknown.exit_code == 1 and "nope" in unknown.stderr
+    backwards = await cli("alerts", "test", "kw", "--replay", "0s", "1h")
+    assert backwards.exit_code == 1 and backwards.stderr.startswith("error: to:")
 
 
 async def test_silences_create_list_delete(cli: Invoke) -> None:

@@ -12,7 +12,6 @@ import pytest
 from mcp import Client
 
 from herald.mcp import RestBackend, build_mcp
-from tests.fake_alerts import FakeAlerts
 from tests.mcp.conftest import McpServer, data, error_text
 
 pytestmark = pytest.mark.timeout(90)
@@ -28,11 +27,6 @@ TOOLS = {
     "alert_test",
 }
 WINDOW = {"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"}
-
-
-@pytest.fixture(autouse=True)
-def alerts_service(server: McpServer) -> None:
-    server.herald.alerts = FakeAlerts()  # type: ignore[attr-defined]
 
 
 @asynccontextmanager
