@@ -371,12 +371,16 @@ def parse_silence(body: Mapping[str, Any], *, now: float) -> dict[str, Any]:
     return out
 
 
+_EPOCH_RANGE = (-62_135_596_800.0, 253_402_300_799.0)  # 0001-01-01 to 9999-12-31
+
+
 def epoch(value: Any) -> float | None:
     """Epoch seconds from a number or an ISO 8601 time (``Z`` allowed); None if neither."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
+        # Only what a datetime can show again (years 1 to 9999): a silence is answered as ISO.
+        return float(value) if _EPOCH_RANGE[0] <= value <= _EPOCH_RANGE[1] else None
     if isinstance(value, str) and value:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -384,7 +388,8 @@ def epoch(value: Any) -> float | None:
             return None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        return parsed.timestamp()
+        at = parsed.timestamp()
+        return at if _EPOCH_RANGE[0] <= at <= _EPOCH_RANGE[1] else None
     return None
 
 

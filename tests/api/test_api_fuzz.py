@@ -33,6 +33,27 @@ MAX_SECONDS = 120
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 
 
+# Every check, as `--checks all` would run them, but from a file so a few operations can say
+# otherwise. JSON Schema cannot compare two fields or read the clock, so some bodies whose
+# every field follows the document are still refused (400, naming the field): an alert
+# rule's resolveThreshold on the wrong side of its threshold or a duration past its bound, a
+# dry run whose `to` is before its `from`, a silence that ends before it starts or in the
+# past. For those writes a refused valid body is not a finding; everything else still is.
+# A body over the size limit (413) refuses invalid data as surely as a 400 does.
+CHECKS = """
+[checks]
+enabled = true
+negative_data_rejection.expected-statuses = [
+  "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx",
+]
+
+[[operations]]
+include-path-regex = "^/api/(alerts|silences)"
+include-method-regex = "^(POST|PUT|PATCH)$"
+checks.positive_data_acceptance.enabled = false
+"""
+
+
 # GET /api/events/log holds its answer up to ``wait`` seconds (60 at most) when nothing is
 # new: the copy the fuzzer reads leaves ``wait`` out (so it is 0) to keep the run bounded.
 def narrowed(document: dict[str, Any]) -> dict[str, Any]:
@@ -74,12 +95,14 @@ async def test_the_api_matches_its_openapi_document(
             document = (await client.get("/openapi.json")).json()
         schema = tmp_path / "openapi.json"
         schema.write_text(json.dumps(narrowed(document)))
+        config = tmp_path / "schemathesis.toml"
+        config.write_text(CHECKS)
         proc = await asyncio.create_subprocess_exec(
             SCHEMATHESIS,
+            "--config-file", str(config),
             "run", str(schema),
             "--url", url,
             "--header", f"Authorization: Bearer {API_KEY}",
-            "--checks", "all",
             "--seed", str(SEED),
             "--max-examples", str(MAX_EXAMPLES),
             "--max-time", str(MAX_SECONDS),
