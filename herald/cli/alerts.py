@@ -1,4 +1,4 @@
-"""``herald alerts ...`` (rules and dry runs) and ``herald silences ...``, over REST.
+"""``herald alerts ...``: rules and dry runs, over REST (``herald silences`` is beside it).
 
 Every refusal is the server's own one line (``threshold: ...``), the same text the REST API
 and the MCP tools give. ``herald alerts test RULE --replay FROM TO`` evaluates a stored rule,
@@ -34,8 +34,6 @@ from herald.cli.alerts_options import (
     ThresholdOpt,
     TypeOpt,
     WindowOpt,
-    duration_ago,
-    parse_matcher,
     rule_body,
 )
 from herald.cli.client import CliError, HeraldClient
@@ -55,9 +53,6 @@ app = typer.Typer(
     name="alerts",
     help="Alert rules: list, show, create, update, enable, disable, delete, test.",
     no_args_is_help=True,
-)
-silences = typer.Typer(
-    name="silences", help="Silences: mute matching alerts until a time.", no_args_is_help=True
 )
 RuleId = Annotated[str, typer.Argument(help="The rule's id (see `alerts list`).")]
 REPLAY_TIMEOUT = 600.0
@@ -370,88 +365,8 @@ def test_(
     )
 
 
-# --- silences ----------------------------------------------------------------------------
-@silences.command("list")
-def silences_list(url: UrlOpt = DEFAULT, token: TokenOpt = None, json_out: JsonOpt = False) -> None:
-    """Active and pending silences."""
-    with connect(url, token) as client:
-        answer = client.get("/api/silences")
-    if json_out:
-        print_json(answer)
-        return
-    found: list[dict[str, Any]] = answer.get("silences", [])
-    if not found:
-        out.print("no silences")
-        return
-    table = Table(title=f"{len(found)} silence(s)", title_justify="left")
-    for column in ("id", "matchers", "starts", "ends", "comment"):
-        table.add_column(column)
-    for s in found:
-        matchers = " ".join(
-            f"{m.get('name')}{'=~' if m.get('isRegex') else '='}{m.get('value')}"
-            for m in s.get("matchers", [])
-        )
-        table.add_row(
-            escape(str(s.get("id"))),
-            escape(matchers),
-            escape(str(s.get("startsAt", "-"))),
-            escape(str(s.get("endsAt", "-"))),
-            escape(str(s.get("comment") or "")),
-        )
-    out.print(table)
-
-
-@silences.command("create")
-def silences_create(
-    match: Annotated[
-        list[str],
-        typer.Option(
-            "--match",
-            "-m",
-            help="name=value, or name=~regex; repeat for more (all must match). Names: "
-            "ruleId, channel, type, streamId, platform...",
-        ),
-    ],
-    ends: Annotated[
-        str, typer.Option("--ends", help="An ISO 8601 time, or how long from now (2h, 30m).")
-    ],
-    starts: Annotated[
-        str | None, typer.Option("--starts", help="An ISO 8601 time (default: now).")
-    ] = None,
-    comment: Annotated[str, typer.Option("--comment", help="Why.")] = "",
-    url: UrlOpt = DEFAULT,
-    token: TokenOpt = None,
-    json_out: JsonOpt = False,
-) -> None:
-    """Mute the alerts matching every --match until --ends."""
-    body: dict[str, Any] = {
-        "matchers": [parse_matcher(m) for m in match],
-        "endsAt": duration_ago(ends, future=True),
-    }
-    if starts is not None:
-        body["startsAt"] = duration_ago(starts, future=True)
-    if comment:
-        body["comment"] = comment
-    with connect(url, token) as client:
-        silence = client.post("/api/silences", body)
-    if json_out:
-        print_json(silence)
-        return
-    out.print(f"created silence {silence.get('id')} until {silence.get('endsAt')}", markup=False)
-
-
-@silences.command("delete")
-def silences_delete(
-    silence_id: Annotated[str, typer.Argument(help="The silence's id (see `silences list`).")],
-    url: UrlOpt = DEFAULT,
-    token: TokenOpt = None,
-) -> None:
-    """End a silence now."""
-    with connect(url, token) as client:
-        client.delete(f"/api/silences/{silence_id}")
-    out.print(f"deleted silence {silence_id}", markup=False)
-
-
 def register(root: typer.Typer) -> None:
+    from herald.cli import silences
+
     root.add_typer(app)
-    root.add_typer(silences)
+    root.add_typer(silences.app)

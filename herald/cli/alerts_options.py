@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -135,8 +136,6 @@ def _duration(value: str) -> float | int | str:
 
 
 def read_rule_file(path: Path) -> dict[str, Any]:
-    import sys
-
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except OSError as exc:
