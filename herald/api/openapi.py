@@ -20,8 +20,8 @@ _DESCRIPTIONS = {
     400: "Bad input: the field and the rule it broke; nothing was stored",
     401: "Missing, invalid or expired token (only when auth is configured)",
     403: "The token's claims do not cover this stream or route",
-    404: "No such stream or account",
-    409: "Conflict: the stream already exists, or a poll is already running",
+    404: "No such stream, account, pipeline, alert rule or silence",
+    409: "Conflict: the stream or the rule id already exists, or a poll is already running",
     413: "Body over the size limit",
     429: "Too many writes from this client; see Retry-After",
 }
