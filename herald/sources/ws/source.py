@@ -60,10 +60,22 @@ class WsFeedSource:
             raise PushConnectionError("bad_options", exc.detail) from None
 
     def connection_key(self, stream: PushStream) -> str:
-        return self.spec(stream).key
+        """Never raises: a stream whose stored options no longer compile gets a key of its
+        own, and its connect fails with ``bad_options`` on it alone."""
+        try:
+            return self.spec(stream).key
+        except PushConnectionError:
+            return f"ws:invalid:{stream.id}"
+
+    def _specs(self, streams: Sequence[PushStream]) -> list[FeedSpec]:
+        specs: list[FeedSpec] = []
+        for stream in streams:
+            with contextlib.suppress(PushConnectionError):
+                specs.append(self.spec(stream))
+        return specs
 
     def plan(self, key: str, streams: Sequence[PushStream]) -> ConnectionPlan:
-        specs = [self.spec(s) for s in streams]
+        specs = self._specs(streams)
         lifetimes = [s.max_lifetime for s in specs if s.max_lifetime]
         pings = [s.ping for s in specs if s.ping]
         return ConnectionPlan(
@@ -109,17 +121,11 @@ class WsFeedSource:
         except BaseException:
             await ws.aclose()
             raise
-        keepalive = next(
-            (
-                s.keepalive_message
-                for s in map(self.spec, streams)
-                if s.keepalive_message is not None
-            ),
-            None,
-        )
+        specs = self._specs(streams)
+        keepalive = next((s.keepalive_message for s in specs if s.keepalive_message), None)
         task = None
         if keepalive is not None:
-            every = min(self.spec(s).keepalive_every for s in streams)
+            every = min(s.keepalive_every for s in specs)
             task = asyncio.create_task(_keepalive(ws, _text(keepalive), every))
         return FeedConnection(ws, task)
 

@@ -10,7 +10,6 @@ import uvicorn
 from herald.testing.fakews.app import create_app
 from herald.testing.fakews.recording import load_recording
 
-
 FIXTURES_ENV = "HERALD_FIXTURES"
 
 

@@ -9,6 +9,8 @@ import pytest
 from ws_support import feed_stream
 
 from herald.errors import ValidationError
+from herald.push.base import PushStream
+from herald.push.wsconn import PushConnectionError
 from herald.sources.catalog import stream_types
 from herald.sources.ws import WsFeedSource, feed_options, feed_spec, presets, ws_url
 
@@ -159,3 +161,17 @@ def test_the_catalog_entry() -> None:
     assert spec.mode == "push" and spec.platform == "ws"
     assert set(presets()) == {"binance", "coinbase"}
     assert set(spec.option_docs) == set(spec.options_json_schema()["properties"])
+
+
+async def test_options_that_no_longer_compile_fail_on_their_own_stream_only() -> None:
+    """A PATCH merges options: a preset over an old map no longer compiles. The stream gets
+    a connection key of its own, and connecting it is a bad_options error."""
+    merged = {**feed_options({"map": {}}), **feed_options(BINANCE)}
+    broken = PushStream("x", "ws:feed", "wss://stream.binance.com:9443/", merged, 0.0)
+    source = WsFeedSource()
+    key = source.connection_key(broken)
+    assert key == "ws:invalid:x" != source.connection_key(feed_stream(BINANCE))
+    assert source.plan(key, [broken]).max_frame_bytes == 1 << 20
+    with pytest.raises(PushConnectionError) as failed:
+        await source.connect(key, [broken], None)
+    assert failed.value.kind == "bad_options" and "comes from preset" in str(failed.value)
