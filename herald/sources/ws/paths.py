@@ -23,6 +23,12 @@ _INDEX = re.compile(r"\[(-?[0-9]{1,9})\]")
 _QUOTED = re.compile(r"""\[(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\]""")
 
 
+def shown(value: object, limit: int = 60) -> str:
+    """A value as an error message may quote it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class _Missing:
     """What a path gives when the frame has nothing there (distinct from JSON null)."""
 
@@ -58,7 +64,7 @@ def compile_path(text: object, field: str) -> Path:
     """``text`` as a :class:`Path`; a :class:`ValidationError` naming ``field`` and the
     character where reading stopped otherwise."""
     if not isinstance(text, str) or not text:
-        raise ValidationError(f"{field}: must be a path such as $.data.s (got {text!r})")
+        raise ValidationError(f"{field}: must be a path such as $.data.s (got {shown(text)})")
     if len(text) > MAX_CHARS:
         raise ValidationError(f"{field}: a path is at most {MAX_CHARS} characters")
     pos = 1 if text.startswith("$") else 0
@@ -89,5 +95,5 @@ def compile_path(text: object, field: str) -> Path:
 
 def _bad(text: str, pos: int, field: str, wanted: str) -> ValidationError:
     return ValidationError(
-        f"{field}: cannot read path {text!r} at character {pos + 1}: expected {wanted}"
+        f"{field}: cannot read path {shown(text, 80)} at character {pos + 1}: expected {wanted}"
     )

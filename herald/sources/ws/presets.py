@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import orjson
 
 from herald.errors import ValidationError
-from herald.sources.ws.paths import Path, compile_path
+from herald.sources.ws.paths import Path, compile_path, shown
 from herald.sources.ws.rules import Condition, Rule, compile_match, compile_rule
 
 
@@ -60,7 +60,7 @@ class Preset:
         for symbol in value:
             if not isinstance(symbol, str) or not self.symbol_pattern.match(symbol):
                 raise ValidationError(
-                    f"{field}: {symbol!r} is not a {self.name} symbol "
+                    f"{field}: {shown(symbol)} is not a {self.name} symbol "
                     f"(like {self.symbol_example!r}: {self.symbol_pattern.pattern})"
                 )
             norm = symbol.lower() if self.symbol_case == "lower" else symbol.upper()
@@ -77,7 +77,8 @@ class Preset:
         for channel in value:
             if channel not in self.channels:
                 raise ValidationError(
-                    f"options.channels: {channel!r} is not a {self.name} channel (known: {known})"
+                    f"options.channels: {shown(channel)} is not a {self.name} channel "
+                    f"(known: {known})"
                 )
         return list(dict.fromkeys(value))
 
@@ -186,5 +187,5 @@ def presets() -> dict[str, Preset]:
 def preset(name: object) -> Preset:
     known = presets()
     if not isinstance(name, str) or name not in known:
-        raise ValidationError(f"options.preset: one of {', '.join(known)} (got {name!r})")
+        raise ValidationError(f"options.preset: one of {', '.join(known)} (got {shown(name)})")
     return known[name]

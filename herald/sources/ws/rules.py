@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from herald.errors import ValidationError
-from herald.sources.ws.paths import MISSING, Path, compile_path
+from herald.sources.ws.paths import MISSING, Path, compile_path, shown
 
 MAX_CONDITIONS = 16
 MAX_CHOICES = 64
@@ -81,7 +81,7 @@ def _condition(path_text: str, spec: object, field_: str) -> Condition:
             return _choices(path, value, field_)
     raise ValidationError(
         f"{field_}: must be a JSON scalar (equals), a list of scalars (one of), or one of "
-        f"{{{', '.join(f'{o!r}: ...' for o in _OPERATORS)}}} (got {spec!r})"
+        f"{{{', '.join(f'{o!r}: ...' for o in _OPERATORS)}}} (got {shown(spec)})"
     )
 
 
@@ -134,7 +134,7 @@ def compile_rule(spec: Mapping[str, Any], field_: str) -> Rule:
     """A preset's rule: ``{event, match, fields, side?, sequence?, history?}``."""
     event = spec.get("event")
     if event not in FIELDS:
-        raise ValidationError(f"{field_}.event: one of {', '.join(FIELDS)} (got {event!r})")
+        raise ValidationError(f"{field_}.event: one of {', '.join(FIELDS)} (got {shown(event)})")
     fields_spec = spec.get("fields", {})
     unknown = set(fields_spec) - set(FIELDS[event])
     if unknown:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from herald.errors import ValidationError
-from herald.sources.ws.paths import Path
+from herald.sources.ws.paths import Path, shown
 from herald.sources.ws.presets import Preset, preset
 from herald.sources.ws.rules import Condition, Rule, compile_map
 
@@ -74,14 +74,17 @@ def ws_url(value: object) -> str:
 
 def _number(value: object, name: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ValidationError(f"{name}: a number from {low:g} to {high:g} (got {value!r})")
+        raise ValidationError(f"{name}: a number from {low:g} to {high:g} (got {shown(value)})")
     return float(value)
 
 
 def _message(value: object, name: str) -> Any:
     if not isinstance(value, Mapping | list | str):
-        raise ValidationError(f"{name}: a JSON object, array or string (got {value!r})")
-    size = len(orjson.dumps(value))
+        raise ValidationError(f"{name}: a JSON object, array or string (got {shown(value)})")
+    try:
+        size = len(orjson.dumps(value))
+    except (orjson.JSONEncodeError, TypeError) as exc:  # nested too deep, a NaN...
+        raise ValidationError(f"{name}: not encodable as JSON ({exc})") from None
     if size > MAX_MESSAGE_BYTES:
         raise ValidationError(f"{name}: {size} bytes is too long (at most {MAX_MESSAGE_BYTES})")
     return value

@@ -175,3 +175,15 @@ async def test_options_that_no_longer_compile_fail_on_their_own_stream_only() ->
     with pytest.raises(PushConnectionError) as failed:
         await source.connect(key, [broken], None)
     assert failed.value.kind == "bad_options" and "comes from preset" in str(failed.value)
+
+
+def test_errors_quote_a_huge_value_briefly() -> None:
+    nested: list[Any] = []
+    for _ in range(300):
+        nested = [nested]
+    with pytest.raises(ValidationError, match="not encodable as JSON") as refused:
+        feed_options({"map": {}, "subscribe": [nested]})
+    assert len(refused.value.detail) < 200
+    with pytest.raises(ValidationError) as refused:
+        feed_options({"map": {"match": {"$.a": {"deep": "x" * 100_000}}}})
+    assert len(refused.value.detail) < 300
