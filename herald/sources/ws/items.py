@@ -128,7 +128,8 @@ def build(
     ident = bounded_id(values.get("id", MISSING)) or digest(raw)
     if rule.event == "trade":
         payload = {"id": ident, "symbol": symbol, **item}
-        side = rule.sides.get(orjson.dumps(rule.side.get(frame)).decode()) if rule.side else None
+        found = rule.side.get(frame) if rule.side else MISSING
+        side = rule.sides.get(orjson.dumps(found).decode()) if found is not MISSING else None
         if side is not None:
             payload["side"] = side
     else:

@@ -1,7 +1,8 @@
 """The path language of ``ws:feed`` maps: where a value sits in a JSON frame.
 
-A path is ``$`` (the frame) followed by steps: ``.name``, ``['name']`` or ``["name"]`` (any
-key, also one with dots or brackets), and ``[n]`` (the n-th element of a list; ``[-1]`` is
+A path is ``$`` (the frame) followed by steps: ``.name``; ``['name']`` (with ``\\'`` and
+``\\\\`` escaped) or ``["name"]`` (a JSON string), for any key, also one with dots or
+brackets; and ``[n]`` (the n-th element of a list; ``[-1]`` is
 the last). The ``$`` and the first dot may be left out: ``data.s`` is ``$.data.s``. That is
 the whole language: no wildcards, filters or scripts, so evaluating a path costs one lookup
 per step, and a path is at most :data:`MAX_STEPS` steps and :data:`MAX_CHARS` characters.
@@ -14,13 +15,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from herald.errors import ValidationError
 
 MAX_STEPS = 32
 MAX_CHARS = 256
 _NAME = re.compile(r"[A-Za-z0-9_@:$-]+")
 _INDEX = re.compile(r"\[(-?[0-9]{1,9})\]")
-_QUOTED = re.compile(r"""\[(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")\]""")
+_SINGLE = re.compile(r"\['((?:[^'\\]|\\.)*)'\]")
+_DOUBLE = re.compile(r'\[("(?:[^"\\]|\\.)*")\]')
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -79,9 +83,13 @@ def compile_path(text: object, field: str) -> Path:
             steps.append(match.group(0))
         elif (match := _INDEX.match(text, pos)) is not None:
             steps.append(int(match.group(1)))
-        elif (match := _QUOTED.match(text, pos)) is not None:
-            quoted = match.group(1) if match.group(1) is not None else match.group(2)
-            steps.append(re.sub(r"\\(.)", r"\1", quoted))
+        elif (match := _SINGLE.match(text, pos)) is not None:
+            steps.append(re.sub(r"\\(.)", r"\1", match.group(1)))
+        elif (match := _DOUBLE.match(text, pos)) is not None:
+            try:
+                steps.append(str(orjson.loads(match.group(1))))
+            except orjson.JSONDecodeError:
+                raise _bad(text, pos, field, 'a JSON string inside ["..."]') from None
         elif first and pos == 0 and (match := _NAME.match(text, pos)) is not None:
             steps.append(match.group(0))
         else:
