@@ -13,7 +13,7 @@ from herald.errors import ValidationError
 from herald.push.base import ConnectionPlan, Decoded, Frame, PushStream
 from herald.push.wsconn import PushConnectionError, WebSocketConnection, open_websocket
 from herald.sources.ws.decode import ConnectionState, decode_batch
-from herald.sources.ws.spec import FeedSpec, feed_spec
+from herald.sources.ws.spec import IDLE_WITHOUT_PINGS, FeedSpec, feed_spec
 
 OPEN_TIMEOUT = 10.0
 MAX_STATES = 10_000
@@ -80,6 +80,7 @@ class WsFeedSource:
         pings = [s.ping for s in specs if s.ping]
         return ConnectionPlan(
             max_lifetime=min(lifetimes) if lifetimes else None,
+            idle_timeout=max((s.idle for s in specs), default=IDLE_WITHOUT_PINGS),
             ping_interval=min(pings) if pings else None,
             max_frame_bytes=max((s.max_frame_bytes for s in specs), default=1 << 20),
         )

@@ -27,6 +27,11 @@ MAX_MESSAGE_BYTES = 16 * 1024
 DEFAULT_FRAME_BYTES = 1 << 20
 FRAME_BYTES = (1024, 16 << 20)
 DEFAULT_NO_MATCH = 600.0
+IDLE_WITH_PINGS = 300.0
+"""Seconds without a frame before the connection is taken for dead, while WebSocket pings
+prove it alive: an illiquid symbol may trade once in minutes, and a reconnect costs a
+``reconnect`` gap on feeds that number nothing."""
+IDLE_WITHOUT_PINGS = 60.0
 OPTIONS = (
     "preset",
     "symbols",
@@ -36,6 +41,7 @@ OPTIONS = (
     "keepalive",
     "maxFrameBytes",
     "noMatchNotice",
+    "idleTimeout",
 )
 
 
@@ -165,8 +171,9 @@ def feed_options(value: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(size, bool) or not isinstance(size, int) or not low <= size <= high:
             raise ValidationError(f"options.maxFrameBytes: a whole number from {low} to {high}")
         out["maxFrameBytes"] = size
-    if "noMatchNotice" in value:
-        out["noMatchNotice"] = _number(value["noMatchNotice"], "options.noMatchNotice", 1, 86400)
+    for name, low in (("noMatchNotice", 1), ("idleTimeout", 5)):
+        if name in value:
+            out[name] = _number(value[name], f"options.{name}", low, 86400)
     return out
 
 
@@ -186,7 +193,15 @@ class FeedSpec:
     max_lifetime: float | None = None
     max_frame_bytes: int = DEFAULT_FRAME_BYTES
     no_match_notice: float = DEFAULT_NO_MATCH
+    idle_timeout: float | None = None
+    """None: :data:`IDLE_WITH_PINGS` with pings, :data:`IDLE_WITHOUT_PINGS` without."""
     key: str = field(default="", compare=False)
+
+    @property
+    def idle(self) -> float:
+        if self.idle_timeout is not None:
+            return self.idle_timeout
+        return IDLE_WITH_PINGS if self.ping else IDLE_WITHOUT_PINGS
 
     @property
     def proves_continuity(self) -> bool:
@@ -212,6 +227,7 @@ def _compiled(target: str, options_json: bytes) -> FeedSpec:
         "keepalive_every": keepalive.get("every", 30.0),
         "max_frame_bytes": options.get("maxFrameBytes", DEFAULT_FRAME_BYTES),
         "no_match_notice": options.get("noMatchNotice", DEFAULT_NO_MATCH),
+        "idle_timeout": options.get("idleTimeout"),
     }
     if "preset" in options:
         chosen: Preset = preset(options["preset"])

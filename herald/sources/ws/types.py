@@ -65,6 +65,7 @@ OPTIONS_SCHEMA: dict[str, Any] = {
         },
         "maxFrameBytes": {"type": "integer", "minimum": FRAME_BYTES[0], "maximum": FRAME_BYTES[1]},
         "noMatchNotice": {"type": "number", "minimum": 1, "maximum": 86400},
+        "idleTimeout": {"type": "number", "minimum": 5, "maximum": 86400},
     },
 }
 del _SCALAR
@@ -78,6 +79,7 @@ OPTION_DOCS = {
     "keepalive": "{ping: seconds or null, message: an application ping, every: seconds}",
     "maxFrameBytes": "frames over this size are refused (default 1 MiB)",
     "noMatchNotice": "seconds without a frame matching the map before a notice (default 600)",
+    "idleTimeout": "seconds without any frame before reconnecting (default 300; 60 without pings)",
 }
 
 

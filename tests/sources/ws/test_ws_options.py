@@ -187,3 +187,16 @@ def test_errors_quote_a_huge_value_briefly() -> None:
     with pytest.raises(ValidationError) as refused:
         feed_options({"map": {"match": {"$.a": {"deep": "x" * 100_000}}}})
     assert len(refused.value.detail) < 300
+
+
+def test_idle_timeout_is_long_while_pings_prove_the_connection_alive() -> None:
+    source = WsFeedSource()
+    pinged = feed_stream({"map": {}})
+    unpinged = feed_stream({"map": {}, "keepalive": {"ping": None}})
+    chosen = feed_stream({"map": {}, "idleTimeout": 42})
+    assert source.plan("k", [pinged]).idle_timeout == 300
+    assert source.plan("k", [unpinged]).idle_timeout == 60
+    assert source.plan("k", [unpinged]).ping_interval is None
+    assert source.plan("k", [chosen]).idle_timeout == 42
+    with pytest.raises(ValidationError, match=r"options\.idleTimeout: a number from 5"):
+        feed_options({"map": {}, "idleTimeout": 1})
