@@ -216,7 +216,8 @@ def _unmatched(state: ConnectionState, batch: _Batch, group: _Group, received: f
                     Notice(
                         "map_unmatched",
                         f"no frame matched the stream's map in {received - since:.0f} s "
-                        f"({seen} frames seen); check options.map",
+                        f"({seen} frames seen); "
+                        + ("check options.map" if spec.exchange is None else "check symbols"),
                     ),
                 )
             )

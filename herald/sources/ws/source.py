@@ -114,7 +114,9 @@ class WsFeedSource:
             open_timeout=self.open_timeout,
         )
         try:
-            pause = 1.0 / spec.messages_per_second if spec.messages_per_second else 0.0
+            # one message a second below the upstream's limit: its pings and our pongs count
+            rate = spec.messages_per_second
+            pause = 1.0 / max(1.0, rate - 1) if rate else 0.0
             for i, message in enumerate(spec.subscribe):
                 if i and pause:
                     await asyncio.sleep(pause)  # the upstream's message-rate rule
