@@ -184,3 +184,42 @@ async def _count(read: Any, n: int) -> bool:
 async def _connections(control: httpx.AsyncClient, n: int) -> bool:
     report = (await control.get("/_fakews/requests")).json()
     return bool(report["connections"] >= n and report["open"] >= 1)
+
+
+async def test_bad_frames_on_the_wire_are_stream_errors_and_a_reconnect_a_gap(
+    external_redis: object, key_prefix: str, tmp_path: Path
+) -> None:
+    """A generic map over the Binance session: garbage is a not_json error, a frame over the
+    cap a too_large one (the socket closes, herald reconnects: a map numbers nothing, so
+    that is a reconnect gap); each book frame is still one message, once."""
+    books = [f for f in received(BINANCE) if f["stream"].endswith("@bookTicker")]
+    url = f"http://127.0.0.1:{free_port()}"
+    env = _env(key_prefix, tmp_path, url)
+    streams = "/".join(sorted({f["stream"] for f in books}))
+    options = {
+        "map": {"match": {"$.stream": {"suffix": "@bookTicker"}}, "id": "$.data.u"},
+        "maxFrameBytes": 4096,
+    }
+    async with (
+        fakews(BINANCE, env, tmp_path) as (feed, control),
+        httpx.AsyncClient(base_url=url, timeout=10) as api,
+        serve(env, tmp_path, "serve.log"),
+    ):
+        await control.post("/_fakews/faults", json={"mode": "garbage", "after": 2})
+        await control.post("/_fakews/faults", json={"mode": "oversized", "after": 5, "bytes": 8192})
+        stream = await start(api, f"{feed}/stream?streams={streams}", options)
+
+        async def messages() -> list[dict[str, Any]]:
+            return await of_type(api, stream, "stream:message:new")
+
+        await wait_until(lambda: _count(messages, len(books)), 60, what="every book frame")
+        events = await history(api, stream)
+        status = (await api.get(f"/api/streams/{stream}")).json()
+    got = [e["message"] for e in events if e["type"] == "stream:message:new"]
+    assert [m["id"] for m in got] == [str(b["data"]["u"]) for b in books]
+    assert [m["data"] for m in got] == books
+    kinds = [e.get("kind") for e in events if e["type"] == "stream:error"]
+    assert "not_json" in kinds and "too_large" in kinds, kinds
+    gaps = [e["reason"] for e in events if e["type"] == "stream:gap"]
+    assert gaps == ["reconnect"]
+    assert status["status"] == "active"
