@@ -52,7 +52,15 @@ def push_binance(entry: dict[str, Any] | None, images: dict[str, str]) -> list[s
         "goal",
         "verdict",
     ]
-    return lines + _table(head, rows)
+    lines += _table(head, rows)
+    load = entry["results"].get("load")
+    if load:
+        lines += [
+            f"Load average on the 2-core machine during the run: {', '.join(map(str, load))}. "
+            "*frames/s wall* moves with it; *per core* much less.",
+            "",
+        ]
+    return lines
 
 
 SECTIONS: list[tuple[str, Section]] = [("push_binance", push_binance)]

@@ -14,6 +14,7 @@ process's only. No Redis: the push runtime's own benchmark measures source -> lo
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,7 @@ async def run(opts: Options) -> dict[str, Any]:
         ]
         rows.append(_row("wire: fakews --max-speed -> connect/recv -> decode (coinbase)", runs))
         progress(NAME, f"wire: {rows[-1]['frames_per_cpu_second_runs']} frames/s per core")
-    results: dict[str, Any] = {"rows": rows, "batch": BATCH, "goal": GOAL}
+    load = [round(x, 2) for x in os.getloadavg()]
+    results: dict[str, Any] = {"rows": rows, "batch": BATCH, "goal": GOAL, "load": load}
     record(opts, NAME, results)
     return results
