@@ -9,7 +9,7 @@ from bench.tables import TIMES, Section, _fmt, _header, _table, _usable, _verdic
 
 def push_binance(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "11. WebSocket feeds: decode",
+        "12. WebSocket feeds: decode",
         "push_binance",
         entry,
         "Frames per CPU second a `ws:feed` source turns into changes, and CPU per 1,000 "
