@@ -23,6 +23,7 @@ from bench.tables_dashboard import SECTIONS as DASHBOARD_SECTIONS
 from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
+from bench.tables_push import SECTIONS as PUSH_SECTIONS
 
 DOC = ROOT / "docs" / "benchmarks.md"
 IMG = ROOT / "docs" / "img"
@@ -33,6 +34,7 @@ SECTIONS = [
     *ALERT_SECTIONS,
     *ENGAGEMENT_SECTIONS,
     *DASHBOARD_SECTIONS,
+    *PUSH_SECTIONS,
 ]
 
 

@@ -57,6 +57,10 @@ class WebSocketConnection:
                 "too_large", f"a frame exceeded the size cap ({exc})"
             ) from None
         except ConnectionClosed as exc:
+            if isinstance(exc.__cause__, PayloadTooBig):  # websockets closes with 1009 first
+                raise PushConnectionError(
+                    "too_large", f"a frame exceeded the size cap ({exc.__cause__})"
+                ) from None
             raise PushConnectionError(
                 "closed", f"the upstream closed the connection ({exc})"
             ) from None

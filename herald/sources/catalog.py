@@ -33,6 +33,7 @@ PLATFORMS: tuple[str, ...] = (
     "herald.sources.x",
     "herald.sources.mastodon",
     "herald.sources.rss",
+    "herald.sources.ws",
 )
 """The platform modules, in the order their types are listed to users."""
 

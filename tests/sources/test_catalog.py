@@ -80,7 +80,7 @@ def test_describe_and_payload_keys() -> None:
     assert follower["target"]["example"] and follower["payloadSchema"]["required"]
     assert stream_types().payload_keys[:3] == ("tweet", "follower", "mention")
     with catalog.platform(_module("feeds", _entry("feed:entry"))):
-        assert stream_types().payload_keys[-1] == "entry"
+        assert "entry" in stream_types().payload_keys
         body = {"type": "stream:entry:new", "entry": {"id": "1", "title": "t"}}
         assert item_of(body) == ("entry", {"id": "1", "title": "t"})
     assert item_of({"gadget": {"id": "1"}}) is None  # not a key of this catalog

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import uvicorn
 
 from herald.testing.fakews.app import create_app
 from herald.testing.fakews.recording import load_recording
+
+FIXTURES_ENV = "HERALD_FIXTURES"
+
+
+def default_exchanges() -> Path | None:
+    """``$HERALD_FIXTURES/exchanges``, else the shared recordings beside the repository."""
+    env = os.environ.get(FIXTURES_ENV)
+    roots = [Path(env)] if env else []
+    roots.append(Path(__file__).resolve().parents[3].parent / "shared" / "fixtures")
+    for root in roots:
+        if (root / "exchanges").is_dir():
+            return root / "exchanges"
+    return None
 
 
 def run(

@@ -83,7 +83,7 @@ class Session:
             if text is None:
                 text = (message.get("bytes") or b"").decode("utf-8", "replace")
             self.fake.counts["messages"] += 1
-            self.fake.messages.append(text[:2000])
+            self.fake.messages.append(text[:65536])
             replies, close = self.dialect.answer(text)
             if self.dialect.name == "binance":
                 now = time.monotonic()

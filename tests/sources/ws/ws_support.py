@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from herald.push.base import Frame, PushStream
+from herald.sources.ws import feed_options, ws_url
 from herald.testing.fakews import create_app, load_recording
 from tests.conftest import fixtures_root, need
 from tests.servers import serve_asgi
@@ -68,3 +70,30 @@ async def fakews(
         httpx.AsyncClient(base_url=url, timeout=10) as control,
     ):
         yield "ws" + url.removeprefix("http"), control
+
+
+def recorded_frames(name: str, received_at: float = 0.0) -> list[Frame]:
+    """The recording's received frames as the runtime hands them to a source."""
+    lines = recording_path(name).read_text(encoding="utf-8").splitlines()
+    return [
+        Frame(frame, received_at)
+        for line in lines[1:]
+        for head, _, frame in [line.partition(": ")]
+        if frame and "<-" not in head
+    ]
+
+
+def feed_stream(
+    options: dict[str, Any], target: str = "ws://127.0.0.1:9/", sid: str = "s1", created: float = 0
+) -> PushStream:
+    """A ``ws:feed`` stream as the runtime sees it, its options checked as at start."""
+    return PushStream(sid, "ws:feed", ws_url(target), feed_options(options), created)
+
+
+def binance_options(channels: list[str]) -> dict[str, Any]:
+    symbols = sorted({s.split("@")[0] for s in binance_streams()})
+    return {"preset": "binance", "symbols": symbols, "channels": channels}
+
+
+def coinbase_options(channels: list[str]) -> dict[str, Any]:
+    return {"preset": "coinbase", "symbols": coinbase_products(), "channels": channels}
