@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from herald.alerts.service import AlertsManager
     from herald.delivery import Delivery
     from herald.pipeline.runtime import PipelineControl, PipelineHost, PipelineSpec
+    from herald.pipeline.runtime.pushmarks import PushMarks
     from herald.sources.x.accounts import AccountStore
     from herald.store.pipelines import PipelineStore
 
@@ -131,6 +132,7 @@ class Herald:
         )
         push_sources = self.sources.push_sources()
         push_by_type = {t: source for source in push_sources for t in source.stream_types}
+        self._push_by_type = push_by_type
         self.poller = Poller(
             s,
             self.store,
@@ -206,6 +208,7 @@ class Herald:
                 lease_ttl=s.pipeline_lease_ttl,
                 skew=s.pipeline_skew,
                 log_maxlen=s.log_maxlen,
+                push=self._push_marks(),
             )
             await self.pipeline_host.start()
         await self._start_alerts(redis, store)
@@ -234,8 +237,15 @@ class Herald:
                 skew=s.pipeline_skew,
                 block=s.alerts_block,
                 lag_limit=max(s.log_maxlen // 2, 1),
+                push=self._push_marks(),
             )
             await self.alerts_host.start()
+
+    def _push_marks(self) -> PushMarks:
+        """Watermarks of push streams, from their connections' status."""
+        from herald.pipeline.runtime.pushmarks import PushMarks
+
+        return PushMarks(self.push_store, self._push_by_type, self.store)
 
     def _build_sources(self, redis: Redis) -> list[Source]:
         if self._custom_sources is not None:

@@ -23,11 +23,13 @@ from herald.alerts import machine
 from herald.alerts.inputs import Compiled, RuleIndex, Seen, fingerprint
 from herald.alerts.model import RETENTION, silenced
 from herald.pipeline.core import Record
+from herald.pipeline.marks import StreamMarks
 
 SAMPLES = 5
 _HOUR = 3600.0
 _KEYWORD_INSTANCES = 10_000
 _LIFECYCLE = frozenset({"stream:error", "stream:stopped", "stream:started", "stream:resumed"})
+_GAP = "stream:gap"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,9 @@ class Evaluator:
             if etype.startswith("stream:") and etype in _LIFECYCLE:
                 self._lifecycle(etype, seen)
                 continue
+            if etype == _GAP:
+                self._gap(seen)
+                continue
             if not seen.new_item and seen.metrics is None:
                 continue
             metrics = seen.metrics is not None
@@ -134,6 +139,26 @@ class Evaluator:
                 stopped.append(sid)
         elif sid in stopped:  # started, resumed
             stopped.remove(sid)
+
+    def _gap(self, seen: Seen) -> None:
+        """Items of this stream were missed (``stream:gap``): the window of every aggregate
+        rule over it that the gap falls in is incomplete, hence NoData (reason ``gap``),
+        never a false "below" or a false resolve."""
+        for compiled in self.index.candidates(seen.stream_id, seen.platform):
+            if compiled.type == "keyword" or not compiled.covers(seen.stream_id, seen.platform):
+                continue
+            rstate = self.state["rules"].get(compiled.id)
+            if rstate is None:
+                continue
+            start, key = seen.window_key(compiled.window)
+            if rstate["to"] is not None and start < rstate["to"]:
+                continue  # that window was evaluated already
+            gaps: list[str] = rstate.setdefault("gaps", [])
+            if rstate["to"] is not None:  # forget gaps of windows skipped since
+                gaps[:] = [g for g in gaps if float(g) >= rstate["to"]]
+            if key not in gaps:
+                gaps.append(key)
+            self.touched.add(compiled.id)
 
     def _add(self, compiled: Compiled, rstate: dict[str, Any], seen: Seen, value: float) -> None:
         start, key = seen.window_key(compiled.window)
@@ -172,22 +197,30 @@ class Evaluator:
             self._change(compiled.rule, fp, inst, t, compiled.rule["threshold"])
 
     # --- the watermark ---------------------------------------------------------------
-    def advance(self, watermark: float) -> None:
-        """Evaluate every window that ends at or before ``watermark``."""
+    def advance(self, watermark: float | None, marks: StreamMarks | None = None) -> None:
+        """Evaluate every window that ends at or before ``watermark``; with ``marks``, each
+        rule's windows up to the mark of the streams in its scope instead."""
         errors: dict[str, list[Any]] = self.state["errors"]
         stopped = set(self.state["stopped"])
-        for sid in [s for s, e in errors.items() if e[0] < watermark and s not in stopped]:
-            del errors[sid]  # it polled successfully since: the watermark passed its error
-            self.touched.update(self.index.rules)
+        for sid, error in list(errors.items()):
+            mark = watermark if marks is None else marks.by_stream.get(sid, marks.low)
+            if mark is not None and error[0] < mark and sid not in stopped:
+                del errors[sid]  # it polled successfully since: its mark passed its error
+                self.touched.update(self.index.rules)
         for rid, compiled in self.index.rules.items():
             rstate = self.state["rules"].get(rid)
             if rstate is None:
                 continue
+            mark = watermark
+            if marks is not None:
+                mark = marks.scoped(compiled.streams, compiled.platforms)
+            if mark is None:
+                continue
             if compiled.type == "keyword":
-                self._expire(compiled, rstate, watermark)
+                self._expire(compiled, rstate, mark)
                 continue
             rstate["blocked"] = any(compiled.covers(sid, errors[sid][1]) for sid in stopped)
-            self._close_windows(compiled, rstate, watermark)
+            self._close_windows(compiled, rstate, mark)
 
     def _expire(self, compiled: Compiled, rstate: dict[str, Any], watermark: float) -> None:
         for fp in [fp for fp, i in rstate["inst"].items() if float(i["until"]) <= watermark]:
@@ -195,7 +228,8 @@ class Evaluator:
             t = machine.resolve(inst, float(inst["until"]))
             self._change(compiled.rule, fp, inst, t, compiled.rule["threshold"])
             self.touched.add(compiled.id)
-        rstate["to"] = rstate["at"] = watermark
+        if rstate["to"] is None or watermark > rstate["to"]:
+            rstate["to"] = rstate["at"] = watermark
 
     def _close_windows(self, compiled: Compiled, rstate: dict[str, Any], watermark: float) -> None:
         w = compiled.window
@@ -214,6 +248,7 @@ class Evaluator:
             start = rstate["to"]
             key = repr(start)
             has_data = any(key in i["wins"] for i in rstate["inst"].values())
+            has_data = has_data or key in rstate.get("gaps", ())
             quiet = 0 if has_data else quiet + 1
             if quiet > quiet_limit:
                 # a long quiet stretch: every instance has settled, skip to its end
@@ -238,10 +273,18 @@ class Evaluator:
         rule = compiled.rule
         key = repr(start)
         min_samples = int(rule["minSamples"])
+        gaps: list[str] = rstate.get("gaps") or []
+        gap = key in gaps
+        if gap:
+            gaps.remove(key)
         for fp, inst in list(rstate["inst"].items()):
             n, total, samples = inst["wins"].pop(key, [0, 0.0, []])
             inst["evaluatedAt"] = end
             if rstate["blocked"]:
+                continue
+            inst.pop("reason", None)
+            if gap:
+                inst["nodata"], inst["reason"] = True, "gap"  # incomplete: no verdict
                 continue
             if n < min_samples or (n == 0 and compiled.type == "sentiment"):
                 inst["nodata"] = True
@@ -338,6 +381,9 @@ class Evaluator:
             out["fingerprint"] = fp
         if out["state"] == "normal" and insts and all(i.get("nodata") for _, i in insts):
             out["state"] = "nodata"
+            reasons = sorted({str(i["reason"]) for _, i in insts if i.get("reason")})
+            if reasons:
+                out["reason"] = ",".join(reasons)
         failing = sorted(s for s, e in self.state["errors"].items() if compiled.covers(s, e[1]))
         if rstate.get("blocked") or failing:
             out["state"] = "error"

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 from herald.alerts.pipeline import NAME, AlertsPipeline, RuleBook, alerts_spec
 from herald.store.alerts import AlertStore
 from herald.store.pipelines import PipelineStore
 from herald.store.streams import StreamStore
+
+if TYPE_CHECKING:
+    from herald.pipeline.runtime.watermark import PushMarkSource
 
 
 class AlertsHost:
@@ -30,6 +34,7 @@ class AlertsHost:
         skew: float = 10.0,
         block: float = 0.25,
         lag_limit: int = 50_000,
+        push: PushMarkSource | None = None,
     ) -> None:
         from herald.pipeline.runtime import PipelineRunner
 
@@ -45,6 +50,7 @@ class AlertsHost:
             skew=skew,
             block=block,
             lag_limit=lag_limit,
+            push=push,
         )
         self._task: asyncio.Task[None] | None = None
 

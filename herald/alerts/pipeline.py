@@ -26,6 +26,7 @@ from herald.alerts.model import iso
 from herald.events import EventType, event_id, utc_now_iso
 from herald.pipeline.core import Output, Pipeline, PipelineStateError, Record
 from herald.pipeline.flow import Flow
+from herald.pipeline.marks import StreamMarks
 from herald.pipeline.runtime.spec import PipelineSpec
 from herald.store.alerts import AlertStore
 from herald.store.pipelines import Pending
@@ -88,6 +89,16 @@ class AlertsPipeline(Pipeline):
         self._published_all = float("-inf")
         self.transitions: list[Change] = []
         """Every transition of the last ``process`` (Pending and Recovering too)."""
+        self._marks: StreamMarks | None = None
+        self._marks_applied: StreamMarks | None = None
+
+    def set_marks(self, marks: StreamMarks) -> bool:
+        """Each rule closes its windows at the mark of the streams in its scope (a stalled
+        feed holds back only the rules that read it); True if these are new."""
+        if marks == self._marks_applied:
+            return False
+        self._marks = marks
+        return True
 
     async def process(self, records: Sequence[Record], watermark: float | None) -> list[Output]:
         self.late, self.dead_letters = [], []
@@ -102,12 +113,20 @@ class AlertsPipeline(Pipeline):
             assert watermark is not None
             self._watermark = watermark
             self._now = max(self._now, watermark)
+        marks = self._marks if self._marks != self._marks_applied else None
+        if marks is not None:
+            self._marks_applied = marks
+            high = max(marks.by_stream.values(), default=-math.inf)
+            if math.isfinite(high):
+                self._now = max(self._now, high)
         if self.book.version != self._applied:
             now = self._now if math.isfinite(self._now) else 0.0
             ev.set_rules(self.book.rules, self.book.silences, now)
             self._applied = self.book.version
         ev.ingest(records)
-        if moved:
+        if marks is not None:
+            ev.advance(self._watermark, marks)
+        elif moved:
             assert self._watermark is not None
             ev.advance(self._watermark)
         self.transitions = list(ev.changes)

@@ -222,6 +222,7 @@ class ConnectionRunner:
             "lastError": self.last_error,
             "buffered": self.buffered,
             "cursor": self._cursor or "",
+            "at": repr(time.time()),  # when: an idle connected stream's watermark
         }
         ttl = self._config.lease_ms * 3
         await self._store.set_status(self.key, status, ttl)

@@ -7,7 +7,7 @@ hashes carry the stream's TTL, renewed on every poll and every change.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +139,25 @@ def _record(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MarkState:
+    """The part of a stream's record its watermark needs (:meth:`StreamStore.mark_states`)."""
+
+    id: str
+    type: str
+    status: str
+    last_poll: float | None
+    last_error: str | None
+    consecutive_errors: int
+
+
+_MARK_FIELDS = ("status", "lastPoll", "lastError", "consecutiveErrors")
+
+
+def _opt(value: bytes | None) -> str | None:
+    return value.decode() if value is not None else None
+
+
 def dedup_key(type_: str, username: str, account_id: str | None) -> str:
     return f"{type_}:{username.lower()}:{account_id or '-'}"
 
@@ -259,6 +278,53 @@ class StreamStore:
         if gone:
             await self._redis.zrem(self._keys.streams, *gone)
         return records
+
+    async def mark_states(
+        self, ids: Sequence[str] | None = None, *, types: dict[str, str] | None = None
+    ) -> list[MarkState]:
+        """What every watermark refresh reads: four state fields per stream in one pipelined
+        round trip (after the index, when ``ids`` is None), not both whole hashes.
+
+        ``types`` caches each stream's type across calls (it never changes): only streams
+        it lacks have their ``type`` read. Streams whose keys expired are left out.
+        """
+        if ids is None:
+            ids = await self.ids()
+        if not ids:
+            return []
+        known = types if types is not None else {}
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for sid in ids:
+                pipe.hmget(k.state(sid), _MARK_FIELDS)
+                if sid not in known:
+                    pipe.hget(k.meta(sid), "type")
+            raw = await pipe.execute()
+        out: list[MarkState] = []
+        i = 0
+        for sid in ids:
+            status, last_poll, last_error, errors = raw[i]
+            i += 1
+            if sid not in known:
+                found = raw[i]
+                i += 1
+                if found is None:
+                    continue  # expired (or never created): not a stream any more
+                known[sid] = found.decode()
+            if status is None:
+                continue
+            poll = _opt(last_poll)
+            out.append(
+                MarkState(
+                    sid,
+                    known[sid],
+                    status.decode(),
+                    float(poll) if poll else None,
+                    _opt(last_error) or None,
+                    int(_opt(errors) or 0),
+                )
+            )
+        return out
 
     async def update_meta(self, stream_id: str, values: Mapping[str, Any]) -> None:
         k = self._keys

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from herald.pipeline.runtime.runner import PipelineRunner
 from herald.pipeline.runtime.spec import PipelineSpec
+from herald.pipeline.runtime.watermark import PushMarkSource
 from herald.store.pipelines import PipelineStore
 from herald.store.streams import StreamStore
 
@@ -32,6 +33,7 @@ class PipelineHost:
         lease_ttl: float = 5.0,
         skew: float = 10.0,
         log_maxlen: int = 100_000,
+        push: PushMarkSource | None = None,
     ) -> None:
         self.specs = {spec.name: spec for spec in specs}
         self._store = store
@@ -45,6 +47,7 @@ class PipelineHost:
                 lease_ttl=lease_ttl,
                 skew=skew,
                 lag_limit=max(log_maxlen // 2, 1),
+                push=push,
             )
             for spec in specs
         ]

@@ -30,8 +30,9 @@ from redis.exceptions import RedisError
 
 from herald.events import EventType, event_id, utc_now_iso
 from herald.pipeline.core import Output, Pipeline, PipelineStateError, Record
+from herald.pipeline.marks import ScopedPipeline
 from herald.pipeline.runtime.spec import PipelineSpec, output_event_id
-from herald.pipeline.runtime.watermark import Watermarks
+from herald.pipeline.runtime.watermark import PushMarkSource, Watermarks
 from herald.store.pipelines import Fenced, Pending, PipelineStore
 from herald.store.streams import StreamStore
 
@@ -104,8 +105,10 @@ class PipelineRunner:
         skew: float = 10.0,
         stats_every: float = 2.0,
         monotonic: Callable[[], float] = time.monotonic,
+        push: PushMarkSource | None = None,
     ) -> None:
         self.spec = spec
+        self._push = push
         self.name = spec.name
         self._store = store
         self._streams = streams
@@ -201,7 +204,7 @@ class PipelineRunner:
                 return None
         self._pipeline = pipeline
         self._watermarks = Watermarks(
-            self.spec, self._streams, skew=self._skew, monotonic=self._monotonic
+            self.spec, self._streams, skew=self._skew, monotonic=self._monotonic, push=self._push
         )
         return pipeline
 
@@ -249,8 +252,17 @@ class PipelineRunner:
     async def _idle(self, pipeline: Pipeline) -> None:
         """No input for a while: let the watermark close windows all the same."""
         watermark = await self._watermarks.current([])
-        if watermark is not None and (pipeline.watermark is None or watermark > pipeline.watermark):
+        if self._scoped_moved(pipeline) or (
+            watermark is not None and (pipeline.watermark is None or watermark > pipeline.watermark)
+        ):
             await self._batch_once(pipeline, [], [])
+
+    def _scoped_moved(self, pipeline: Pipeline) -> bool:
+        """Hand a scoped pipeline the marks of each stream; True if any part moved."""
+        marks = self._watermarks.marks
+        if marks is None or not isinstance(pipeline, ScopedPipeline):
+            return False
+        return pipeline.set_marks(marks)
 
     async def _batch_once(
         self,
@@ -264,7 +276,9 @@ class PipelineRunner:
         again = [Record.of(d["offset"], d["event"]) for d in letters if d.get("event")]
         wanted = [r for r in (*again, *records) if self.spec.wants(r)]
         watermark = await self._watermarks.current(wanted)
-        outputs = await pipeline.process(wanted, watermark) if wanted or watermark else []
+        moved = self._scoped_moved(pipeline)
+        run = wanted or watermark or moved
+        outputs = await pipeline.process(wanted, watermark) if run else []
         by_offset = {r.offset: r for r in wanted}
         dead = [self._dead_letter(d, by_offset) for d in pipeline.dead_letters]
         await self._store.commit(
