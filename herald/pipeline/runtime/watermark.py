@@ -119,7 +119,7 @@ class Watermarks:
                 found = pushed_marks[state.id]
                 mark: float | None = (
                     self._last_good.get(state.id, NEVER)
-                    if found is None or state.consecutive_errors
+                    if found is None
                     else self._good(state.id, found - self._skew)
                 )
             else:
