@@ -232,6 +232,11 @@ async def run(opts: Options) -> dict[str, Any]:
     progress(NAME, f"latency: {rounds} window closes")
     lat = await latency(opts, rounds)
     progress(NAME, f"p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms")
-    results = {"cost": figures, "latency": lat}
+    from bench.scenarios.alerts_marks import watermark_reads
+
+    marks = await watermark_reads(opts)
+    before, after = marks["before"], marks["after"]
+    progress(NAME, f"watermark refresh: {before['wall_ms']} ms before, {after['wall_ms']} ms now")
+    results = {"cost": figures, "latency": lat, "watermark": marks}
     record(opts, NAME, results)
     return results

@@ -37,6 +37,20 @@ return 1
 """
 
 
+# The same fields of many hashes in one command: what a watermark refresh reads.
+# KEYS: hashes; ARGV: fields. A flat array, #ARGV values per hash (nil where missing).
+_HMGET_MANY = """
+local out, n = {}, #ARGV
+for i = 1, #KEYS do
+  local values = redis.call('HMGET', KEYS[i], unpack(ARGV))
+  for j = 1, n do out[(i - 1) * n + j] = values[j] end
+end
+return out
+"""
+_MANY_CHUNK = 2000
+"""Hashes per script call: one call never holds the server for long."""
+
+
 def iso(ts: float | None) -> str | None:
     if not ts:
         return None
@@ -154,10 +168,6 @@ class MarkState:
 _MARK_FIELDS = ("status", "lastPoll", "lastError", "consecutiveErrors")
 
 
-def _opt(value: bytes | None) -> str | None:
-    return value.decode() if value is not None else None
-
-
 def dedup_key(type_: str, username: str, account_id: str | None) -> str:
     return f"{type_}:{username.lower()}:{account_id or '-'}"
 
@@ -170,6 +180,7 @@ class StreamStore:
         self._keys = keys
         self._ttl = ttl
         self._commit = redis.register_script(_COMMIT_STATE)
+        self._hmget_many = redis.register_script(_HMGET_MANY)
         self.locks = RedisLockStore(redis, keys)
         """The poll locks this store takes (``lock_and_get``) and releases (``commit_poll``,
         ``release_lock``): one ``LockStore`` for the poller, the sweep and the reconciler."""
@@ -282,8 +293,9 @@ class StreamStore:
     async def mark_states(
         self, ids: Sequence[str] | None = None, *, types: dict[str, str] | None = None
     ) -> list[MarkState]:
-        """What every watermark refresh reads: four state fields per stream in one pipelined
-        round trip (after the index, when ``ids`` is None), not both whole hashes.
+        """What every watermark refresh reads: four state fields per stream, not both whole
+        hashes, in one round trip (after the index, when ``ids`` is None) of a few script
+        calls (one command per 2,000 streams: per-command overhead would dominate).
 
         ``types`` caches each stream's type across calls (it never changes): only streams
         it lacks have their ``type`` read. Streams whose keys expired are left out.
@@ -294,34 +306,35 @@ class StreamStore:
             return []
         known = types if types is not None else {}
         k = self._keys
+        unknown = [sid for sid in ids if sid not in known]
         async with self._redis.pipeline(transaction=False) as pipe:
-            for sid in ids:
-                pipe.hmget(k.state(sid), _MARK_FIELDS)
-                if sid not in known:
-                    pipe.hget(k.meta(sid), "type")
+            for i in range(0, len(ids), _MANY_CHUNK):
+                chunk = [k.state(sid) for sid in ids[i : i + _MANY_CHUNK]]
+                await self._hmget_many(keys=chunk, args=list(_MARK_FIELDS), client=pipe)
+            for i in range(0, len(unknown), _MANY_CHUNK):
+                chunk = [k.meta(sid) for sid in unknown[i : i + _MANY_CHUNK]]
+                await self._hmget_many(keys=chunk, args=["type"], client=pipe)
             raw = await pipe.execute()
-        out: list[MarkState] = []
-        i = 0
-        for sid in ids:
-            status, last_poll, last_error, errors = raw[i]
-            i += 1
-            if sid not in known:
-                found = raw[i]
-                i += 1
-                if found is None:
-                    continue  # expired (or never created): not a stream any more
+        n_states = -(-len(ids) // _MANY_CHUNK)
+        states = [v for part in raw[:n_states] for v in part]
+        for sid, found in zip(unknown, (v for part in raw[n_states:] for v in part), strict=True):
+            if found is not None:
                 known[sid] = found.decode()
-            if status is None:
-                continue
-            poll = _opt(last_poll)
+        out: list[MarkState] = []
+        width = len(_MARK_FIELDS)
+        for i, sid in enumerate(ids):
+            status, last_poll, last_error, errors = states[i * width : (i + 1) * width]
+            type_ = known.get(sid)
+            if status is None or type_ is None:
+                continue  # expired (or never created): not a stream any more
             out.append(
                 MarkState(
                     sid,
-                    known[sid],
+                    type_,
                     status.decode(),
-                    float(poll) if poll else None,
-                    _opt(last_error) or None,
-                    int(_opt(errors) or 0),
+                    float(last_poll) if last_poll else None,
+                    last_error.decode() if last_error else None,
+                    int(errors) if errors else 0,
                 )
             )
         return out

@@ -64,6 +64,7 @@ class Watermarks:
         self._push = push
         self._last_good: dict[str, float] = {}
         self._types: dict[str, str] = {}
+        self._platforms: dict[str, str] = {}
         self._newest = NEVER
         # stream states change once a poll: read them at most every ``refresh`` seconds
         self._refresh = refresh
@@ -126,5 +127,8 @@ class Watermarks:
                 mark = self.stream_mark(state)
             if mark is not None:
                 by_stream[state.id] = mark
-                platform[state.id] = platform_of(state.type)
+                name = self._platforms.get(state.type)
+                if name is None:
+                    name = self._platforms[state.type] = platform_of(state.type)
+                platform[state.id] = name
         return StreamMarks.of(by_stream, platform)
