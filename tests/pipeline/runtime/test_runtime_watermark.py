@@ -89,3 +89,61 @@ async def test_a_stalled_input_keeps_windows_open(external_redis: Redis, keys: K
     await store.set_state("b", {"lastPoll": "200.0", "consecutiveErrors": 0, "lastError": ""})
     (out,) = await pipeline.process([], await marks.current([]))
     assert out.data["value"] == 39
+
+
+class WholeRecordsRefused(StreamStore):
+    """A store whose whole-record reads fail: a refresh must read only what a mark needs."""
+
+    async def all(self) -> list[StreamRecord]:
+        raise AssertionError("a watermark refresh read every stream's whole record")
+
+    async def get(self, stream_id: str) -> StreamRecord | None:
+        raise AssertionError("a watermark refresh read a stream's whole record")
+
+
+async def test_a_refresh_reads_only_the_fields_a_mark_needs(
+    external_redis: Redis, keys: Keys
+) -> None:
+    store = WholeRecordsRefused(external_redis, keys, ttl=3600)
+    for sid in ("a", "b"):
+        await store.create(StreamRecord(sid, "tweet", sid, 60.0, 1.0, options={"k": ["v"]}))
+    await store.create(StreamRecord("f", "rss:feed", "https://a.example/rss", 60.0, 1.0))
+    await store.set_state("a", {"lastPoll": "1000.0", "events:stream:tweet:new": 4})
+    await store.set_state("b", {"lastPoll": "900.0", "consecutiveErrors": 1, "lastError": "x"})
+    await store.set_state("f", {"lastPoll": "950.0"})
+    marks = Watermarks(spec(), store, monotonic=Ticks())
+    assert await marks.current([]) is None  # b never succeeded: it holds the whole back
+    assert marks.marks is not None
+    assert marks.marks.by_stream == {"a": 990.0, "b": float("-inf"), "f": 940.0}
+    assert marks.marks.platform == {"a": "x", "b": "x", "f": "rss"}
+    assert marks.marks.scoped(frozenset(), frozenset({"rss"})) == 940.0
+    await store.set_state("b", {"lastPoll": "1100.0", "consecutiveErrors": 0, "lastError": ""})
+    assert await marks.current([]) == 940.0
+
+
+async def test_mark_states_match_the_records_and_skip_expired_streams(
+    external_redis: Redis, keys: Keys
+) -> None:
+    store = StreamStore(external_redis, keys, ttl=3600)
+    for i in range(2500):  # more than one script call's worth
+        await store.create(StreamRecord(f"s{i}", "tweet", f"s{i}", 60.0, 1.0))
+    await store.set_state("s7", {"lastPoll": "12.5", "consecutiveErrors": 3, "lastError": "e"})
+    await store.set_state("s2400", {"status": "paused", "lastPoll": "8.0"})
+    await external_redis.delete(keys.meta("s9"), keys.state("s9"))  # expired
+    types: dict[str, str] = {}
+    states = {s.id: s for s in await store.mark_states(types=types)}
+    assert len(states) == 2499 and "s9" not in states
+    for sid in ("s7", "s2400", "s0"):
+        record = await store.get(sid)
+        assert record is not None
+        got = states[sid]
+        assert (got.type, got.status, got.last_poll, got.last_error, got.consecutive_errors) == (
+            record.type,
+            record.status,
+            record.last_poll,
+            record.last_error,
+            record.consecutive_errors,
+        )
+    assert len(types) == 2499, "types are cached for the next refresh"
+    again = await store.mark_states(["s7", "s9"], types=types)
+    assert [s.id for s in again] == ["s7"]
