@@ -72,7 +72,8 @@ def alerts(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
             f"Watermark refresh at {marks['streams']:,} streams (Redis 7; the runtime "
             "refreshes every pipeline's every 0.25 s while it runs): *before*, every "
             "stream's whole record (`StreamStore.all`); *now*, the four state fields a mark "
-            "needs in one pipelined round trip (`StreamStore.mark_states`). *scoped marks* "
+            "needs in one round trip of a few script calls (`StreamStore.mark_states`). "
+            "*scoped marks* "
             f"is the CPU of handing moved marks to the evaluator with {marks['rules']:,} "
             "rules (each rule's mark over its scope), median of "
             f"{marks['rounds']} rounds.",
