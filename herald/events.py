@@ -3,7 +3,9 @@
 Every transport sends the same JSON body: the seed's payload (``{streamId, username,
 tweet: {...}}`` and so on) plus ``type``, ``eventId``, ``offset``, ``detectedAt``, and the
 stream's ``platform`` and ``target`` (the same value as ``username``, named for every
-platform: a handle, a feed URL, ``user@instance``).
+platform: a handle, a feed URL, ``user@instance``), and ``priority`` (0 low ... 3
+critical; the type's default unless the event sets its own) and ``correlationId`` when the
+event cites another (a command's id, an alert's fingerprint).
 
 The event log stores that body *without* ``offset``: the offset is the global log entry
 id, known only once Redis has appended the entry. Readers splice it in with
@@ -13,9 +15,10 @@ never re-serialised on its way to thousands of clients.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 import orjson
@@ -84,6 +87,61 @@ _KIND: dict[EventType, str] = {
 }
 
 
+class Priority(IntEnum):
+    """How urgent an event is (DESIGN §5): a slow client's backlog sends higher first."""
+
+    LOW = 0
+    NORMAL = 1
+    HIGH = 2
+    CRITICAL = 3
+
+
+PRIORITIES: tuple[int, ...] = tuple(Priority)
+
+# Every type's default priority (an event may carry its own, e.g. set by an alert rule).
+# Routine news is NORMAL; high-volume numbers (counts, metrics, market data) are LOW;
+# what needs a person's attention (failures, gaps, health, a resolved alert) is HIGH;
+# a firing alert is CRITICAL.
+DEFAULT_PRIORITY: dict[EventType, Priority] = {
+    EventType.TWEET_NEW: Priority.NORMAL,
+    EventType.MENTION_NEW: Priority.NORMAL,
+    EventType.FOLLOWER_NEW: Priority.NORMAL,
+    EventType.FOLLOWER_LOST: Priority.NORMAL,
+    EventType.FOLLOWER_COUNT: Priority.LOW,
+    EventType.POST_NEW: Priority.NORMAL,
+    EventType.ENTRY_NEW: Priority.NORMAL,
+    EventType.ERROR: Priority.HIGH,
+    EventType.GAP: Priority.HIGH,
+    EventType.STARTED: Priority.NORMAL,
+    EventType.PAUSED: Priority.NORMAL,
+    EventType.RESUMED: Priority.NORMAL,
+    EventType.UPDATED: Priority.NORMAL,
+    EventType.STOPPED: Priority.HIGH,
+    EventType.PIPELINE_OUTPUT: Priority.LOW,
+    EventType.PIPELINE_ERROR: Priority.HIGH,
+    EventType.MESSAGE_NEW: Priority.LOW,
+    EventType.TRADE_NEW: Priority.LOW,
+    EventType.TICKER_UPDATE: Priority.LOW,
+    EventType.POST_DELETED: Priority.NORMAL,
+    EventType.TWEET_DELETED: Priority.NORMAL,
+    EventType.TWEET_METRICS: Priority.LOW,
+    EventType.ACCOUNT_HEALTH: Priority.HIGH,
+    EventType.ALERT_FIRING: Priority.CRITICAL,
+    EventType.ALERT_RESOLVED: Priority.HIGH,
+}
+
+
+def priority_of(body: Mapping[str, Any]) -> int:
+    """An event body's priority: its own ``priority``, else its type's default (a body
+    appended before priorities existed), else NORMAL (a type this version does not know)."""
+    value = body.get("priority")
+    if isinstance(value, int) and not isinstance(value, bool) and value in PRIORITIES:
+        return value
+    name = body.get("type")
+    known = EventType(name) if isinstance(name, str) and name in EVENT_TYPES else None
+    return DEFAULT_PRIORITY[known] if known is not None else Priority.NORMAL
+
+
 def event_id(event_type: EventType, object_id: str, stream_id: str) -> str:
     """``{kind}:{objectId}@{streamId}``: the same change always gets the same id.
 
@@ -114,8 +172,9 @@ class Event:
     detected_at: str = field(default_factory=utc_now_iso)
     platform: str = ""
     priority: int | None = None
-    """0 low ... 3 critical (DESIGN §5); None: the type's default, added to the body by
-    the envelope rules, not here."""
+    """0 low ... 3 critical (DESIGN §5); None: the type's default
+    (:data:`DEFAULT_PRIORITY`). Every body carries one, so the log holds it and a replay
+    orders a backlog exactly as live delivery did."""
     correlation_id: str | None = None
     """A command's id on its results, an alert's fingerprint on what it cites."""
 
@@ -135,8 +194,9 @@ class Event:
             "detectedAt": self.detected_at,
             **self.payload,
         }
-        if self.priority is not None:
-            body["priority"] = self.priority
+        body["priority"] = (
+            self.priority if self.priority is not None else int(DEFAULT_PRIORITY[self.type])
+        )
         if self.correlation_id is not None:
             body["correlationId"] = self.correlation_id
         return body

@@ -31,9 +31,10 @@ def build_router(herald: Herald) -> APIRouter:
     ) -> Response:
         """Events after ``since`` (an offset; omit for "from now"), with the next ``cursor``.
 
-        ``streamIds``, ``types`` and ``platforms`` filter (comma-separated or repeated),
-        ``filters`` is the subscription filter as JSON; ``wait`` (seconds, at most 60)
-        holds the answer until a first event arrives.
+        ``streamIds``, ``types``, ``platforms`` and ``channels`` filter (comma-separated or
+        repeated), ``sentiment`` is labels (``negative,neutral``) or a range as JSON
+        (``{"min":-1,"max":-0.3}``), ``filters`` is the subscription filter as JSON;
+        ``wait`` (seconds, at most 60) holds the answer until a first event arrives.
         """
         raw = raw_from_params(request.query_params, pull=True)
         query = parse_query(raw, _caller(auth, request), pull=True)

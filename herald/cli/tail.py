@@ -36,12 +36,26 @@ def tail(
     since: Annotated[
         str | None, typer.Option(help="Replay from after this offset, then follow.")
     ] = None,
+    sentiment: Annotated[
+        str | None,
+        typer.Option(
+            "--sentiment",
+            help="Only items of this sentiment: labels (negative,neutral) or a compound "
+            'range as JSON (\'{"min":-1,"max":-0.3}\').',
+        ),
+    ] = None,
+    channels: Annotated[
+        list[str] | None,
+        typer.Option("--channel", help="Only alert events routed to this channel (repeat)."),
+    ] = None,
     url: UrlOpt = DEFAULT,
     token: TokenOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Print events as they happen (one JSON object per line with --json). Ctrl-C stops."""
-    query = subscription_payload(stream_ids, types, platforms, filters, since)
+    query = subscription_payload(
+        stream_ids, types, platforms, filters, since, sentiment=sentiment, channels=channels
+    )
     try:  # imported by name: the terminal renderer is optional and loads only when used
         follow = importlib.import_module("herald.delivery.terminal").tail
     except (ImportError, AttributeError):
@@ -70,13 +84,22 @@ def subscription_payload(
     platforms: list[str] | None,
     filters: str | None,
     since: str | None = None,
+    *,
+    sentiment: str | None = None,
+    channels: list[str] | None = None,
 ) -> dict[str, Any]:
     """The ``/ws`` subscription payload, checked here by the server's own query model, so a
     bad query fails at once with the text every transport gives."""
+    from herald.delivery.filters import sentiment_param
     from herald.delivery.subscription import parse_query
 
     raw: dict[str, Any] = {}
-    for name, values in (("streamIds", stream_ids), ("types", types), ("platforms", platforms)):
+    for name, values in (
+        ("streamIds", stream_ids),
+        ("types", types),
+        ("platforms", platforms),
+        ("channels", channels),
+    ):
         if values:
             raw[name] = list(values)
     if filters:
@@ -85,6 +108,8 @@ def subscription_payload(
         except orjson.JSONDecodeError:
             fail("filters: must be a JSON object")
     try:
+        if sentiment:
+            raw["sentiment"] = sentiment_param(sentiment)
         parse_query({**raw, "since": since} if since else raw)
     except HeraldError as exc:
         fail(exc.detail)

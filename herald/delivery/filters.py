@@ -10,6 +10,11 @@ event's item: the object under any payload key the stream-type catalog declares 
 lifecycle) fails a keyword, regex, author allow-list or language filter and passes the
 exclusion filters.
 
+``sentiment`` reads the item's ``sentiment`` (scored at ingest, :mod:`herald.sentiment`):
+labels, or a range of the compound score. An event without a score (no item, a language
+VADER does not read) matches no sentiment filter. ``channels`` reads the body's top-level
+``channel`` (alert events carry it); an event without one matches no channel filter.
+
 Regexes are compiled with RE2, which runs in linear time, so a pattern cannot backtrack
 catastrophically; its length is capped as well.
 """
@@ -24,7 +29,9 @@ from typing import Any
 import orjson
 import re2  # type: ignore[import-untyped]
 
+from herald.delivery.entry import Entry
 from herald.errors import ValidationError
+from herald.sentiment import LABELS
 from herald.sources.catalog import item_of
 
 MAX_TERMS = 100
@@ -42,6 +49,8 @@ _FIELDS = frozenset(
         "excludeReplies",
         "regex",
         "languages",
+        "sentiment",
+        "channels",
     }
 )
 
@@ -66,13 +75,16 @@ def _text(body: dict[str, Any]) -> str | None:
     return "\n".join(parts) if parts else None
 
 
-def _strings(value: Any, name: str, *, lower: bool = False) -> tuple[str, ...]:
+def _strings(
+    value: Any, name: str, *, lower: bool = False, prefix: str | None = None
+) -> tuple[str, ...]:
+    field_name = prefix if prefix is not None else f"filters.{name}"
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ValidationError(f"filters.{name} must be a list of non-empty strings")
+        raise ValidationError(f"{field_name} must be a list of non-empty strings")
     if len(value) > MAX_TERMS:
-        raise ValidationError(f"filters.{name} has more than {MAX_TERMS} entries")
+        raise ValidationError(f"{field_name} has more than {MAX_TERMS} entries")
     if any(len(v) > MAX_TERM_LEN for v in value):
-        raise ValidationError(f"filters.{name} entries must be at most {MAX_TERM_LEN} characters")
+        raise ValidationError(f"{field_name} entries must be at most {MAX_TERM_LEN} characters")
     out = sorted({v.lower() if lower else v for v in value})
     return tuple(out)
 
@@ -125,6 +137,12 @@ def parse_filter(raw: Any) -> Filter | None:
         langs = frozenset(_strings(raw["languages"], "languages", lower=True))
         canon["languages"] = sorted(langs)
         preds.append(_language(langs))
+    if raw.get("sentiment") is not None:
+        canon["sentiment"] = sentiment_value(raw["sentiment"])
+        preds.append(_sentiment(canon["sentiment"]))
+    if raw.get("channels") is not None:
+        canon["channels"] = channels_value(raw["channels"])
+        preds.append(_channels(frozenset(canon["channels"])))
     if not preds:
         return None
     return Filter(orjson.dumps(canon, option=orjson.OPT_SORT_KEYS).decode(), tuple(preds))
@@ -224,3 +242,132 @@ def _language(langs: frozenset[str]) -> Predicate:
         return isinstance(lang, str) and lang.lower() in langs
 
     return match
+
+
+SENTIMENT_RULE = (
+    "must be positive, negative or neutral, a list of them, "
+    'or a compound range such as {"min": -1, "max": -0.3} (from -1 to 1)'
+)
+
+
+def sentiment_value(value: Any, name: str = "filters.sentiment") -> list[str] | dict[str, float]:
+    """The canonical form of a sentiment filter: sorted labels, or ``{min, max}`` with both
+    ends filled in. ``name`` is the field as the client spelled it, for the error."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        if not value or not all(isinstance(v, str) for v in value):
+            raise ValidationError(f"{name} {SENTIMENT_RULE}")
+        for label in value:
+            if label not in LABELS:
+                raise ValidationError(
+                    f"{name}: unknown label {label[:64]!r}; known: {', '.join(LABELS)}"
+                )
+        return sorted(set(value))
+    if not isinstance(value, dict) or not value:
+        raise ValidationError(f"{name} {SENTIMENT_RULE}")
+    unknown = sorted(set(value) - {"min", "max"})
+    if unknown:
+        raise ValidationError(f"{name}.{unknown[0][:64]} is not a known field; known: min, max")
+    ends: dict[str, float] = {}
+    for end, default in (("min", -1.0), ("max", 1.0)):
+        bound = value.get(end, default)
+        if isinstance(bound, bool) or not isinstance(bound, int | float) or not -1 <= bound <= 1:
+            raise ValidationError(f"{name}.{end} must be a number from -1 to 1")
+        ends[end] = float(bound)
+    if ends["min"] > ends["max"]:
+        raise ValidationError(f"{name}: min ({ends['min']:g}) is above max ({ends['max']:g})")
+    return ends
+
+
+def channels_value(value: Any, name: str = "filters.channels") -> list[str]:
+    """Sorted channel names (a string is one name, or several comma-separated)."""
+    if isinstance(value, str):
+        value = [v for v in value.split(",") if v]
+    return sorted(set(_strings(value, name.removeprefix("filters."), prefix=name)))
+
+
+def room_names(data: Any) -> list[str]:
+    """The channels of a Socket.IO ``join`` / ``leave``: ``{channels}``, a list or a name."""
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - {"channels"})
+        if unknown:
+            raise ValidationError(f"{unknown[0][:64]} is not a known field; known: channels")
+        data = data.get("channels")
+    if data is None or data == [] or data == "":
+        raise ValidationError("channels: give at least one channel name")
+    return channels_value(data, "channels")
+
+
+def _sentiment(wanted: list[str] | dict[str, float]) -> Predicate:
+    def match(body: dict[str, Any]) -> bool:
+        item = _item(body)
+        score = item.get("sentiment") if item else None
+        if not isinstance(score, dict):
+            return False
+        if isinstance(wanted, list):
+            return score.get("label") in wanted
+        compound = score.get("compound")
+        return (
+            isinstance(compound, int | float)
+            and not isinstance(compound, bool)
+            and wanted["min"] <= compound <= wanted["max"]
+        )
+
+    return match
+
+
+def in_rooms(entry: Entry, rooms: frozenset[str]) -> bool:
+    """Whether ``entry`` is routed to one of ``rooms`` (its ``channel``); most bodies have
+    no channel at all, and those are not parsed to find out."""
+    if b'"channel"' not in entry.data:
+        return False
+    channel = entry.body.get("channel")
+    return isinstance(channel, str) and channel in rooms
+
+
+def _channels(wanted: frozenset[str]) -> Predicate:
+    def match(body: dict[str, Any]) -> bool:
+        channel = body.get("channel")
+        return isinstance(channel, str) and channel in wanted
+
+    return match
+
+
+#: Filters that may be given at the top level of a query too, with the canonical form of each.
+_LIFTED: dict[str, Callable[[Any, str], Any]] = {
+    "sentiment": sentiment_value,
+    "channels": channels_value,
+}
+
+
+def lift_filters(raw: dict[str, Any]) -> Any:
+    """``filters`` with the top-level ``sentiment`` and ``channels`` moved into it (both
+    spellings at once must agree); errors name the field as the client wrote it."""
+    filters = raw.get("filters")
+    given = {name: raw[name] for name in _LIFTED if raw.get(name) is not None}
+    if not given:
+        return filters
+    if filters is not None and not isinstance(filters, dict):
+        return filters  # parse_filter refuses it
+    merged = dict(filters or {})
+    for name, value in given.items():
+        canon = _LIFTED[name](value, name)
+        inner = merged.get(name)
+        if inner is not None and _LIFTED[name](inner, f"filters.{name}") != canon:
+            raise ValidationError(
+                f"{name}: given twice (top level and in filters) with different values"
+            )
+        merged[name] = canon
+    return merged
+
+
+def sentiment_param(text: str) -> Any:
+    """``sentiment`` as a URL parameter or a CLI option: labels comma-separated
+    (``negative,neutral``), or a range as JSON (``{"min":-1,"max":-0.3}``)."""
+    if text.lstrip().startswith("{"):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise ValidationError(f"sentiment {SENTIMENT_RULE}") from None
+    return [v for v in text.split(",") if v]

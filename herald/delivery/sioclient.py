@@ -2,7 +2,9 @@
 
 Once the client is on a WebSocket, events are written straight to its socket (see
 :mod:`herald.delivery.direct`), or to :attr:`SioClient.backlog` while the socket's buffer is
-full. Anything still in Engine.IO's queue goes first: the direct path opens only once
+full; the backlog is written highest priority first (:mod:`herald.delivery.backlog`), an
+event that overtakes an older one marked and without its recovery offset. Anything still in
+Engine.IO's queue goes first: the direct path opens only once
 Engine.IO's writer has sent everything queued (the ``CONNECT`` packet among it) and waits
 for more — until then, events go through that queue too, in order.
 """
@@ -10,7 +12,7 @@ for more — until then, events go through that queue too, in order.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -21,10 +23,12 @@ from engineio.async_drivers.asgi import WebSocket as EngineAsgiWebSocket
 
 from herald.auth import Principal
 from herald.delivery import direct, sioguard
+from herald.delivery.backlog import Backlog, entry_priority, overtaking_text
 from herald.delivery.connections import Slot
 from herald.delivery.entry import Entry, OffsetKey, format_offset
 from herald.delivery.hub import ClientGone
 from herald.delivery.sent import SentWindows
+from herald.delivery.subscription import Selector
 
 if TYPE_CHECKING:
     from herald.delivery.socketio import SocketIOTransport
@@ -63,6 +67,7 @@ def control_entry(name: str, payload: dict[str, Any], key: OffsetKey) -> Entry:
     data = orjson.dumps([name, payload])
     text = data.decode()
     entry = Entry(format_offset(key), key, name, "", data, text)
+    entry.cache["control"] = True  # a barrier in a backlog: no event overtakes it
     pkt = engineio.packet.Packet(engineio.packet.MESSAGE, data="2" + text)
     pkt.encode()
     frame_data = str(pkt.encode()).encode()
@@ -81,6 +86,17 @@ def event_frame(entry: Entry, with_offset: bool = False) -> tuple[bytes, bytes]:
         data = str(event_packet(entry, with_offset).encode()).encode()
         cached = entry.cache[key] = (direct.text_frame(data), data)
     return cached
+
+
+def overtaking_frame(entry: Entry) -> tuple[bytes, bytes]:
+    """The frame of an event sent ahead of an older one: its body marked, and no recovery
+    offset, so socket.io-client keeps its last offset a safe resume point."""
+    name = entry.type.replace("\\", "\\\\").replace('"', '\\"')
+    pkt = engineio.packet.Packet(
+        engineio.packet.MESSAGE, data='2["' + name + '",' + overtaking_text(entry) + "]"
+    )
+    data = str(pkt.encode()).encode()
+    return direct.text_frame(data), data
 
 
 async def bounded_poll(sock: Any) -> list[Any]:
@@ -169,9 +185,18 @@ class SioClient:
         self.cut = False
         self.sent = SentWindows()
         self.proto: direct.HeraldWebSocketProtocol | None = None
-        self.backlog: deque[Entry] = deque()
+        self.backlog: Backlog[Entry] = Backlog()
         self.flusher: asyncio.Task[None] | None = None
         self.slot = Slot(TRANSPORT, "unknown", principal.subject)
+        #: The channels joined (``join``), and the selector they are added to.
+        self.rooms: frozenset[str] = frozenset()
+        self.selector: Selector | None = None
+
+    def live_selector(self, selector: Selector) -> Selector:
+        """``selector`` as live delivery uses it: with the client's rooms (remembered as the
+        selector the rooms are added to when the rooms change)."""
+        self.selector = selector
+        return dataclasses.replace(selector, rooms=self.rooms or None)
 
     def _socket(self) -> Any:
         return self.owner.sio.eio.sockets.get(self.eio_sid)
@@ -274,14 +299,15 @@ class SioClient:
         elif len(self.backlog) >= room:
             return "full"
         else:
-            self.backlog.append(entry)
+            priority = None if entry.cache.get("control") else entry_priority(entry)
+            self.backlog.append(entry, priority)
             if self.flusher is None:
                 self.flusher = self.owner.spawn(self._flush(proto))
         self.sent.last = entry.key
         return "sent"
 
     async def _flush(self, proto: direct.HeraldWebSocketProtocol) -> None:
-        """Write the backlog, in order, as the socket's buffer drains."""
+        """Write the backlog, highest priority first, as the socket's buffer drains."""
         try:
             while self.backlog:
                 await proto.writable.wait()
@@ -289,7 +315,11 @@ class SioClient:
                     self.backlog.clear()
                     return
                 while self.backlog and proto.writable.is_set():
-                    direct.write(proto, *event_frame(self.backlog.popleft(), self.offsets))
+                    entry, overtook = self.backlog.pop()
+                    frame = (
+                        overtaking_frame(entry) if overtook else event_frame(entry, self.offsets)
+                    )
+                    direct.write(proto, *frame)
         finally:
             self.flusher = None
 

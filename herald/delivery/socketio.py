@@ -31,11 +31,13 @@ from herald import metrics
 from herald.auth import token_from_headers_and_query
 from herald.delivery import release, sioguard, subscribe
 from herald.delivery.connections import Refused, client_address
+from herald.delivery.filters import room_names
 from herald.delivery.hub import ClientGone
 from herald.delivery.recovery import Session, Sessions, knows_recovery, open_session
 from herald.delivery.replay import Resume
 from herald.delivery.sioclient import TRANSPORT, EngineWebSocket, SioClient, bounded_poll
 from herald.delivery.sioserver import HeraldSocketServer
+from herald.delivery.subscription import Selector
 from herald.delivery.transport import Context
 from herald.errors import HeraldError
 
@@ -93,6 +95,8 @@ class SocketIOTransport:
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("subscribe", self._on_subscribe)
         self.sio.on("unsubscribe", self._on_unsubscribe)
+        self.sio.on("join", self._on_join)
+        self.sio.on("leave", self._on_leave)
 
     async def stop(self) -> None:
         for client in list(self.clients.values()):
@@ -168,6 +172,7 @@ class SocketIOTransport:
             ack=ack,
             active=lambda: self.clients.get(client.sid) is client and not client.cut,
             sent=client.sent,
+            live=client.live_selector,
         )
         if replay is not None:
             client.replay = self.spawn(self._replay(client, replay))
@@ -224,6 +229,36 @@ class SocketIOTransport:
         client.sent.open(self.tail.position, None)
         self.spawn(self._remember(client, None, False))
         return {"success": True, "offset": self.tail.offset}
+
+    async def _on_join(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return self._rooms(sid, data, join=True)
+
+    async def _on_leave(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return self._rooms(sid, data, join=False)
+
+    def _rooms(self, sid: str, data: Any, *, join: bool) -> dict[str, Any]:
+        """``join`` / ``leave`` ``{channels}``: a room per alert channel, as ``io.to(channel)``.
+
+        The events routed to a joined channel reach the client from its next live batch,
+        beside what its subscription selects (and alone after ``unsubscribe``)."""
+        client = self.clients.get(sid)
+        if client is None:
+            return {"error": "not_connected", "detail": "connect first"}
+        try:
+            wanted = frozenset(room_names(data))
+        except HeraldError as exc:
+            client.slot.errors += 1
+            return subscribe.refusal(exc)
+        client.rooms = client.rooms | wanted if join else client.rooms - wanted
+        if self.hub.is_member(client) and client.selector is not None:
+            self.hub.join(client, client.live_selector(client.selector), floor=client.floor)
+        elif client.replay is None or client.replay.done():
+            # Not subscribed (or unsubscribed): the rooms alone, within the token's streams.
+            self.hub.leave(client)
+            if client.rooms:
+                alone = Selector(stream_ids=client.principal.streams, types=frozenset())
+                self.hub.join(client, client.live_selector(alone))
+        return {"channels": sorted(client.rooms)}
 
     def _stop_delivery(self, client: SioClient) -> None:
         if client.replay is not None:

@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from herald import metrics
 from herald.auth import token_from_headers_and_query
 from herald.delivery import release, subscribe
+from herald.delivery.backlog import entry_priority, overtaking_text
 from herald.delivery.connections import HeldResponse, Refused, Slot, refusal
 from herald.delivery.entry import Entry, OffsetKey
 from herald.delivery.hub import ClientGone
@@ -49,6 +50,12 @@ def _sse_frame(entry: Entry) -> str:
     return str(frame)
 
 
+def _overtaking_frame(entry: Entry) -> str:
+    """An event sent ahead of an older one: marked, and with no ``id:``, so the client's
+    ``Last-Event-ID`` stays a safe resume point (see :mod:`herald.delivery.backlog`)."""
+    return f"event: {entry.type}\ndata: {overtaking_text(entry)}\n\n"
+
+
 def _error(exc: HeraldError) -> JSONResponse:
     return JSONResponse({"error": exc.code, "detail": exc.detail}, status_code=exc.status)
 
@@ -70,7 +77,10 @@ class SseStream:
 
     def offer(self, entry: Entry) -> None:
         self.slot.sent += 1
-        if not self.outbox.push(_sse_frame(entry)):
+        pushed = self.outbox.push(
+            _sse_frame(entry), entry_priority(entry), lambda: _overtaking_frame(entry)
+        )
+        if not pushed:
             self.end(
                 f"too slow: more than {self.outbox.limit} events behind; resume from your offset"
             )
@@ -86,7 +96,9 @@ class SseStream:
             self.offer(entry)
 
     async def put(self, entry: Entry) -> None:
-        await self.outbox.put(_sse_frame(entry))
+        await self.outbox.put(
+            _sse_frame(entry), entry_priority(entry), lambda: _overtaking_frame(entry)
+        )
         self.slot.sent += 1
 
     async def notice(self, name: str, payload: dict[str, Any]) -> None:

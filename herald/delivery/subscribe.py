@@ -89,12 +89,15 @@ def begin(
     ack: Callable[[Resume], None],
     active: Callable[[], bool],
     sent: SentWindows | None = None,
+    live: Callable[[Selector], Selector] | None = None,
 ) -> Coroutine[Any, Any, None] | None:
     """Acknowledge, then start delivery: join live now, or return the replay to run.
 
     ``ack`` must write (or queue, in order with the events) the acknowledgement before it
     returns; ``active`` says whether the sink still wants the subscription when the replay
     reaches live delivery. ``sent`` (Socket.IO) remembers what the connection already got.
+    ``live`` turns the selector into the one live delivery uses, when it starts (Socket.IO
+    adds the rooms the client has joined by then).
     """
     resume = plan.resume
     ack(resume)
@@ -107,12 +110,13 @@ def begin(
         floor = plan.floor if plan.floor is not None else tail.offset
         if sent is not None:
             sent.open(max(tail.position, _key(floor)), plan.selector)
-        ctx.hub.join(sink, plan.selector, floor=_key(floor))
+        ctx.hub.join(sink, live(plan.selector) if live else plan.selector, floor=_key(floor))
         return None
 
     def go_live(last: str) -> None:
         if active():
-            ctx.hub.join(sink, plan.selector, floor=offset_key(last))
+            selector = live(plan.selector) if live else plan.selector
+            ctx.hub.join(sink, selector, floor=offset_key(last))
 
     if sent is not None:
         sent.open(offset_key(resume.after) if resume.after else (0, 0), plan.selector)

@@ -1,14 +1,17 @@
 """What a client asks for, validated once by one model on every transport.
 
-A query is ``{streamIds?, types?, platforms?, filters?, since?}``, plus ``limit?`` and
-``wait?`` where the client pulls (``GET /api/events/log``, MCP's ``x_stream_events``).
-Socket.IO, ``/ws``, SSE, the pull route, MCP and ``herald tail`` all parse it with
-:func:`parse_query`, so the same bad query gets the same error text everywhere. The rules:
+A query is ``{streamIds?, types?, platforms?, sentiment?, channels?, filters?, since?}``,
+plus ``limit?`` and ``wait?`` where the client pulls (``GET /api/events/log``, MCP's
+``x_stream_events``). Socket.IO, ``/ws``, SSE, the pull route, MCP and ``herald tail`` all
+parse it with :func:`parse_query`, so the same bad query gets the same error text
+everywhere. The rules:
 
 - an event type is a known name (``stream:tweet:new``) or its shorthand without ``stream:``
   (``tweet:new``); a platform is one the catalog knows (``x``, ``rss``...); a filter name is
   one :mod:`herald.delivery.filters` knows. Anything else is refused with the known names,
   never accepted as a subscription that silently matches nothing;
+- ``sentiment`` and ``channels`` are filters (``filters.sentiment``, ``filters.channels``)
+  that may also be given at the top level, as ``platforms`` may be given inside ``filters``;
 - ``since`` is a log offset (``1700000000000-0``, or ``ms`` alone); ``$`` or nothing means
   "from now";
 - ``replay`` (push transports) is ``{from, to?, speed?}``: ``from``/``to`` a log offset or
@@ -32,7 +35,7 @@ from typing import Any, Protocol
 import orjson
 
 from herald.auth import Principal
-from herald.delivery.filters import Filter, parse_filter
+from herald.delivery.filters import Filter, in_rooms, lift_filters, parse_filter, sentiment_param
 from herald.errors import Forbidden, ValidationError
 from herald.events import EVENT_TYPES
 from herald.store.logentry import Entry, OffsetKey, is_offset, offset_key
@@ -44,7 +47,7 @@ DEFAULT_LIMIT = 100
 #: An event without a ``platform`` field comes from X (events appended before it existed).
 DEFAULT_PLATFORM = "x"
 _NAME = re.compile(r"^[A-Za-z0-9:_.\-]{1,128}$")
-_COMMON_FIELDS = ("streamIds", "types", "platforms", "filters", "since")
+_COMMON_FIELDS = ("streamIds", "types", "platforms", "sentiment", "channels", "filters", "since")
 _PUSH_FIELDS = (*_COMMON_FIELDS, "replay")
 _PULL_FIELDS = (*_COMMON_FIELDS, "limit", "wait")
 _REPLAY_FIELDS = ("from", "to", "speed")
@@ -67,12 +70,16 @@ def platform_of(body: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Selector:
-    """Which events a subscription receives; ``None`` means "any"."""
+    """Which events a subscription receives; ``None`` means "any".
+
+    ``rooms`` (Socket.IO ``join``) adds the events routed to those channels (their
+    ``channel``) whatever the types, platforms and filters say, within its streams."""
 
     stream_ids: frozenset[str] | None = None
     types: frozenset[str] | None = None
     filter: Filter | None = None
     platforms: frozenset[str] | None = None
+    rooms: frozenset[str] | None = None
 
     @property
     def key(self) -> str:
@@ -80,20 +87,26 @@ class Selector:
         types = ",".join(sorted(self.types)) if self.types is not None else "*"
         # Platforms only when asked for (a filter key is JSON, so it never starts with "@").
         platforms = f"@{','.join(sorted(self.platforms))}|" if self.platforms is not None else ""
-        return f"{streams}|{types}|{platforms}{self.filter.key if self.filter else ''}"
+        rooms = f"|rooms={orjson.dumps(sorted(self.rooms)).decode()}" if self.rooms else ""
+        return f"{streams}|{types}|{platforms}{self.filter.key if self.filter else ''}{rooms}"
 
     def describe(self) -> dict[str, Any]:
         """What the selector asks for, as JSON (``null`` fields mean "any")."""
-        return {
+        out = {
             "streamIds": sorted(self.stream_ids) if self.stream_ids is not None else None,
             "types": sorted(self.types) if self.types is not None else None,
             "platforms": sorted(self.platforms) if self.platforms is not None else None,
             "filters": orjson.loads(self.filter.key) if self.filter is not None else None,
         }
+        if self.rooms:
+            out["rooms"] = sorted(self.rooms)
+        return out
 
     def matches(self, entry: Entry) -> bool:
         if self.stream_ids is not None and entry.stream_id not in self.stream_ids:
             return False
+        if self.rooms and in_rooms(entry, self.rooms):
+            return True
         if self.types is not None and entry.type not in self.types:
             return False
         if self.platforms is not None and platform_of(entry.body) not in self.platforms:
@@ -236,7 +249,7 @@ def parse_query(raw: Any, principal: Principal | None = None, *, pull: bool = Fa
     types = None
     if raw.get("types") is not None:
         types = event_types(_names(raw["types"], "types", 64))
-    filters, wanted = _lift_platforms(raw.get("filters"), raw.get("platforms"))
+    filters, wanted = _lift_platforms(lift_filters(raw), raw.get("platforms"))
     chosen = None if wanted is None else platforms(_names(wanted, "platforms", 64))
     since = _since(raw.get("since"))
     selector = Selector(stream_ids, types, parse_filter(filters), chosen)
@@ -260,7 +273,7 @@ def narrowed(selector: Selector, principal: Principal) -> Selector:
     stream_ids = restrict(selector.stream_ids, principal)
     if stream_ids is selector.stream_ids:
         return selector
-    return Selector(stream_ids, selector.types, selector.filter, selector.platforms)
+    return Selector(stream_ids, selector.types, selector.filter, selector.platforms, selector.rooms)
 
 
 def compat_selector(principal: Principal) -> Selector:
@@ -394,4 +407,10 @@ def raw_from_params(params: Params, *, pull: bool) -> dict[str, Any]:
             raw["filters"] = orjson.loads(filters)
         except orjson.JSONDecodeError:
             raise ValidationError("filters: must be a JSON object") from None
+    channels = [v for item in params.getlist("channels") for v in item.split(",") if v]
+    if channels:
+        raw["channels"] = channels
+    sentiment = params.get("sentiment")
+    if sentiment:
+        raw["sentiment"] = sentiment_param(sentiment)
     return raw

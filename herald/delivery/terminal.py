@@ -133,6 +133,8 @@ def _handle(
         else:
             render(console, payload)
         offset = payload.get("offset")
+        if payload.get("overtook") is True:  # sent ahead of older ones: not a resume point
+            return None
         return offset if isinstance(offset, str) else None
     if kind == "events:stream:v1:started" and not payload.get("recovered", True):
         notices.print(

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -34,6 +35,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
 from herald.delivery import direct, release, subscribe
+from herald.delivery.backlog import entry_priority, overtaking_text
 from herald.delivery.connections import CLOSE_TRY_LATER, Refused, Slot
 from herald.delivery.entry import Entry, OffsetKey
 from herald.delivery.hub import ClientGone
@@ -98,6 +100,10 @@ class WsSubscription:
             cached = entry.cache[self._head] = message((self._head + entry.text + "}").encode())
         return cached
 
+    def overtaking(self, entry: Entry) -> Message:
+        """The frame of ``entry`` sent ahead of an older event (see :mod:`.backlog`)."""
+        return message((self._head + overtaking_text(entry) + "}").encode())
+
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
         self.conn.slot.sent += len(entries)
         proto = self.conn.writable_now()
@@ -108,10 +114,16 @@ class WsSubscription:
             )
             return
         for entry in entries:
-            self.conn.push(self.message(entry))
+            self.conn.push(
+                self.message(entry),
+                entry_priority(entry),
+                functools.partial(self.overtaking, entry),
+            )
 
     async def put(self, entry: Entry) -> None:
-        await self.conn.outbox.put(self.message(entry))
+        await self.conn.outbox.put(
+            self.message(entry), entry_priority(entry), lambda: self.overtaking(entry)
+        )
         self.conn.slot.sent += 1
 
     async def notice(self, name: str, payload: dict[str, Any]) -> None:
@@ -161,11 +173,18 @@ class WsConnection:
             return proto
         return None
 
-    def push(self, msg: Message) -> None:
+    def push(
+        self,
+        msg: Message,
+        priority: int | None = None,
+        overtaking: Callable[[], Message] | None = None,
+    ) -> None:
+        """Send ``msg`` now, or queue it: an event with its ``priority``, a control
+        message (``None``) as a barrier no event overtakes."""
         proto = self.writable_now()
         if proto is not None:
             direct.write(proto, *msg)
-        elif not self.outbox.push(msg):
+        elif not self.outbox.push(msg, priority, overtaking):
             behind = f"more than {self.outbox.limit} events behind"
             self.cut(CLOSE_TOO_SLOW, f"{SLOW_CONSUMER}: {behind}; resume from your offset")
 
@@ -224,7 +243,8 @@ class WsConnection:
         proto = self.proto
         try:
             while True:
-                batch = await self.outbox.get()
+                # One frame at a time: an urgent event queued meanwhile goes out next.
+                batch = await self.outbox.get(1)
                 self._sending = True
                 for frame, data in batch:
                     if proto is None:

@@ -214,12 +214,24 @@ def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
             list[str] | None,
             Field(description="Only events of these platforms, e.g. ['x'] (default: all)."),
         ] = None,
+        sentiment: Annotated[
+            str | list[str] | dict[str, float] | None,
+            Field(
+                description="Only items of this sentiment (scored at ingest): 'positive', "
+                "'negative' or 'neutral', a list of them, or a compound range such as "
+                "{'min': -1, 'max': -0.3}. Items without a score never match."
+            ),
+        ] = None,
+        channels: Annotated[
+            list[str] | None,
+            Field(description="Only alert events routed to these channels (their 'channel')."),
+        ] = None,
         filters: Annotated[
             dict[str, Any] | None,
             Field(
                 description="Content filters, as for subscriptions: keywords, keywordMode "
                 "('any'|'all'), caseSensitive, wholeWord, authors, excludeAuthors, "
-                "excludeRetweets, excludeReplies, regex (RE2), languages."
+                "excludeRetweets, excludeReplies, regex (RE2), languages, sentiment, channels."
             ),
         ] = None,
         since: Annotated[
@@ -257,6 +269,8 @@ def _events_tool(server: MCPServer[Any], backend: Backend) -> None:
             "streamIds": streamIds,
             "types": types,
             "platforms": platforms,
+            "sentiment": sentiment,
+            "channels": channels,
             "filters": filters,
             "since": since,
             "limit": limit,

@@ -78,7 +78,8 @@ def test_the_group_key_tells_platforms_apart_and_is_unchanged_without_them() -> 
 
 def test_pull_fields_only_where_a_client_pulls() -> None:
     assert refusal({"limit": 5}) == (
-        "limit is not a known field; known: streamIds, types, platforms, filters, since, replay"
+        "limit is not a known field; known: streamIds, types, platforms, sentiment, channels, "
+        "filters, since, replay"
     )
     query = parse_query({"limit": "5", "wait": "1.5", "since": "0"}, pull=True)
     assert (query.limit, query.wait, query.since) == (5, 1.5, "0")
