@@ -26,6 +26,7 @@ pytestmark = pytest.mark.timeout(90)
 
 REQ = "events:stream:v1:requested"
 FILTERS = {"sentimentt": "x"}
+RANGE = '{"min": 0.5, "max": -0.5}'
 # (JSON query, URL parameters, herald tail arguments): one bad query each.
 BAD: list[tuple[dict[str, Any], dict[str, str], list[str]]] = [
     ({"types": ["tweet:nope"]}, {"types": "tweet:nope"}, ["--type", "tweet:nope"]),
@@ -36,6 +37,13 @@ BAD: list[tuple[dict[str, Any], dict[str, str], list[str]]] = [
         ["--filters", orjson.dumps(FILTERS).decode()],
     ),
     ({"since": "yesterday"}, {"since": "yesterday"}, ["--since", "yesterday"]),
+    ({"sentiment": "happy"}, {"sentiment": "happy"}, ["--sentiment", "happy"]),
+    (
+        {"sentiment": {"min": 0.5, "max": -0.5}},
+        {"sentiment": RANGE},
+        ["--sentiment", RANGE],
+    ),
+    ({"channels": ["x" * 201]}, {"channels": "x" * 201}, ["--channel", "x" * 201]),
     ({"streamIds": ["bad id!"]}, {"streamIds": "bad id!"}, ["bad id!"]),
 ]
 
@@ -130,3 +138,43 @@ async def test_platforms_select_on_push_and_pull(server: McpServer) -> None:
     assert [e["offset"] for e in pulled["events"]] == want and pulled["cursor"] == tagged
     assert [e["offset"] for e in tool["events"]] == want
     assert [e["offset"] for e in pushed] == want, other
+
+
+async def test_sentiment_selects_on_push_and_pull(server: McpServer) -> None:
+    redis, key = server.herald.redis, server.herald.keys.events
+
+    async def append(n: int, sentiment: dict[str, Any] | None) -> str:
+        tweet: dict[str, Any] = {"id": str(n), "text": "t"}
+        if sentiment is not None:
+            tweet["sentiment"] = sentiment
+        ev = Event(EventType.TWEET_NEW, "s1", "a", str(n), {"tweet": tweet, "platform": "x"})
+        fields = {"t": ev.type.value, "s": ev.stream_id, "e": ev.encode()}
+        offset = await redis.xadd(key, fields)  # type: ignore[arg-type]
+        return offset.decode() if isinstance(offset, bytes) else str(offset)
+
+    sad = {"compound": -0.7, "label": "negative"}
+    glad = {"compound": 0.6, "label": "positive"}
+    client = socketio.AsyncClient(reconnection=False)
+    pushed: list[dict[str, Any]] = []
+    client.on("stream:tweet:new", pushed.append)
+    await client.connect(url := server.url, transports=["websocket"])
+    try:
+        ack = await client.call("subscribe", {"sentiment": {"max": -0.3}}, timeout=10)
+        assert ack["recovered"] is True, ack
+        first = await append(1, sad)
+        await append(2, glad)
+        await append(3, None)
+        last = await append(4, sad)
+        async with httpx.AsyncClient(base_url=url, timeout=20) as http:
+            params = {"since": "0", "sentiment": "negative"}
+            pulled = (await http.get("/api/events/log", params=params)).json()
+        async with Client(f"{url}/mcp") as mcp:
+            args = {"since": "0", "sentiment": {"min": -1, "max": -0.3}}
+            tool = data(await mcp.call_tool("x_stream_events", args))
+        await wait_until(lambda: len(pushed) >= 2, 20, what="two pushed events")
+    finally:
+        await client.disconnect()
+    want = [first, last]
+    assert [e["offset"] for e in pulled["events"]] == want
+    assert [e["offset"] for e in tool["events"]] == want
+    assert [e["offset"] for e in pushed] == want
