@@ -37,6 +37,7 @@ SCENARIOS = (
     "pollcost_engagement",
     "dashboard",
     "push_binance",
+    "sentiment",
 )
 
 

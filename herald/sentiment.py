@@ -57,6 +57,37 @@ def _analyzer() -> Any:
         SentimentIntensityAnalyzer,
     )
 
+    class Analyzer(SentimentIntensityAnalyzer):  # type: ignore[misc]
+        """VADER, the same scores, without its quadratic step.
+
+        For every sentiment word, VADER's negation and idiom checks lowercase the whole
+        text's word list again, to read at most three words either side: a long post cost
+        milliseconds. They are handed just that window (the checks only ever read inside
+        it, at the same positions), so each stays constant-time. A test holds the scores
+        equal to stock VADER's on every recorded text.
+        """
+
+        @staticmethod
+        def _negation_check(valence: float, words: list[str], start_i: int, i: int) -> Any:
+            lo = max(0, i - 3)
+            return SentimentIntensityAnalyzer._negation_check(
+                valence, words[lo : i + 1], start_i, i - lo
+            )
+
+        @staticmethod
+        def _special_idioms_check(valence: float, words: list[str], i: int) -> Any:
+            lo = max(0, i - 3)
+            return SentimentIntensityAnalyzer._special_idioms_check(
+                valence, words[lo : i + 3], i - lo
+            )
+
+    return Analyzer()
+
+
+def stock_analyzer() -> Any:
+    """Stock VADER, for tests and benchmarks that compare against it."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
     return SentimentIntensityAnalyzer()
 
 

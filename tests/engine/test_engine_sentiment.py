@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from herald import sentiment
 from herald.engine import changes
@@ -210,3 +212,82 @@ def test_the_catalog_scores_by_payload_key_and_refuses_two_fields_for_one_key() 
     )
     with pytest.raises(ValueError, match="scores"):
         StreamTypes([base, other])
+
+
+def recorded_texts(root: Path) -> list[str]:
+    x = [
+        t.text
+        for name in ("raw_user_tweets.json", "raw_search.json")
+        for t in parse_tweets(json.loads((root / "x" / name).read_text("utf-8"))).tweets
+    ]
+    statuses = [
+        s.text
+        for name in ("test_public_tl.yaml", "test_hashtag_tl.yaml", "test_home_tl.yaml")
+        for answer in json_answers(root / "mastodon", name)
+        if isinstance(answer, list)
+        for s in parse_statuses(answer, HOST)
+    ]
+    titles = [
+        e.title
+        for path in sorted((root / "rss").iterdir())
+        if path.suffix in (".rss", ".atom")
+        for e in parse_feed(path.read_bytes(), "https://x.test/").entries
+    ]
+    return [*x, *statuses, *titles]
+
+
+def test_the_faster_analyzer_scores_exactly_as_stock_vader(fixtures_dir: Path) -> None:
+    ours, stock = sentiment._analyzer(), sentiment.stock_analyzer()
+    texts = recorded_texts(fixtures_dir)
+    assert len(texts) > 200
+    for text in texts:
+        assert ours.polarity_scores(text) == stock.polarity_scores(text), text
+
+
+WORDS = (
+    "no",
+    "never",
+    "so",
+    "this",
+    "without",
+    "doubt",
+    "kind",
+    "of",
+    "sort",
+    "least",
+    "at",
+    "very",
+    "but",
+    "not",
+    "good",
+    "bad",
+    "great",
+    "awful",
+    "the",
+    "shit",
+    "bomb",
+    "cut",
+    "me",
+    "some",
+    "slack",
+    "yeah",
+    "right",
+    "hand",
+    "to",
+    "mouth",
+    "isn't",
+    "LOVE",
+    "hate",
+    ":)",
+    "😀",
+    "!",
+    "?",
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=14))
+def test_negations_and_idioms_score_as_stock_vader(words: list[str]) -> None:
+    text = " ".join(words)
+    stock = sentiment.stock_analyzer().polarity_scores(text)
+    assert sentiment._analyzer().polarity_scores(text) == stock
