@@ -18,9 +18,9 @@ def sentiment(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]
         "10. Sentiment at ingest",
         "sentiment",
         entry,
-        "Microseconds of CPU per item for the VADER score every post-like item gets as its "
-        "event is built (`herald.sentiment.scored`: language check, score, copy of the item), "
-        "over the real texts of the recordings, each item timed on its own over every round. "
+        "Microseconds of CPU per item (this thread's CPU time) for the VADER score every "
+        "post-like item gets as its event is built (`herald.sentiment.scored`: language "
+        "check, score, copy of the item), over the real texts of the recordings, each item timed on its own over every round. "
         "Beside it, stock VADER's `polarity_scores` on the same texts: herald's analyzer gives "
         "the same scores (a test holds them equal) without the step that re-lowercases the "
         "whole text for every sentiment word. Items in a language VADER does not read get no "
@@ -38,7 +38,7 @@ def sentiment(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]
         [
             KINDS.get(k["kind"], k["kind"]),
             _fmt(k["items"]),
-            _fmt(k["chars_median"]),
+            _fmt(round(k["chars_median"])),
             _fmt(k["us_median"], " µs"),
             _fmt(k["us_p99"], " µs"),
             _fmt(k["stock_us_median"], " µs"),
@@ -76,7 +76,12 @@ def sentiment(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]
     )
     lines += [
         f"Goal: ≤ {goal:g} µs per item (median) — {_verdict(overall['us_median'] <= goal)}; "
-        f"{overall['rounds']} rounds.",
+        f"{overall['rounds']} rounds"
+        + (
+            f"; load average during the run: {', '.join(str(x) for x in overall['load_average'])}."
+            if overall.get("load_average")
+            else "."
+        ),
         "",
     ]
     return lines
