@@ -20,7 +20,8 @@ def sentiment(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]
         entry,
         "Microseconds of CPU per item (this thread's CPU time) for the VADER score every "
         "post-like item gets as its event is built (`herald.sentiment.scored`: language "
-        "check, score, copy of the item), over the real texts of the recordings, each item timed on its own over every round. "
+        "check, score, copy of the item), over the real texts of the recordings, each item "
+        "timed on its own over every round. "
         "Beside it, stock VADER's `polarity_scores` on the same texts: herald's analyzer gives "
         "the same scores (a test holds them equal) without the step that re-lowercases the "
         "whole text for every sentiment word. Items in a language VADER does not read get no "
