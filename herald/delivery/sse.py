@@ -38,6 +38,9 @@ from herald.errors import HeraldError
 log = logging.getLogger(__name__)
 
 TRANSPORT = "sse"
+#: Waiting events written per chunk: few enough that an urgent event queued meanwhile goes
+#: out next (see :mod:`herald.delivery.backlog`), many enough that a burst is few writes.
+BATCH = 32
 HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 
@@ -123,7 +126,7 @@ class SseStream:
         try:
             while True:
                 try:
-                    frames = await asyncio.wait_for(self.outbox.get(), heartbeat)
+                    frames = await asyncio.wait_for(self.outbox.get(BATCH), heartbeat)
                 except TimeoutError:
                     yield ": heartbeat\n\n"
                     continue

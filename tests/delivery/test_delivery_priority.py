@@ -9,6 +9,9 @@ a point from which resuming loses nothing.
 
 from __future__ import annotations
 
+import asyncio
+import re
+import socket
 import struct
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -18,6 +21,7 @@ import pytest
 import redis.asyncio as aioredis
 from delivery_helpers import Server, StalledWebSocket, append, running_server, tweet, wait_for
 
+from herald.delivery import sse
 from herald.delivery.backlog import Backlog
 from herald.delivery.entry import offset_key
 from herald.events import DEFAULT_PRIORITY, Event, EventType, Priority, priority_of
@@ -159,6 +163,47 @@ async def test_a_slow_socketio_client_gets_the_urgent_event_first(server: Server
     finally:
         slow.close()
     check(bodies, lows, critical, waiting)
+
+
+async def test_a_slow_sse_client_gets_the_urgent_event_first(server: Server) -> None:
+    port = int(server.url.rsplit(":", 1)[1])
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    loop = asyncio.get_running_loop()
+    await loop.sock_connect(sock, ("127.0.0.1", port))
+    await loop.sock_sendall(sock, b"GET /api/events HTTP/1.1\r\nHost: herald\r\n\r\n")
+    await wait_for(lambda: server.delivery.hub.group_count == 1)
+
+    def depth() -> int:
+        return sum(len(s.outbox) for s in server.delivery.ctx.sse_streams)
+
+    frames: list[tuple[bytes | None, dict[str, Any]]] = []
+    try:
+        # more than one chunk's worth (sse.BATCH) waits: the urgent event overtakes the rest
+        lows = await fill(server, depth, at_least=2 * sse.BATCH)
+        [critical] = await append(server.redis, server.keys, [urgent(1)])
+        await wait_for(lambda: server.delivery.tail.position >= offset_key(critical))
+        waiting = depth() - 1
+        data = b""
+        while len(frames) < len(lows) + 1:
+            chunk = await asyncio.wait_for(loop.sock_recv(sock, 65536), 20)
+            assert chunk, "the response ended"
+            data += chunk
+            frames = [
+                (ident or None, orjson.loads(body)) for ident, body in SSE_EVENT.findall(data)
+            ]
+    finally:
+        sock.close()
+    for ident, body in frames:
+        # an event that overtook has no id: line, so Last-Event-ID does not move past others
+        assert ident == (None if body.get("overtook") else body["offset"].encode())
+    check([body for _, body in frames], lows, critical, waiting)
+
+
+SSE_EVENT = re.compile(
+    rb"(?<=\n)(?:id: ([^\n]*)\n)?event: (?:stream|alert):[^\n]*\ndata: (\{[^\n]*\})\n\n"
+)
 
 
 def test_backlog_order_barriers_and_overtaking() -> None:
