@@ -250,14 +250,23 @@ class SocketIOTransport:
             client.slot.errors += 1
             return subscribe.refusal(exc)
         client.rooms = client.rooms | wanted if join else client.rooms - wanted
+        if client.cut:
+            return {"channels": sorted(client.rooms)}
+        selector: Selector | None = None
         if self.hub.is_member(client) and client.selector is not None:
-            self.hub.join(client, client.live_selector(client.selector), floor=client.floor)
+            selector = client.live_selector(client.selector)
+            self.hub.join(client, selector, floor=client.floor)
         elif client.replay is None or client.replay.done():
             # Not subscribed (or unsubscribed): the rooms alone, within the token's streams.
             self.hub.leave(client)
             if client.rooms:
                 alone = Selector(stream_ids=client.principal.streams, types=frozenset())
-                self.hub.join(client, client.live_selector(alone))
+                selector = client.live_selector(alone)
+                self.hub.join(client, selector)
+        if selector is not None:
+            # What is sent from here on is chosen by the new selector (a later replay
+            # skips exactly what each part of the connection's life was sent).
+            client.sent.open(max(self.tail.position, client.sent.last or (0, 0)), selector)
         return {"channels": sorted(client.rooms)}
 
     def _stop_delivery(self, client: SioClient) -> None:
