@@ -180,7 +180,7 @@ async def test_socketio_ws_and_sse_select_by_sentiment_and_channel(server: Serve
     client = socketio.AsyncClient(reconnection=False)
     pushed: list[str] = []
     client.on("stream:tweet:new", lambda body: pushed.append(body["offset"]))
-    await client.connect(server.url, transports=["websocket"])
+    await client.connect(server.url, transports=["websocket"], wait_timeout=10)
     try:
         ack = await client.call("subscribe", query, timeout=10)
         assert "error" not in ack, ack
@@ -220,7 +220,7 @@ async def test_bad_filters_get_the_same_answer_on_every_push_transport(server: S
     raw = {"sentiment": {"min": 0.5, "max": -0.5}}
     detail = "sentiment: min (0.5) is above max (-0.5)"
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(server.url, transports=["websocket"])
+    await client.connect(server.url, transports=["websocket"], wait_timeout=10)
     try:
         ack = await client.call("subscribe", raw, timeout=10)
     finally:

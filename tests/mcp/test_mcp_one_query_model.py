@@ -157,7 +157,7 @@ async def test_sentiment_selects_on_push_and_pull(server: McpServer) -> None:
     client = socketio.AsyncClient(reconnection=False)
     pushed: list[dict[str, Any]] = []
     client.on("stream:tweet:new", pushed.append)
-    await client.connect(url := server.url, transports=["websocket"])
+    await client.connect(url := server.url, transports=["websocket"], wait_timeout=10)
     try:
         ack = await client.call("subscribe", {"sentiment": {"max": -0.3}}, timeout=10)
         assert ack["recovered"] is True, ack
