@@ -139,7 +139,7 @@ def priority_of(body: Mapping[str, Any]) -> int:
         return value
     name = body.get("type")
     known = EventType(name) if isinstance(name, str) and name in EVENT_TYPES else None
-    return DEFAULT_PRIORITY[known] if known is not None else Priority.NORMAL
+    return DEFAULT_PRIORITY.get(known, Priority.NORMAL) if known is not None else Priority.NORMAL
 
 
 def event_id(event_type: EventType, object_id: str, stream_id: str) -> str:
@@ -195,7 +195,9 @@ class Event:
             **self.payload,
         }
         body["priority"] = (
-            self.priority if self.priority is not None else int(DEFAULT_PRIORITY[self.type])
+            self.priority
+            if self.priority is not None
+            else int(DEFAULT_PRIORITY.get(self.type, Priority.NORMAL))
         )
         if self.correlation_id is not None:
             body["correlationId"] = self.correlation_id

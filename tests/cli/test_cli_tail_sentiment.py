@@ -48,6 +48,7 @@ async def test_tail_follows_only_negative_posts(server: DashServer) -> None:
         assert isinstance(tweet, dict)
         assert tweet["sentiment"]["label"] == "negative"
         assert tweet["sentiment"]["compound"] <= -0.05
+        assert event["priority"] == 1  # a new item's default, written into the log
     assert [e["tweet"]["text"] for e in (first, second)] == [  # type: ignore[index]
         "This outage is awful and I hate it.",
         "Another terrible, horrible failure.",
