@@ -62,7 +62,9 @@ async def test_a_firing_alert_reaches_only_the_room_of_its_channel(
                 ack = await client.call("subscribe", {"types": ["tweet:new"]}, timeout=10)
                 assert ack["recovered"] is True, ack
                 assert await client.call("join", [name], timeout=10) == {"channels": [name]}
-            # the evaluator is reading the log (it evaluated a first, empty window)
+            # the evaluator is reading the log: it evaluated a first window (one item, below
+            # the threshold)
+            await w.log.append("s1", [tweet("s1", 500, T0 - 30)])
             await w.polled("s1", T0)
             await wait_until(lambda: evaluated_at(w, T0), 30, what="the evaluator running")
             n = 0
