@@ -15,7 +15,7 @@ KINDS = {
 
 def sentiment(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "12. Sentiment at ingest",
+        "13. Sentiment at ingest",
         "sentiment",
         entry,
         "Microseconds of CPU per item (this thread's CPU time) for the VADER score every "
