@@ -56,11 +56,15 @@ MAX_SEQ = 2**64 - 1
 _NOW = ("", "$")
 
 
+#: The platform of herald's own events (pipeline outputs, alerts): selectable like any other.
+HERALD_PLATFORM = "herald"
+
+
 def known_platforms() -> tuple[str, ...]:
-    """Every platform the catalog has stream types for, sorted."""
+    """Every platform the catalog has stream types for, and herald's own, sorted."""
     from herald.sources.catalog import stream_types  # the catalog imports every platform
 
-    return tuple(sorted({t.platform for t in stream_types()}))
+    return tuple(sorted({t.platform for t in stream_types()} | {HERALD_PLATFORM}))
 
 
 def platform_of(body: Mapping[str, Any]) -> str:

@@ -35,8 +35,14 @@ def refusal(raw: Any, *, pull: bool = False) -> str:
 
 
 def test_known_platforms_come_from_the_catalog() -> None:
-    assert known_platforms() == tuple(sorted({t.platform for t in stream_types()}))
+    assert known_platforms() == tuple(sorted({t.platform for t in stream_types()} | {"herald"}))
     assert "x" in known_platforms()
+
+
+def test_herald_s_own_events_can_be_selected_by_platform() -> None:
+    """Alerts and pipeline outputs say ``platform: "herald"``: a filter on it is no error."""
+    query = parse_query({"platforms": ["herald"]})
+    assert query.selector.platforms == frozenset({"herald"})
 
 
 def test_an_unknown_platform_is_refused_naming_the_known_ones() -> None:
