@@ -36,6 +36,7 @@ SCENARIOS = (
     "alerts",
     "pollcost_engagement",
     "dashboard",
+    "push_ingest",
 )
 
 
