@@ -38,6 +38,7 @@ SCENARIOS = (
     "dashboard",
     "push_binance",
     "sentiment",
+    "push_ingest",
 )
 
 

@@ -43,6 +43,7 @@ class MemoryFeed:
     def __init__(self, *, keep: int | None = None) -> None:
         self.keep = keep
         self._seqs: list[int] = []
+        self._times: list[float] = []
         self._frames: list[bytes] = []
         self.trimmed = 0
         """Frames forgotten from the front (``keep``): absolute index = trimmed + local."""
@@ -52,29 +53,35 @@ class MemoryFeed:
     def publish(self, target: str, text: str = "", *, at: float | None = None) -> int:
         """One item; returns its ``seq``."""
         self.last_seq += 1
-        item = {"seq": self.last_seq, "time": at or time.time(), "target": target, "text": text}
-        self._add(self.last_seq, orjson.dumps(item))
+        when = at or time.time()
+        item = {"seq": self.last_seq, "time": when, "target": target, "text": text}
+        self._add(self.last_seq, orjson.dumps(item), when)
         return self.last_seq
 
     def publish_raw(self, data: bytes) -> None:
         """A frame that is not an item (garbage, an oversized blob); it takes no ``seq``."""
-        self._add(self.last_seq, data)
+        self._add(self.last_seq, data, self._times[-1] if self._times else 0.0)
 
-    def _add(self, seq: int, data: bytes) -> None:
+    def _add(self, seq: int, data: bytes, when: float) -> None:
         self._seqs.append(seq)
+        self._times.append(max(when, self._times[-1]) if self._times else when)
         self._frames.append(data)
         if self.keep is not None and len(self._frames) > self.keep:
             cut = len(self._frames) - self.keep
-            del self._seqs[:cut], self._frames[:cut]
+            del self._seqs[:cut], self._times[:cut], self._frames[:cut]
             self.trimmed += cut
         self._wakeup.set()
         self._wakeup = asyncio.Event()
 
-    def start_index(self, cursor: str | None) -> int:
-        """Where a connection resuming from ``cursor`` starts (None: after the newest)."""
-        if cursor is None:
-            return self.trimmed + len(self._frames)
-        return self.trimmed + bisect.bisect_right(self._seqs, int(cursor))
+    def start_index(self, cursor: str | None, since: float | None = None) -> int:
+        """Where a connection resuming from ``cursor`` starts; without one, at the first
+        item published at or after ``since`` (as Jetstream takes a time), else after the
+        newest."""
+        if cursor is not None:
+            return self.trimmed + bisect.bisect_right(self._seqs, int(cursor))
+        if since is not None:
+            return self.trimmed + bisect.bisect_left(self._times, since)
+        return self.trimmed + len(self._frames)
 
     def frame_at(self, index: int) -> bytes | None:
         """The frame at absolute ``index``; the oldest kept one if it was forgotten."""
@@ -213,7 +220,8 @@ class MemoryPushSource:
         self.cursors.append(cursor)
         if self._connect_faults:
             raise self._connect_faults.pop(0)
-        conn = MemoryConnection(self, self.feed.start_index(cursor), streams)
+        since = min((s.created_at for s in streams), default=None)
+        conn = MemoryConnection(self, self.feed.start_index(cursor, since), streams)
         self.connections.append(conn)
         return conn
 

@@ -2,7 +2,8 @@
 
 The in-memory twin cannot cross processes; this can. :func:`serve_feed` serves a feed at
 ``ws://127.0.0.1:{port}/?cursor=N`` (every frame after ``seq`` N, then new ones as they are
-published; no cursor: from now), the way Jetstream replays from ``time_us``.
+published; ``?since=T``: from the first item published at or after epoch T; neither: from
+now), the way Jetstream replays from ``time_us``.
 :class:`FeedSocketSource` is the push source that reads it in another process (``herald
 worker`` with it as a source), decoding with :func:`~herald.push.memory.decode_feed`. Tests
 and the chaos suite kill the owners of such connections and count what reached the log.
@@ -12,12 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from herald.push.base import ConnectionPlan, Decoded, Frame, PushStream
 from herald.push.memory import MemoryFeed, decode_feed
@@ -34,11 +37,14 @@ async def serve_feed(feed: MemoryFeed, host: str = "127.0.0.1") -> AsyncIterator
         try:
             query = parse_qs(urlsplit(ws.request.path if ws.request else "/").query)
             cursor = query.get("cursor", [None])[0]
-            index = feed.start_index(cursor)
+            since = query.get("since", [None])[0]
+            index = feed.start_index(cursor, float(since) if since else None)
             while True:
                 data = feed.frame_at(index)
                 if data is None:
                     await _either(feed.wait(index), ws.wait_closed())
+                    if ws.state is not State.OPEN:
+                        return
                     continue
                 index = max(index, feed.trimmed) + 1
                 await ws.send(data.decode())
@@ -86,7 +92,11 @@ class FeedSocketSource:
     async def connect(
         self, key: str, streams: Sequence[PushStream], cursor: str | None
     ) -> WebSocketConnection:
-        url = f"{self.url}?cursor={cursor}" if cursor else self.url
+        if cursor:
+            url = f"{self.url}?cursor={cursor}"
+        else:  # a first connect: from when the oldest stream started, not from "now"
+            since = min((s.created_at for s in streams), default=time.time())
+            url = f"{self.url}?since={since!r}"
         plan = self.connection_plan
         return await open_websocket(
             url,

@@ -26,6 +26,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from herald import metrics
 from herald.engine import changes
@@ -155,9 +156,7 @@ class ConnectionRunner:
     async def stop(self) -> None:
         """Stop reading, close the connection, give the lease back."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)
 
     # --- the connection ----------------------------------------------------------------
     async def _main(self) -> None:
@@ -170,9 +169,7 @@ class ConnectionRunner:
             self.lost = True
             log.warning("push connection %s: lease lost; stopped reading", self.key)
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await keeper
+            await cancel_and_wait(keeper)
             self.connected = False
             metrics.PUSH_CONNECTED.labels(self.key).set(0)
             if not self.lost:
@@ -323,9 +320,7 @@ class ConnectionRunner:
         finally:
             if getter is not None:
                 getter.cancel()
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            await cancel_and_wait(reader)
             self._queue = None
             metrics.PUSH_BUFFERED.labels(self.key).set(0)
 
@@ -349,9 +344,7 @@ class ConnectionRunner:
 
     async def _drain(self, reader: asyncio.Task[None], queue: asyncio.Queue[Frame]) -> None:
         """A planned reopen: stop reading, then append what was read (no replay needed)."""
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await reader
+        await cancel_and_wait(reader)
         while not queue.empty():
             await self._process(self._take(queue.get_nowait(), queue))
 
@@ -532,6 +525,16 @@ class ConnectionRunner:
         )
         await self._log.append(sid, [event])
         return False
+
+
+async def cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and wait until it has ended, whatever it raised. Unlike awaiting it
+    under ``suppress(CancelledError)``, a cancellation of the caller itself while it waits
+    is not swallowed: a stop can never be lost."""
+    task.cancel()
+    await asyncio.wait({task})
+    if not task.cancelled() and task.exception() is not None:
+        log.debug("a push task ended with %r", task.exception())
 
 
 def _internal(exc: Exception, stage: str) -> InternalError:

@@ -19,7 +19,6 @@ connect with the defaults). A clean stop releases the lease at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -27,7 +26,7 @@ from collections.abc import Sequence
 
 from herald.config import Settings
 from herald.push.base import PushSource, PushStream
-from herald.push.runner import ConnectionRunner, Group, RunnerConfig
+from herald.push.runner import ConnectionRunner, Group, RunnerConfig, cancel_and_wait
 from herald.store.eventlog import EventLog
 from herald.store.push import PushStore
 from herald.store.streams import ACTIVE, StreamStore
@@ -87,9 +86,7 @@ class PushRuntime:
         """Stop checking, close every connection and release its lease (others take over
         at their next check)."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         runners, self.runners = list(self.runners.values()), {}
         await asyncio.gather(*(runner.stop() for runner in runners), return_exceptions=True)
