@@ -24,6 +24,7 @@ from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
 from bench.tables_push import SECTIONS as PUSH_SECTIONS
+from bench.tables_pushingest import SECTIONS as PUSHINGEST_SECTIONS
 from bench.tables_sentiment import SECTIONS as SENTIMENT_SECTIONS
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -33,10 +34,11 @@ SECTIONS = [
     *PIPELINE_SECTIONS,
     *RUNTIME_SECTIONS,
     *ALERT_SECTIONS,
-    *ENGAGEMENT_SECTIONS,
     *DASHBOARD_SECTIONS,
     *PUSH_SECTIONS,
     *SENTIMENT_SECTIONS,
+    *PUSHINGEST_SECTIONS,
+    *ENGAGEMENT_SECTIONS,
 ]
 
 

@@ -9,7 +9,7 @@ from bench.tables import Section, _fmt, _header, _table, _usable
 
 def pollcost_engagement(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "10. Poll cost: engagement and deletions (X)",
+        "16. Poll cost: engagement and deletions (X)",
         "pollcost_engagement",
         entry,
         "CPU of one poll of an X `tweet` stream reading the same 20-tweet page as the poll "
