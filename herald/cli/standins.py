@@ -1,5 +1,5 @@
-"""``herald fakex``, ``herald fakedon``, ``herald fakefeed`` and ``herald fakews``: the
-platforms' stand-ins.
+"""``herald fakex``, ``herald fakedon``, ``herald fakefeed``, ``herald fakews`` and
+``herald fakesky``: the platforms' stand-ins.
 
 Each serves a platform's real paths from recorded responses, with a control API to add items
 and faults, so herald can be tested and tried without the real service.
@@ -120,3 +120,42 @@ def register(app: typer.Typer) -> None:
             run(recording, host=host, port=port, speed=None if max_speed else speed, loop=loop)
         except (OSError, RecordingError) as exc:
             fail(f"fakews: {exc}")
+
+    _register_fakesky(app)
+
+
+def _register_fakesky(app: typer.Typer) -> None:
+    @app.command()
+    def fakesky(
+        host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8094,
+        fixtures: Annotated[
+            Path | None,
+            typer.Option(
+                help="Keep the recorded Jetstream frames of this folder (golden_v1.jsonl, or its "
+                "bluesky-jetstream/ folder) for replay; default: $HERALD_FIXTURES, else the "
+                "recordings beside the repository.",
+                exists=True,
+                file_okay=False,
+            ),
+        ] = None,
+        window: Annotated[
+            int, typer.Option(help="Frames kept for cursor replay (oldest dropped first).", min=1)
+        ] = 100_000,
+    ) -> None:
+        """Run the local Bluesky stand-in: Jetstream's /subscribe, handle resolution, profiles."""
+        from herald.testing.fakesky import default_fixtures, run
+        from herald.testing.fakesky.server import FOLDER
+
+        folder = fixtures or default_fixtures()
+        if folder is not None and (folder / FOLDER).is_dir():
+            folder = folder / FOLDER
+        if folder is None:
+            err.print("[yellow]fakesky[/]: no recorded frames found; serving API-made frames")
+        err.print(
+            f"[bold green]fakesky[/] on ws://{host}:{port}/subscribe  (control API under /_fakesky)"
+        )
+        try:
+            run(host=host, port=port, fixtures_dir=folder, window=window)
+        except (OSError, ValueError) as exc:
+            fail(f"fakesky: {exc}")
