@@ -295,6 +295,31 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_RSS_MAX_BYTES", "rss_max_bytes"),
     )
 
+    # --- Bluesky (Jetstream) ------------------------------------------------------------
+    jetstream_url: str = Field(
+        default="wss://jetstream2.us-east.bsky.network/subscribe",
+        validation_alias=_env("HERALD_JETSTREAM_URL", "jetstream_url"),
+    )
+    bsky_api_url: str = Field(
+        default="https://public.api.bsky.app",
+        validation_alias=_env("HERALD_BSKY_API_URL", "bsky_api_url"),
+    )
+    jetstream_wire: str = Field(
+        default="json", validation_alias=_env("HERALD_JETSTREAM_WIRE", "jetstream_wire")
+    )
+    bsky_handle_ttl: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        validation_alias=_env("HERALD_BSKY_HANDLE_TTL", "bsky_handle_ttl"),
+    )
+    bsky_follow_ttl: int = Field(
+        default=90 * 24 * 3600,
+        ge=3600,
+        le=3650 * 24 * 3600,
+        validation_alias=_env("HERALD_BSKY_FOLLOW_TTL", "bsky_follow_ttl"),
+    )
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

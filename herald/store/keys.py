@@ -185,6 +185,16 @@ class Keys:
         """string: counter bumped on every push stream lifecycle change (workers watch it)."""
         return f"{self.prefix}:push:version"
 
+    # --- Bluesky (herald.store.bsky) ------------------------------------------------
+    def bsky_handle(self, handle: str) -> str:
+        """string: the DID a Bluesky handle resolved to, with a TTL (refreshed on identity)."""
+        return f"{self.prefix}:bsky:handle:{handle}"
+
+    def bsky_follow(self, did: str, rkey: str) -> str:
+        """string: the subject of the follow record ``did``/``rkey`` of a watched account,
+        with a TTL, so the follow's delete (which names only did and rkey) says who left."""
+        return f"{self.prefix}:bsky:follow:{did}/{rkey}"
+
 
 def poll_job_key(stream_id: str) -> str:
     return f"poll:{stream_id}"

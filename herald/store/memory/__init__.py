@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from herald.store.memory.accounts import MemoryAccountRecords
 from herald.store.memory.alerts import MemoryAlertStore
+from herald.store.memory.bsky import MemoryBskyStore
 from herald.store.memory.engagement import MemoryEngagementStore
 from herald.store.memory.pollstate import (
     MemoryCursorStore,
@@ -23,6 +24,7 @@ from herald.store.memory.ratelimit import MemoryRateLimits
 __all__ = [
     "MemoryAccountRecords",
     "MemoryAlertStore",
+    "MemoryBskyStore",
     "MemoryCursorStore",
     "MemoryEngagementStore",
     "MemoryHeartbeats",
