@@ -34,6 +34,7 @@ PLATFORMS: tuple[str, ...] = (
     "herald.sources.mastodon",
     "herald.sources.rss",
     "herald.sources.ws",
+    "herald.sources.bsky",
 )
 """The platform modules, in the order their types are listed to users."""
 
