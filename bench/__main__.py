@@ -39,6 +39,7 @@ SCENARIOS = (
     "push_binance",
     "sentiment",
     "push_ingest",
+    "push_jetstream",
 )
 
 

@@ -21,6 +21,7 @@ from bench.tables import SECTIONS as SCENARIO_SECTIONS
 from bench.tables_alerts import SECTIONS as ALERT_SECTIONS
 from bench.tables_dashboard import SECTIONS as DASHBOARD_SECTIONS
 from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
+from bench.tables_jetstream import SECTIONS as JETSTREAM_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
 from bench.tables_push import SECTIONS as PUSH_SECTIONS
@@ -39,6 +40,7 @@ SECTIONS = [
     *SENTIMENT_SECTIONS,
     *PUSHINGEST_SECTIONS,
     *ENGAGEMENT_SECTIONS,
+    *JETSTREAM_SECTIONS,
 ]
 
 
