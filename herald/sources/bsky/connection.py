@@ -24,17 +24,19 @@ MAX_URL = 8_000
 
 
 def subscribe_url(base: str, subscription: Subscription, cursor: int | None) -> tuple[str, bool]:
-    """The ``/subscribe`` URL; True when the filter must follow as a first message."""
+    """The ``/subscribe`` URL (``http(s)`` read as ``ws(s)``, no path as ``/subscribe``);
+    True when the filter must follow as a first message."""
     parts = urlsplit(base)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
     path = parts.path if parts.path not in ("", "/") else "/subscribe"
     query = [("wantedCollections", c) for c in subscription.collections]
     query += [("wantedDids", d) for d in subscription.dids or ()]
     tail = [("cursor", str(cursor))] if cursor is not None else []
-    url = urlunsplit((parts.scheme, parts.netloc, path, urlencode(query + tail), ""))
+    url = urlunsplit((scheme, parts.netloc, path, urlencode(query + tail), ""))
     if len(url) <= MAX_URL:
         return url, False
     hello = [("requireHello", "true"), *tail]
-    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(hello), "")), True
+    return urlunsplit((scheme, parts.netloc, path, urlencode(hello), "")), True
 
 
 Planner = Callable[[Sequence[PushStream]], Awaitable[Subscription]]

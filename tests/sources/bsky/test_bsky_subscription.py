@@ -58,6 +58,8 @@ def test_subscribe_url() -> None:
     }
     url, _ = subscribe_url("ws://127.0.0.1:8094/subscribe", Subscription((POST,)), None)
     assert url == "ws://127.0.0.1:8094/subscribe?wantedCollections=app.bsky.feed.post"
+    url, _ = subscribe_url("https://jetstream.example", Subscription((POST,)), None)
+    assert url.startswith("wss://jetstream.example/subscribe?")
 
 
 def test_a_long_filter_goes_as_the_first_message() -> None:
