@@ -11,6 +11,7 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
+from herald.events import EventType
 from herald.push.base import Decoded, Frame, PushStream
 from herald.sources.bsky import BskySource
 from herald.sources.bsky.api import BskyApi
@@ -70,3 +71,41 @@ def follow(did: str, time_us: int, subject: str, rkey: str | None = None) -> dic
 
 def mention_facets(text: str, *handles: str) -> list[Any]:
     return records.facets(text, [(h, records.did_for(h)) for h in handles], ())
+
+
+def expected_changes(frames: list[dict[str, Any]], did_a: str) -> set[tuple[str, str, str]]:
+    """What streams ``p`` (posts), ``m`` (mentions), ``f`` (followers) of ``did_a`` and
+    ``q`` (a search for "herald") should report, read straight off the frames."""
+    out: set[tuple[str, str, str]] = set()
+    follows: dict[tuple[str, str], str] = {}
+    for frame in frames:
+        commit = frame.get("commit")
+        if not commit:
+            continue
+        did, rkey, op = frame["did"], commit["rkey"], commit["operation"]
+        oid = f"{did}/{rkey}"
+        record = commit.get("record", {})
+        if commit["collection"] == records.POST:
+            if op == "delete":
+                if did == did_a:
+                    out.add(("p", EventType.POST_DELETED.value, oid))
+                continue
+            if did == did_a:
+                out.add(("p", EventType.POST_NEW.value, oid))
+            named = {
+                feat.get("did")
+                for facet in record.get("facets", [])
+                for feat in facet["features"]
+                if feat["$type"] == records.MENTION
+            }
+            if did_a in named and did != did_a:
+                out.add(("m", EventType.MENTION_NEW.value, oid))
+            if "herald" in record["text"].lower():
+                out.add(("q", EventType.POST_NEW.value, oid))
+        elif op == "create":
+            follows[(did, rkey)] = record["subject"]
+            if record["subject"] == did_a:
+                out.add(("f", EventType.FOLLOWER_NEW.value, oid))
+        elif follows.get((did, rkey)) == did_a:
+            out.add(("f", EventType.FOLLOWER_LOST.value, oid))
+    return out

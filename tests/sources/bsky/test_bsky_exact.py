@@ -8,15 +8,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
-from herald.events import EventType
 from herald.push.base import Frame, PushChange
 from herald.sources.bsky import BskySource
-from herald.testing.fakesky import records
-from tests.sources.bsky.support import DID_A, source_for, stream
+from tests.sources.bsky.support import DID_A, expected_changes, source_for, stream
 from tests.testing.fakesky_support import FakeSkyClient, fakesky
 
 STREAMS = [
@@ -81,43 +78,6 @@ async def _workload(sky: FakeSkyClient, steps: int, seed: int) -> int:
     return int(end["time_us"])
 
 
-def _expected(frames: list[dict[str, Any]]) -> set[Key]:
-    """What each stream should report, read straight off the frames."""
-    out: set[Key] = set()
-    follows: dict[tuple[str, str], str] = {}
-    for frame in frames:
-        commit = frame.get("commit")
-        if not commit:
-            continue
-        did, rkey, op = frame["did"], commit["rkey"], commit["operation"]
-        oid = f"{did}/{rkey}"
-        record = commit.get("record", {})
-        if commit["collection"] == records.POST:
-            if op == "delete":
-                if did == DID_A:
-                    out.add(("p", EventType.POST_DELETED.value, oid))
-                continue
-            if did == DID_A:
-                out.add(("p", EventType.POST_NEW.value, oid))
-            named = {
-                feat.get("did")
-                for facet in record.get("facets", [])
-                for feat in facet["features"]
-                if feat["$type"] == records.MENTION
-            }
-            if DID_A in named and did != DID_A:
-                out.add(("m", EventType.MENTION_NEW.value, oid))
-            if "herald" in record["text"].lower():
-                out.add(("q", EventType.POST_NEW.value, oid))
-        elif op == "create":
-            follows[(did, rkey)] = record["subject"]
-            if record["subject"] == DID_A:
-                out.add(("f", EventType.FOLLOWER_NEW.value, oid))
-        elif follows.get((did, rkey)) == DID_A:
-            out.add(("f", EventType.FOLLOWER_LOST.value, oid))
-    return out
-
-
 def _key(change: PushChange) -> Key:
     return (change.stream_id, change.type.value, change.object_id)
 
@@ -166,7 +126,7 @@ async def test_each_type_reports_exactly_its_frames_once(sky: FakeSkyClient, see
                 log[_key(change)] = log.get(_key(change), 0) + 1
             assert out.errors == [] and out.gaps == [], "an inclusive replay is no gap"
         truth = (await sky.http.get("/_fakesky/frames", params={"since": start})).json()["frames"]
-        expected = _expected(truth)
+        expected = expected_changes(truth, DID_A)
         assert set(log) == expected
         assert max(log.values()) == 1, "nothing reported twice, the replay included"
         assert len({k[0] for k in expected}) == 4, "the workload reached every type"
