@@ -103,8 +103,9 @@ async def test_openapi_document_derives_from_the_catalog(server: Server) -> None
     assert schema["properties"]["type"]["enum"] == list(stream_types().names)
     assert schema["required"] == ["type"]
     assert {"target", "username"} <= set(schema["properties"])
-    rules = {tuple(rule["if"]["properties"]["type"]["enum"]): rule for rule in schema["allOf"]}
-    tweet = rules[("tweet", "x:tweet")]["then"]["properties"]
+    rules = {name: r for r in schema["anyOf"] for name in r["properties"]["type"]["enum"]}
+    assert set(rules) == set(stream_types().names), "every type and alias has its rule"
+    tweet = rules["x:tweet"]["properties"]
     assert tweet["target"]["pattern"] == stream_types().get("tweet").target.pattern
     assert tweet["username"] == tweet["target"]
     for spec in stream_types():
