@@ -68,12 +68,15 @@ class JetstreamConnection:
         subscription: Subscription,
         cursor: int | None,
         *,
+        since: int | None = None,
         plan: Planner,
         on_gap: Callable[[Gap], None],
         max_frame_bytes: int,
         ping_interval: float | None,
     ) -> JetstreamConnection:
-        url, hello = subscribe_url(base_url, subscription, cursor)
+        """``cursor``: a saved position (its frame must come first, else a gap); ``since``:
+        a fresh start's replay point (nothing to check: no frame sits exactly there)."""
+        url, hello = subscribe_url(base_url, subscription, cursor if cursor is not None else since)
         ws = await open_websocket(url, max_frame_bytes=max_frame_bytes, ping_interval=ping_interval)
         if hello:
             await ws.send_json(subscription.options_update())

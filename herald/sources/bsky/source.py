@@ -40,6 +40,8 @@ WIRES = {
     "which this installation does not include",
     "v2": "Jetstream's v2 wire (/subscribe-v2) is not supported yet",
 }
+FIRST_START_WITHIN = 86_400.0
+"""A fresh connection replays from its streams' creation when that is at most this old."""
 RESOLVE_RETRY = 30.0
 """Seconds before a handle that could not be resolved is tried again."""
 
@@ -51,6 +53,14 @@ def check_wire(wire: str) -> None:
     reason = WIRES[wire]
     if reason is not None:
         raise ConfigError(f"HERALD_JETSTREAM_WIRE={wire}: {reason}; use json")
+
+
+def first_start(streams: Sequence[PushStream]) -> int | None:
+    """The ``time_us`` a fresh connection starts from: the oldest stream's creation."""
+    starts = [s.created_at for s in streams if s.created_at > 0]
+    if not starts or time.time() - min(starts) > FIRST_START_WITHIN:
+        return None
+    return int(min(starts) * 1_000_000)
 
 
 class BskySource:
@@ -131,12 +141,16 @@ class BskySource:
     async def connect(
         self, key: str, streams: Sequence[PushStream], cursor: str | None
     ) -> JetstreamConnection:
+        """From the saved cursor; without one, from the oldest stream's start (within a day),
+        so what happened between a stream's creation and the connection is not lost."""
         subscription = await self.subscription(streams)
         start = int(cursor) if cursor and cursor.isdigit() else None
+        since = None if start is not None else first_start(streams)
         self.connection = await JetstreamConnection.open(
             self.jetstream_url,
             subscription,
             start,
+            since=since,
             plan=self.subscription,
             on_gap=self._gaps.append,
             max_frame_bytes=self._max_frame,

@@ -261,3 +261,35 @@ async def test_authors_by_did_when_profiles_fail(sky: FakeSkyClient) -> None:
     finally:
         await conn.aclose()
         await source.aclose()
+
+
+async def test_a_fresh_connection_starts_at_its_streams_creation(sky: FakeSkyClient) -> None:
+    """What happened between a stream's start and its connection is not lost, and what
+    happened before the start is not a flood."""
+    source = live_source(sky)
+    before = await sky.control("POST", "/users/alice.test/posts", text="before")
+    created = (before["time_us"] + 1) / 1_000_000
+    await sky.control("POST", "/users/alice.test/posts", text="between")
+    streams = [stream("p", "bsky:post", DID_A, created_at=created)]
+    conn = await source.connect("bsky", streams, None)
+    try:
+        after = await sky.control("POST", "/users/alice.test/posts", text="after")
+        out = await decode(source, await read_until(conn, after["time_us"]), streams, None)
+        assert [c.payload["post"]["text"] for c in out.changes] == ["between", "after"]
+        assert out.gaps == []
+        [sub] = await subscribers(sky)
+        assert sub["cursor"] == int(created * 1_000_000)
+    finally:
+        await conn.aclose()
+    old = [stream("p", "bsky:post", DID_A, created_at=created - 2 * 86_400)]
+    conn = await source.connect("bsky", old, None)
+    try:
+        # older than a day: live (the first connection may still be leaving)
+        await wait_until(lambda: _cursors(sky, [None]), timeout=10, what="a live subscription")
+    finally:
+        await conn.aclose()
+        await source.aclose()
+
+
+async def _cursors(sky: FakeSkyClient, expected: list[int | None]) -> bool:
+    return [s["cursor"] for s in await subscribers(sky)] == expected
