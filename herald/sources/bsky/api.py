@@ -40,7 +40,7 @@ class BskyApi:
         base_url: str,
         store: BskyStore,
         *,
-        timeout: float = 10.0,
+        timeout: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
