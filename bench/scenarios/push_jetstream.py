@@ -12,11 +12,18 @@ many times with fresh ``time_us`` and record keys:
   process on the other core) with the subscription herald asks for (posts and follows;
   Jetstream filters the rest out upstream), so the figure includes reading the socket.
 
+- **socket + decode + log**: a whole herald (``Herald`` with its worker, so the push runtime
+  holds the connection under its lease; the alerts evaluator off) reading the same replay
+  from ``herald fakesky`` and appending every batch's events with its cursor in one script
+  to the event log on Redis; once with the streams of the other cases (3 events in every 4
+  frames herald is sent), once with none of them watching anything in the recording.
+
 ``time.process_time()`` counts this process only (Redis and the stand-in excluded).
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from pathlib import Path
@@ -28,7 +35,9 @@ from redis.asyncio import Redis
 
 from bench.common import Options, delete_prefix, progress, record, skipped
 from bench.procs import Children, free_port, pinned, python_module, wait_http
+from herald.config import Settings
 from herald.push.base import Frame, PushStream
+from herald.service import Herald
 from herald.sources.bsky import BskySource
 from herald.sources.bsky.api import BskyApi, Profile
 from herald.store.bsky import RedisBskyStore
@@ -40,7 +49,9 @@ GOAL = 20_000
 BATCH = 256
 
 
-def _streams(recorded: list[dict[str, Any]]) -> list[PushStream]:
+def _streams(recorded: list[dict[str, Any]], hits: bool = True) -> list[PushStream]:
+    """1,210 streams; with ``hits``, the recording's post author, follow subject and a word
+    of its post are watched (3 frames in 10 become events), else nothing in it is."""
     rng = random.Random(7)
     poster = next(
         f["did"] for f in recorded if f.get("commit", {}).get("collection") == records.POST
@@ -52,11 +63,13 @@ def _streams(recorded: list[dict[str, Any]]) -> list[PushStream]:
     )
     dids = [records.did_for(f"bench{i}.test") for i in range(1_000)]
     streams = [PushStream(f"p{i}", "bsky:post", d) for i, d in enumerate(dids)]
-    streams[0] = PushStream("p0", "bsky:post", poster)
-    streams += [PushStream(f"m{i}", "bsky:mention", rng.choice(dids)) for i in range(100)]
-    streams += [PushStream(f"f{i}", "bsky:follower", rng.choice(dids)) for i in range(99)]
-    streams.append(PushStream("f99", "bsky:follower", subject))
-    words = ["python", "rust", "#bluesky", "herald", "weather", "news", "cat", "dog", "go", "ai"]
+    if hits:
+        streams[0] = PushStream("p0", "bsky:post", poster)
+    streams += [PushStream(f"m{i}", "bsky:mention", d) for i, d in enumerate(rng.sample(dids, 100))]
+    streams += [PushStream(f"f{i}", "bsky:follower", d) for i, d in enumerate(rng.sample(dids, 99))]
+    streams.append(PushStream("f99", "bsky:follower", subject if hits else dids[-1]))
+    last = "go" if hits else "golang"
+    words = ["python", "rust", "#bluesky", "herald", "weather", "news", "cat", "dog", last, "ai"]
     streams += [PushStream(f"q{i}", "bsky:search", w) for i, w in enumerate(words)]
     return streams
 
@@ -170,6 +183,63 @@ async def _socket_case(
     return _row("socket + decode", frames, events, cpu, wall)
 
 
+async def _log_case(
+    opts: Options,
+    prefix: str,
+    recorded: list[dict[str, Any]],
+    rounds: int,
+    fixtures: Path,
+    hits: bool,
+) -> dict[str, Any]:
+    async with Children() as children:
+        port = free_port()
+        window = str(len(recorded) * rounds + 100)
+        argv = pinned(
+            "1",
+            python_module(
+                "herald.testing.fakesky", "--port", str(port), "--fixtures", str(fixtures),
+                "--window", window,
+            ),
+        )  # fmt: skip
+        fake = await children.start("fakesky", argv)
+        base = f"http://127.0.0.1:{port}"
+        await wait_http(base + "/_fakesky/requests", 30, fake)
+        settings = Settings(
+            redis_url=opts.redis_url,
+            redis_prefix=prefix,
+            jetstream_url=f"ws://127.0.0.1:{port}/subscribe",
+            bsky_api_url=base,
+            push_batch=BATCH,
+            alerts=False,  # the alerts evaluator is its own pipeline; this is the push path
+        )
+        async with (
+            Herald(settings, delivery=False) as herald,
+            httpx.AsyncClient(base_url=base, timeout=600) as control,
+        ):
+            for stream in _streams(recorded, hits):
+                await herald.manager.create(stream.type, stream.target, 60)
+            await herald.manager.create("bsky:post", "alice.test", 60)  # the end marker's
+            while (await herald.push_store.status("bsky")).get("connected") != "1":
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(2.0)  # the runtime's next check has every stream on it
+            redis = Redis.from_url(opts.redis_url)
+            log_key = Keys(prefix).events
+            events_before = int(await redis.xlen(log_key))
+            sent_before = (await control.get("/_fakesky/requests")).json().get("framesSent", 0)
+            cpu, wall = time.process_time(), time.perf_counter()
+            (await control.post("/_fakesky/replay", json={"times": rounds})).raise_for_status()
+            end = await control.post("/_fakesky/users/alice.test/posts", json={"text": "end"})
+            last = int(end.json()["time_us"])
+            while int((await herald.push_store.cursor("bsky")) or 0) < last:
+                await asyncio.sleep(0.01)
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            sent = (await control.get("/_fakesky/requests")).json()["framesSent"] - sent_before
+            events = int(await redis.xlen(log_key)) - events_before
+            await redis.aclose()
+    case = "socket + decode + log" + ("" if hits else ", no hits")
+    return _row(case, sent, events, cpu, wall)
+
+
 async def run(opts: Options) -> dict[str, Any]:
     fixtures = default_fixtures()
     if fixtures is None:
@@ -188,6 +258,16 @@ async def run(opts: Options) -> dict[str, Any]:
             progress(
                 NAME, f"socket + decode: {rows[-1]['frames_per_cpu_s']:,} frames per CPU second"
             )
+        for hits in (False, True):
+            for run_no in range(1 if opts.quick else 3):
+                run_prefix = f"{prefix}-log{int(hits)}{run_no}"
+                try:
+                    row = await _log_case(opts, run_prefix, recorded, socket_rounds, fixtures, hits)
+                finally:
+                    await delete_prefix(opts.redis_url, run_prefix)
+                rows.append(row)
+                rate = row["frames_per_cpu_s"]
+                progress(NAME, f"{row['case']}: {rate:,} frames per CPU second")
     finally:
         await delete_prefix(opts.redis_url, prefix)
     results: dict[str, Any] = {

@@ -82,6 +82,8 @@ class BskySource:
         self._ping = ping_interval
         self._index = Index()
         self._indexed: list[PushStream] | None = None
+        self._given: Sequence[PushStream] | None = None
+        """The sequence the index was last asked for (kept, so its identity stays unique)."""
         self._retry_at = 0.0
         self._report_unresolved = False
         self._gaps: list[Gap] = []
@@ -110,10 +112,14 @@ class BskySource:
         )
 
     async def index_for(self, streams: Sequence[PushStream]) -> Index:
-        """The streams arranged for matching; handles resolved (retried every 30 s)."""
-        wanted = list(streams)
+        """The streams arranged for matching; handles resolved (retried every 30 s). The
+        runtime hands the same list until the set changes: that is checked first, for free."""
         retry = bool(self._index.unresolved) and time.monotonic() >= self._retry_at
+        if not retry and streams is self._given:
+            return self._index
+        wanted = list(streams)
         if wanted == self._indexed and not retry:
+            self._given = streams
             return self._index
         dids: dict[str, str] = {}
         unresolved: dict[str, str] = {}
@@ -129,7 +135,7 @@ class BskySource:
                 unresolved[stream.id] = f"the handle {stream.target} does not resolve: {exc}"
         index = Index.build(wanted, dids)
         index.unresolved = unresolved
-        self._index, self._indexed = index, wanted
+        self._index, self._indexed, self._given = index, wanted, streams
         if unresolved:
             self._retry_at = time.monotonic() + RESOLVE_RETRY
             self._report_unresolved = True
@@ -232,7 +238,7 @@ class BskySource:
                 moved = moved or any(h in handles for h in stale)
         if not moved:
             return
-        self._indexed = None
+        self._indexed = self._given = None
         subscription = await self.subscription(streams)
         if self.connection is not None:
             with contextlib.suppress(SourceError):  # a lost connection reopens with it anyway

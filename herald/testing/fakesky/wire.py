@@ -131,6 +131,7 @@ async def _send(ws: WebSocket, fake: FakeSky, sub: Subscriber, hello: asyncio.Ev
             if sub.filter.wants(entry):
                 await ws.send_text(entry.text)
                 sub.sent += 1
+                fake.requests["framesSent"] += 1
         if not entries:
             sub.wake.clear()
             waiter = asyncio.create_task(fake.window.wait(seq))
