@@ -67,6 +67,13 @@ def push_jetstream(entry: dict[str, Any] | None, images: dict[str, str]) -> list
         ],
         rows,
     )
+    if "load" in res:
+        load = ", ".join(str(x) for x in res["load"])
+        lines += [
+            f"Load average on the 2-core machine at the end of the run: {load}. The machine is "
+            "shared; every run is kept in `bench/results/push_jetstream.jsonl`.",
+            "",
+        ]
     return lines
 
 

@@ -24,6 +24,7 @@ many times with fresh ``time_us`` and record keys:
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import time
 from pathlib import Path
@@ -275,6 +276,7 @@ async def run(opts: Options) -> dict[str, Any]:
         "goal": GOAL,
         "batch": BATCH,
         "streams": len(_streams(recorded)),
+        "load": [round(x, 2) for x in os.getloadavg()],
     }
     record(opts, NAME, results)
     return results
