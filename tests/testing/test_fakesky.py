@@ -272,6 +272,7 @@ async def test_burst_and_replay_are_in_time_order() -> None:
         burst = await sky.control("POST", "/users/alice.test/burst", count=50)
         replay = await sky.control("POST", "/replay", times=2)
         got = await frames_until(ws, replay["last"])
+        assert (await sky.control("GET", "/requests"))["framesSent"] == len(got)
     times = [f["time_us"] for f in got]
     assert times == sorted(times) and len(set(times)) == len(times) == 50 + replay["count"]
     assert got[0]["time_us"] == burst["first"]
