@@ -10,7 +10,7 @@ from bench.tables import Section, _fmt, _header, _table, _usable, _verdict
 
 def push_jetstream(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "13. Push sources: Jetstream decode",
+        "14. Push sources: Jetstream decode",
         "push_jetstream",
         entry,
         "Bluesky's push source turning Jetstream frames into changes, as the push runtime "
