@@ -73,6 +73,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         events=(EventType.POST_NEW, EventType.POST_DELETED),
         payload_key="post",
         payload_schema=POST_SCHEMA,
+        sentiment_field="text",
     ),
     _type(
         "bsky:mention",
@@ -82,6 +83,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         new_event=EventType.MENTION_NEW,
         payload_key="mention",
         payload_schema=BSKY_MENTION_SCHEMA,
+        sentiment_field="text",
     ),
     _type(
         "bsky:follower",
@@ -101,6 +103,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         new_event=EventType.POST_NEW,
         payload_key="post",
         payload_schema=POST_SCHEMA,
+        sentiment_field="text",
         options=search.options,
         option_docs=search.OPTION_DOCS,
         options_schema=search.OPTIONS_SCHEMA,
