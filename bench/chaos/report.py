@@ -59,6 +59,17 @@ SCENARIOS = {
         "worker started. Expected = the same pipeline run uninterrupted over the same log: "
         "every per-tweet output once, same eventId and data, in input order.",
     ),
+    "pushkill": (
+        "kill -9 of a push connection's owner",
+        "External Redis, three `herald worker` processes with one push source reading a feed "
+        "served over a real WebSocket that replays from a cursor (as Bluesky's Jetstream "
+        "does); five streams share the one connection. Items are published at a steady rate "
+        "while the worker that owns the connection (`connection.owner`) is killed with "
+        "SIGKILL every few seconds and a new worker started. Every published item must be in "
+        "the log once (by item id and by eventId), in order. Takeover = kill to another "
+        "worker holding the connection, connected; first append = kill to the next event in "
+        "the log.",
+    ),
 }
 COLUMNS = (
     ("name", "case"),
@@ -75,6 +86,10 @@ COLUMNS = (
     ("resumed", "resumed"),
     ("reconnects", "reconnects"),
     ("kills", "kills"),
+    ("takeover_p50_ms", "takeover p50 ms"),
+    ("takeover_max_ms", "takeover max ms"),
+    ("append_p50_ms", "first append p50 ms"),
+    ("append_max_ms", "first append max ms"),
 )
 
 

@@ -140,6 +140,14 @@ class Stack:
         await _wait_line(proc, "polling for", timeout)
         return proc
 
+    async def start_process(
+        self, name: str, argv: Sequence[str], ready: str, env: dict[str, str], timeout: float = 60
+    ) -> Proc:
+        """Any other process of the scenario's, up once it writes ``ready`` to stderr."""
+        proc = await self._spawn(name, argv, env)
+        await _wait_line(proc, ready, timeout)
+        return proc
+
     async def kill9(self, proc: Proc) -> None:
         await proc.kill9()
         self.procs.remove(proc)

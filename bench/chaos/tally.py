@@ -44,6 +44,10 @@ class Row:
     resumed: str | None = None
     reconnects: int | None = None
     kills: int | None = None
+    takeover_p50_ms: float | None = None
+    takeover_max_ms: float | None = None
+    append_p50_ms: float | None = None
+    append_max_ms: float | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
