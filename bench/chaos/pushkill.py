@@ -1,15 +1,15 @@
-"""kill -9 of a push connection's owner, again and again, while its upstream is posted to.
+"""kill -9 of a push connection's owner, again and again, while Bluesky is posted to.
 
-External Redis (the run's own prefix), three ``herald worker`` processes with one push
-source (``python -m bench.chaos.pushfeed``) reading a feed served over a real WebSocket
-by this process; the feed replays from a cursor, as Bluesky's Jetstream does, so a
-takeover must lose nothing and double nothing. A few ``chaos:item`` streams share the one
-connection. Items are published at a steady rate; every few seconds the worker that owns
-the connection (the lease's owner, ``connection.owner`` of a stream's status) is killed
-with SIGKILL and a new worker started. Per kill: the time until another worker holds the
-connection and is connected (takeover), and until the first item reaches the log after
-the kill (first append). At the end, once every published item is in the log (or the
-settle time is up), the log is counted against what was published.
+External Redis (the run's own prefix), ``herald fakesky`` (the Jetstream stand-in, which
+replays from a cursor as Jetstream does, alongside its recorded frames) and three
+``herald worker`` processes; ``bsky:post`` streams of a few accounts the stand-in posts
+for share the one Jetstream connection, so a takeover must lose nothing and double
+nothing. Posts are made at a steady rate through the stand-in's control API; every few
+seconds the worker that owns the connection (the lease's owner, ``connection.owner`` of a
+stream's status) is killed with SIGKILL and a new worker started. Per kill: the time until
+another worker holds the connection and is connected (takeover), and until the next post
+reaches the log (first append). At the end, once every post is in the log (or the settle
+time is up), the log is counted against what was posted.
 """
 
 from __future__ import annotations
@@ -17,31 +17,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
-import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench.chaos import pushfeed
+import httpx
+
 from bench.chaos.options import ChaosOptions, outcome
 from bench.chaos.stack import Proc, Stack
 from bench.chaos.tally import delivery
 from bench.common import percentile, progress
 from herald.config import Settings
-from herald.push.memory import MemoryFeed
-from herald.push.replay import serve_feed
 from herald.service import Herald
-from herald.sources import catalog
 
 NAME = "pushkill"
 LEASE_TTL = 2.0
-TOPICS = ("a", "b", "c", "d", "e")
-MESSAGE = "stream:message:new"
+USERS = ("pk-a.test", "pk-b.test", "pk-c.test")
+POST = "stream:post:new"
 
 
-def worker_env(opts: ChaosOptions, url: str) -> dict[str, str]:
+def worker_env(opts: ChaosOptions) -> dict[str, str]:
     """Short leases and checks, so that a takeover is quick (as in the takeover tests)."""
     return {
         "REDIS_URL": opts.redis_url,
@@ -51,7 +47,6 @@ def worker_env(opts: ChaosOptions, url: str) -> dict[str, str]:
         "HERALD_PUSH_BACKOFF": "0.1",
         "HERALD_RECONCILE_INTERVAL": "1",
         "HERALD_WORKER_HEARTBEAT_TTL": "2",
-        "CHAOS_FEED_URL": url,
     }
 
 
@@ -71,9 +66,9 @@ class Log:
 
     def __init__(self, herald: Herald, stream_ids: set[str], *, broken: bool = False) -> None:
         self.herald, self.stream_ids = herald, stream_ids
-        self.broken = broken
-        """Drop the third message read: the harness's own check (it must count one lost)."""
         self.events: list[dict[str, Any]] = []
+        self.broken = broken
+        """Drop the third post read: the harness's own check (it must count one lost)."""
         self._after: str | None = None
 
     async def follow(self) -> None:
@@ -84,54 +79,68 @@ class Log:
                 continue
             self._after = str(bodies[-1]["offset"])
             self.events += [b for b in bodies if b.get("streamId") in self.stream_ids]
-            messages = [i for i, e in enumerate(self.events) if e["type"] == MESSAGE]
-            if self.broken and len(messages) >= 3:
-                del self.events[messages[2]]
+            posts = [i for i, e in enumerate(self.events) if e["type"] == POST]
+            if self.broken and len(posts) >= 3:
+                del self.events[posts[2]]
                 self.broken = False
 
     def item_ids(self, stream_id: str | None = None) -> list[str]:
-        """The item ids of the message events (of one stream), in log order."""
+        """The post ids (``at://`` URIs) of the post events (of one stream), in log order."""
         return [
-            str(e["message"]["id"])
+            str(e["post"]["id"])
             for e in self.events
-            if e["type"] == MESSAGE and stream_id in (None, e["streamId"])
+            if e["type"] == POST and stream_id in (None, e["streamId"])
         ]
 
 
 class Workers:
-    """The worker processes by the worker id each says it has when ready."""
+    """The ``herald worker`` processes; an owner is found by the takeover its log states."""
 
-    def __init__(self, stack: Stack, env: dict[str, str]) -> None:
-        self.stack, self.env = stack, env
-        self.by_id: dict[str, Proc] = {}
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.procs: list[Proc] = []
 
     async def start(self) -> None:
-        argv = [sys.executable, "-m", "bench.chaos.pushfeed"]
-        proc = await self.stack.start_process("herald worker", argv, "ready ", self.env)
-        said = re.search(r"^ready (\S+)$", proc.log.read_text(errors="replace"), re.M)
-        if said is None:
-            raise RuntimeError(f"worker pid {proc.proc.pid} did not say its id")
-        self.by_id[said.group(1)] = proc
+        self.procs.append(await self.stack.start_worker())
 
     async def kill9(self, owner: str) -> bool:
-        proc = self.by_id.pop(owner, None)
-        if proc is None:
-            return False
-        await self.stack.kill9(proc)
-        return True
+        said = f"taken by worker {owner}"
+        for proc in self.procs:
+            if said in proc.log.read_text(errors="replace"):
+                self.procs.remove(proc)
+                await self.stack.kill9(proc)
+                return True
+        return False
 
 
-async def _publish(
-    feed: MemoryFeed, rate: int, posted: list[tuple[str, str]], rng: random.Random
-) -> None:
-    """``rate`` items a second (in ten steps), each to a random topic, until cancelled."""
-    start = time.monotonic()
-    while True:
-        due = int((time.monotonic() - start) * rate) + 1
-        while len(posted) < due:
-            topic = rng.choice(TOPICS)
-            posted.append((str(feed.publish(topic, "chaos")), topic))
-        await asyncio.sleep(0.1)  # the publishing pace
+class Sky:
+    """The stand-in's control API: accounts, and posts at a steady rate."""
+
+    def __init__(self, base: str) -> None:
+        self.client = httpx.AsyncClient(base_url=base + "/_fakesky", timeout=30)
+        self.posted: list[tuple[str, str]] = []  # (post URI, author), in posting order
+
+    async def call(self, path: str, **body: Any) -> dict[str, Any]:
+        answer = await self.client.post(path, json=body)
+        if answer.is_error:
+            raise RuntimeError(f"fakesky {path}: {answer.status_code} {answer.text[:200]}")
+        out: dict[str, Any] = answer.json()
+        return out
+
+    async def post(self, user: str, count: int) -> None:
+        sent = await self.call(f"/users/{user}/burst", count=count, text="chaos")
+        self.posted += [(str(u), user) for u in sent["uris"]]
+
+    async def post_at(self, rate: int, rng: random.Random) -> None:
+        """``rate`` posts a second (in ten steps), each by a random account, until cancelled."""
+        start, due = time.monotonic(), 0
+        while True:
+            want = int((time.monotonic() - start) * rate) + 1
+            by = Counter(rng.choice(USERS) for _ in range(want - due))
+            for user, count in by.items():
+                await self.post(user, count)
+            due = want
+            await asyncio.sleep(0.1)  # the posting pace
 
 
 async def run(opts: ChaosOptions) -> dict[str, Any]:
@@ -141,74 +150,84 @@ async def run(opts: ChaosOptions) -> dict[str, Any]:
     every = opts.size("kill_every", 3.0, 5.0)
     settle = opts.size("settle", 30, 60)
     rng = random.Random(opts.seed)
-    feed = MemoryFeed()
-    posted: list[tuple[str, str]] = []  # (item id, topic), in publishing order
     takeovers: list[float] = []
     appends: list[float] = []
     notes: list[str] = []
-    with catalog.platform(pushfeed):
-        async with serve_feed(feed) as url, Stack(worker_env(opts, url)) as stack:
-            workers = Workers(stack, stack.env)
-            await asyncio.gather(*(workers.start() for _ in range(workers_n)))
-            settings = Settings(redis_url=opts.redis_url, redis_prefix=opts.prefix(NAME))
-            ctl = Herald(settings, sources=[pushfeed.source(url)], worker=False, delivery=False)
-            async with ctl:
-                sids = [
-                    str((await ctl.manager.create(pushfeed.TYPE, target=t))["id"]) for t in TOPICS
-                ]
-                log = Log(ctl, set(sids), broken=opts.broken)
+    async with Stack(worker_env(opts)) as stack:
+        sky = Sky(await stack.start_fakesky())
+        workers = Workers(stack)
+        await asyncio.gather(*(workers.start() for _ in range(workers_n)))
+        settings = Settings(
+            redis_url=opts.redis_url,
+            redis_prefix=opts.prefix(NAME),
+            jetstream_url=stack.env["HERALD_JETSTREAM_URL"],
+            bsky_api_url=stack.env["HERALD_BSKY_API_URL"],
+        )
+        async with Herald(settings, worker=False, delivery=False) as ctl, sky.client:
+            for user in USERS:
+                await sky.call("/users", handle=user)
+            sids = [str((await ctl.manager.create("bsky:post", target=u))["id"]) for u in USERS]
+            log = Log(ctl, set(sids), broken=opts.broken)
+            reader = asyncio.create_task(log.follow())
 
-                async def connection() -> dict[str, Any]:
-                    return dict((await ctl.manager.status(sids[0]))["connection"])
+            async def connection() -> dict[str, Any]:
+                return dict((await ctl.manager.status(sids[0]))["connection"])
 
-                async def connected() -> bool:
-                    return bool((await connection())["connected"])
+            async def connected() -> bool:
+                return bool((await connection())["connected"])
 
-                await until(connected, 60, "a worker holds the connection")
-                progress(NAME, f"{workers_n} workers; {rate} items/s for {seconds}s")
-                reader = asyncio.create_task(log.follow())
-                publisher = asyncio.create_task(_publish(feed, rate, posted, rng))
-                starting: set[asyncio.Task[None]] = set()
-                try:
-                    end = time.monotonic() + seconds
-                    while time.monotonic() + every < end:
-                        await asyncio.sleep(every * rng.uniform(0.8, 1.2))  # pacing the kills
-                        await until(connected, 30, "an owner before the kill")
-                        owner = str((await connection())["owner"])
-                        seen = len(log.events)
-                        if not await workers.kill9(owner):
-                            raise RuntimeError(f"the owner {owner} is none of the workers")
-                        killed = time.monotonic()
-                        task = asyncio.create_task(workers.start())
-                        starting.add(task)
+            async def flowing() -> bool:  # one post per account, until each stream has one
+                for user in USERS:
+                    await sky.post(user, 1)
+                return all(log.item_ids(sid) for sid in sids)
 
-                        async def taken(dead: str = owner) -> bool:
-                            now = await connection()
-                            return bool(now["connected"]) and now["owner"] not in (None, dead)
+            await until(connected, 60, "a worker holds the connection")
+            await until(flowing, 60, "every stream receiving")
+            progress(NAME, f"{workers_n} workers; {rate} posts/s for {seconds}s")
+            poster = asyncio.create_task(sky.post_at(rate, rng))
+            starting: set[asyncio.Task[None]] = set()
+            try:
+                end = time.monotonic() + seconds
+                while time.monotonic() + every < end:
+                    await asyncio.sleep(every * rng.uniform(0.8, 1.2))  # pacing the kills
+                    await until(connected, 30, "an owner before the kill")
+                    owner = str((await connection())["owner"])
+                    seen = len(log.events)
+                    if not await workers.kill9(owner):
+                        raise RuntimeError(f"the owner {owner} is none of the workers")
+                    killed = time.monotonic()
+                    task = asyncio.create_task(workers.start())
+                    starting.add(task)
 
-                        async def appended(n: int = seen) -> bool:
-                            return len(log.events) > n
+                    async def taken(dead: str = owner) -> bool:
+                        now = await connection()
+                        return bool(now["connected"]) and now["owner"] not in (None, dead)
 
-                        bound = LEASE_TTL + 30
-                        takeovers.append(await until(taken, bound, "takeover") - killed)
-                        appends.append(await until(appended, bound, "first append") - killed)
-                    await asyncio.sleep(max(0.0, end - time.monotonic()))  # the run's length
-                finally:
-                    publisher.cancel()
-                    await asyncio.gather(*starting, return_exceptions=True)
-                want = list(posted)
+                    async def appended(n: int = seen) -> bool:
+                        return len(log.events) > n
 
-                async def complete() -> bool:
-                    return {i for i, _ in want} <= set(log.item_ids())
-
-                try:
-                    await until(complete, settle, "every published item in the log")
-                except TimeoutError as exc:
-                    notes.append(str(exc))
-                reader.cancel()
+                    bound = LEASE_TTL + 30
+                    takeovers.append(await until(taken, bound, "takeover") - killed)
+                    appends.append(await until(appended, bound, "first append") - killed)
+                await asyncio.sleep(max(0.0, end - time.monotonic()))  # the run's length
+            finally:
+                poster.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await reader
-    streams = dict(zip(TOPICS, sids, strict=True))
+                    await poster
+                await asyncio.gather(*starting, return_exceptions=True)
+            want = list(sky.posted)
+
+            async def complete() -> bool:
+                return {i for i, _ in want} <= set(log.item_ids())
+
+            try:
+                await until(complete, settle, "every post in the log")
+            except TimeoutError as exc:
+                notes.append(str(exc))
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+    streams = dict(zip(USERS, sids, strict=True))
     sizes = (workers_n, rate, seconds, every)
     return _results(log, want, streams, (takeovers, appends), notes, sizes)
 
@@ -236,8 +255,8 @@ def _results(
     row.takeover_max_ms = _ms(max(takeovers, default=None))
     row.append_p50_ms = _ms(percentile(appends, 50))
     row.append_max_ms = _ms(max(appends, default=None))
-    params = {"workers": workers_n, "items_per_s": rate, "seconds": seconds,
-              "kill_every_s": every, "streams": len(TOPICS), "lease_ttl_s": LEASE_TTL}  # fmt: skip
+    params = {"workers": workers_n, "posts_per_s": rate, "seconds": seconds,
+              "kill_every_s": every, "streams": len(streams), "lease_ttl_s": LEASE_TTL}  # fmt: skip
     return outcome([row], params, notes)
 
 

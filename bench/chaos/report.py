@@ -61,14 +61,14 @@ SCENARIOS = {
     ),
     "pushkill": (
         "kill -9 of a push connection's owner",
-        "External Redis, three `herald worker` processes with one push source reading a feed "
-        "served over a real WebSocket that replays from a cursor (as Bluesky's Jetstream "
-        "does); five streams share the one connection. Items are published at a steady rate "
-        "while the worker that owns the connection (`connection.owner`) is killed with "
-        "SIGKILL every few seconds and a new worker started. Every published item must be in "
-        "the log once (by item id and by eventId), in order. Takeover = kill to another "
-        "worker holding the connection, connected; first append = kill to the next event in "
-        "the log.",
+        "External Redis, `herald fakesky` (the Jetstream stand-in: cursor replay, its "
+        "recorded frames) and three `herald worker` processes; `bsky:post` streams of three "
+        "accounts share the one Jetstream connection. Posts are made at a steady rate "
+        "through the stand-in's control API while the worker that owns the connection "
+        "(`connection.owner`) is killed with SIGKILL every few seconds and a new worker "
+        "started. Every post must be in the log once (by post URI and by eventId), in each "
+        "stream's order. Takeover = kill to another worker holding the connection, "
+        "connected; first append = kill to the next event in the log.",
     ),
 }
 COLUMNS = (

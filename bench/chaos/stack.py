@@ -128,6 +128,16 @@ class Stack:
         await _wait_up(self.fakex + "/_fakex/faults", proc)
         return self.fakex
 
+    async def start_fakesky(self) -> str:
+        """The Bluesky stand-in (Jetstream with cursor replay, handles, profiles)."""
+        port = free_port()
+        proc = await self._spawn("fakesky", herald_cli("fakesky", "--port", str(port)), {})
+        base = f"http://127.0.0.1:{port}"
+        self.env["HERALD_JETSTREAM_URL"] = f"ws://127.0.0.1:{port}/subscribe"
+        self.env["HERALD_BSKY_API_URL"] = base
+        await _wait_up(base + "/_fakesky/requests", proc)
+        return base
+
     async def start_serve(self, *args: str, timeout: float = 60) -> Proc:
         """``herald serve`` on the stack's fixed port (a restart keeps the clients' URL)."""
         argv = herald_cli("serve", "--port", str(self.port), *args)
@@ -138,14 +148,6 @@ class Stack:
     async def start_worker(self, timeout: float = 60) -> Proc:
         proc = await self._spawn("herald worker", herald_cli("worker"), {})
         await _wait_line(proc, "polling for", timeout)
-        return proc
-
-    async def start_process(
-        self, name: str, argv: Sequence[str], ready: str, env: dict[str, str], timeout: float = 60
-    ) -> Proc:
-        """Any other process of the scenario's, up once it writes ``ready`` to stderr."""
-        proc = await self._spawn(name, argv, env)
-        await _wait_line(proc, ready, timeout)
         return proc
 
     async def kill9(self, proc: Proc) -> None:

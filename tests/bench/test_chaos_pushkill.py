@@ -1,5 +1,5 @@
-"""The push chaos scenario counts what it should: its arithmetic, and real short runs (one
-honest, one that drops an event on purpose and must say so)."""
+"""The push chaos scenario counts what it should: its arithmetic, and real short runs on
+the Bluesky stand-in (one honest, one that drops a post on purpose and must say so)."""
 
 from __future__ import annotations
 
@@ -17,12 +17,12 @@ STREAMS = {"a": "s1", "b": "s2"}
 WANT = [("1", "a"), ("2", "b"), ("3", "a"), ("4", "b")]
 
 
-def _message(item: str, stream: str, event_id: str | None = None) -> dict[str, Any]:
+def _post(item: str, stream: str, event_id: str | None = None) -> dict[str, Any]:
     return {
-        "type": "stream:message:new",
+        "type": "stream:post:new",
         "streamId": stream,
-        "eventId": event_id or f"message:{item}@{stream}",
-        "message": {"id": item},
+        "eventId": event_id or f"post:{item}@{stream}",
+        "post": {"id": item},
     }
 
 
@@ -42,27 +42,25 @@ def _row(log: pushkill.Log) -> dict[str, Any]:
 
 
 def test_streams_interleaved_by_batch_are_in_order() -> None:
-    row = _row(
-        _log(_message("1", "s1"), _message("3", "s1"), _message("2", "s2"), _message("4", "s2"))
-    )
+    row = _row(_log(_post("1", "s1"), _post("3", "s1"), _post("2", "s2"), _post("4", "s2")))
     assert (row["lost"], row["duplicated"], row["out_of_order"], row["ok"]) == (0, 0, 0, True)
     assert (row["kills"], row["takeover_p50_ms"], row["takeover_max_ms"]) == (3, 2000.0, 2500.0)
     assert row["append_max_ms"] == 2600.0
 
 
 def test_a_lost_a_repeated_and_a_swapped_item_each_fail() -> None:
-    lost = _row(_log(_message("1", "s1"), _message("3", "s1"), _message("2", "s2")))
+    lost = _row(_log(_post("1", "s1"), _post("3", "s1"), _post("2", "s2")))
     assert (lost["lost"], lost["ok"]) == (1, False)
-    twice = [_message(i, s) for i, s in (("1", "s1"), ("3", "s1"), ("2", "s2"), ("4", "s2"))]
-    again = _row(_log(*twice, _message("4", "s2")))
+    twice = [_post(i, s) for i, s in (("1", "s1"), ("3", "s1"), ("2", "s2"), ("4", "s2"))]
+    again = _row(_log(*twice, _post("4", "s2")))
     assert (again["lost"], again["duplicated"], again["ok"]) == (0, 1, False)
-    swapped = _row(_log(_message("3", "s1"), _message("1", "s1"), *twice[2:]))
+    swapped = _row(_log(_post("3", "s1"), _post("1", "s1"), *twice[2:]))
     assert (swapped["out_of_order"], swapped["ok"]) == (1, False)
 
 
 def test_an_event_id_logged_twice_counts_even_with_another_item() -> None:
-    events = [_message(i, s) for i, s in (("1", "s1"), ("3", "s1"), ("2", "s2"), ("4", "s2"))]
-    events.append(_message("5", "s2", event_id=str(events[3]["eventId"])))
+    events = [_post(i, s) for i, s in (("1", "s1"), ("3", "s1"), ("2", "s2"), ("4", "s2"))]
+    events.append(_post("5", "s2", event_id=str(events[3]["eventId"])))
     assert _row(_log(*events))["duplicated"] == 1
 
 
