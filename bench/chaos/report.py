@@ -155,11 +155,13 @@ def section(results_dir: Path) -> list[str]:
         "`python -m bench.chaos.report`.",
         "",
         "Every scenario runs real processes on loopback (`herald serve`, `herald worker`, "
-        "`herald fakex`, npm and Python clients) on the machine described under Method, with "
+        "`herald fakex`, `herald fakesky`, npm and Python clients) on the machine described "
+        "under Method, with "
         "`HERALD_MIN_INTERVAL=1` and `HERALD_POLL_TIMEOUT=5` (worker kills also "
         "`HERALD_RECONCILE_INTERVAL=2`); each stream polls with its own made-up session "
         "cookie, so that the stand-in's rate budget (500 calls per 15 minutes) is never the "
-        "limit. A kill is SIGKILL to the whole process group.",
+        "limit. The push scenario's workers read Jetstream from `herald fakesky` instead, with "
+        "a 2 s connection lease. A kill is SIGKILL to the whole process group.",
         "",
     ]
     for number, (name, (title, what)) in enumerate(SCENARIOS.items(), 1):
