@@ -3,6 +3,8 @@
 - **Handles.** ``handle -> DID`` as ``com.atproto.identity.resolveHandle`` answered, kept
   with a TTL and dropped when an ``identity`` frame says the DID's handle changed, so every
   worker resolves a target once, not once per connection.
+- **Counts.** The follower count last reported for each ``bsky:follower`` stream, so
+  ``stream:follower:count`` says what changed since (kept with the follow TTL).
 - **Follows.** A Jetstream follow delete names only the follower's DID and the record key;
   who was unfollowed is in the create frame alone. ``(did, rkey) -> subject`` is kept for
   follows of watched accounts (with a TTL, so it stays bounded) so ``stream:follower:lost``
@@ -10,8 +12,9 @@
   and drops it only after the delete's event is (its cursor has passed the delete).
 
 :class:`RedisBskyStore` keeps one string key per entry (``Keys.bsky_handle``,
-``Keys.bsky_follow``) with its TTL; :class:`herald.store.memory.MemoryBskyStore` is its
-in-process twin. One contract suite runs on both (``tests/store/contract``).
+``Keys.bsky_follow``, ``Keys.bsky_count``) with its TTL;
+:class:`herald.store.memory.MemoryBskyStore` is its in-process twin. One contract suite
+runs on both (``tests/store/contract``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,14 @@ class BskyStore(Protocol):
         ...
 
     async def forget_follows(self, follows: Sequence[Follow]) -> None: ...
+
+    async def follower_counts(self, stream_ids: Sequence[str]) -> list[int | None]:
+        """The follower count last reported for each stream, None where there is none."""
+        ...
+
+    async def save_follower_counts(self, counts: Sequence[tuple[str, int]]) -> None:
+        """Keep ``(stream id, count)`` entries (each with the follow TTL)."""
+        ...
 
 
 class RedisBskyStore:
@@ -91,3 +102,26 @@ class RedisBskyStore:
             for did, rkey in follows:
                 pipe.delete(self._keys.bsky_follow(did, rkey))
             await pipe.execute()
+
+    async def follower_counts(self, stream_ids: Sequence[str]) -> list[int | None]:
+        if not stream_ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream_id in stream_ids:
+                pipe.get(self._keys.bsky_count(stream_id))
+            values = await pipe.execute()
+        return [_count(v) for v in values]
+
+    async def save_follower_counts(self, counts: Sequence[tuple[str, int]]) -> None:
+        if not counts:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream_id, count in counts:
+                pipe.set(self._keys.bsky_count(stream_id), count, ex=self._follow_ttl)
+            await pipe.execute()
+
+
+def _count(raw: bytes | str | None) -> int | None:
+    """A stored count; anything else (absent, or not a number) is no count: a baseline."""
+    value = text(raw) if raw is not None else ""
+    return int(value) if value.isdigit() else None

@@ -195,6 +195,11 @@ class Keys:
         with a TTL, so the follow's delete (which names only did and rkey) says who left."""
         return f"{self.prefix}:bsky:follow:{did}/{rkey}"
 
+    def bsky_count(self, stream_id: str) -> str:
+        """string: the follower count last reported for a ``bsky:follower`` stream, with
+        the follow TTL, so ``stream:follower:count`` reports against it."""
+        return f"{self.prefix}:bsky:count:{stream_id}"
+
 
 def poll_job_key(stream_id: str) -> str:
     return f"poll:{stream_id}"

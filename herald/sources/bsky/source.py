@@ -21,6 +21,7 @@ from herald.sources.bsky import frames as reader
 from herald.sources.bsky import payloads
 from herald.sources.bsky.api import BskyApi, Profile
 from herald.sources.bsky.connection import JetstreamConnection
+from herald.sources.bsky.counts import COUNT_EVERY, FollowerCounts, Touched
 from herald.sources.bsky.frames import Hit, Unfollow
 from herald.sources.bsky.index import Index, Subscription
 from herald.sources.bsky.targets import is_did
@@ -74,6 +75,7 @@ class BskySource:
         *,
         max_frame_bytes: int = 4 << 20,
         ping_interval: float | None = 20.0,
+        count_every: float = COUNT_EVERY,
     ) -> None:
         self.jetstream_url = jetstream_url
         self.api = api
@@ -89,6 +91,7 @@ class BskySource:
         self._gaps: list[Gap] = []
         self._forget: list[tuple[int, str, str]] = []
         self.connection: JetstreamConnection | None = None
+        self.counts = FollowerCounts(api, store, every=count_every)
 
     @classmethod
     def from_settings(cls, settings: Settings, redis: Redis, keys: Keys) -> BskySource:
@@ -169,6 +172,7 @@ class BskySource:
     ) -> Decoded:
         saved = int(cursor) if cursor and cursor.isdigit() else 0
         await self._forget_committed(saved)
+        await self.counts.commit(saved)
         index = await self.index_for(streams)
         out = Decoded()
         if self._report_unresolved:
@@ -186,11 +190,18 @@ class BskySource:
         who = {item.did for item in batch.items if isinstance(item, Hit)}
         who |= {u.did for u in unfollows if subject_of[(u.did, u.rkey)] in index.followers}
         profiles = await self.api.profiles(who) if who else {}
+        touched: dict[str, Touched] = {}
         for item in batch.items:
             if isinstance(item, Hit):
                 out.changes.append(payloads.change(item, profiles.get(item.did)))
+                if item.kind == "follow":
+                    _touch(touched, index, item.stream, item.time_us)
             else:
-                self._unfollow(out, index, item, subject_of[(item.did, item.rkey)], profiles)
+                subject = subject_of[(item.did, item.rkey)]
+                for stream in self._unfollow(out, index, item, subject, profiles):
+                    _touch(touched, index, stream, item.time_us)
+        if touched:  # after the follower events: a failed count call loses none of them
+            out.changes += await self.counts.changes(list(touched.values()))
         if batch.identities:
             await self._identities(batch.identities, index, streams)
         if batch.cursor > saved:
@@ -206,15 +217,19 @@ class BskySource:
         item: Unfollow,
         subject: str | None,
         profiles: dict[str, Profile],
-    ) -> None:
+    ) -> list[PushStream]:
+        """Appends the ``lost`` events; returns the streams that got one."""
         streams = index.followers.get(subject) if subject is not None else None
         if not streams:
-            return  # not a follow of a watched account (or one herald never saw made)
+            return []  # not a follow of a watched account (or one herald never saw made)
+        lost: list[PushStream] = []
         for stream in streams:
             if item.time_us >= index.since_us[stream.id]:
                 profile = profiles.get(item.did)
                 out.changes.append(payloads.unfollower(stream.id, item.did, item.rkey, profile))
+                lost.append(stream)
         self._forget.append((item.time_us, item.did, item.rkey))
+        return lost
 
     async def _forget_committed(self, saved: int) -> None:
         """Drop the follow entries whose deletes the saved cursor has passed."""
@@ -246,3 +261,10 @@ class BskySource:
 
     async def aclose(self) -> None:
         await self.api.aclose()
+
+
+def _touch(touched: dict[str, Touched], index: Index, stream: PushStream, time_us: int) -> None:
+    """Note a follower change of ``stream`` (the newest frame wins) for its count."""
+    did = index.dids.get(stream.id)
+    if did is not None:
+        touched[stream.id] = Touched(stream, did, time_us)

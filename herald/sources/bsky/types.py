@@ -91,7 +91,7 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         ACCOUNT,
         diff="followers",
         new_event=EventType.FOLLOWER_NEW,
-        events=(EventType.FOLLOWER_NEW, EventType.FOLLOWER_LOST),
+        events=(EventType.FOLLOWER_NEW, EventType.FOLLOWER_LOST, EventType.FOLLOWER_COUNT),
         payload_key="follower",
         payload_schema=FOLLOWER_SCHEMA,
     ),

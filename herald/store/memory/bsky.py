@@ -11,13 +11,14 @@ Clock = Callable[[], float]
 
 
 class MemoryBskyStore:
-    """Handles and follows in dicts, each entry expiring like its Redis key."""
+    """Handles, follows and counts in dicts, each entry expiring like its Redis key."""
 
     def __init__(
         self, *, handle_ttl: int = 86_400, follow_ttl: int = 7_776_000, clock: Clock = time.time
     ) -> None:
         self._handles: dict[str, tuple[str, float]] = {}
         self._follows: dict[Follow, tuple[str, float]] = {}
+        self._counts: dict[str, tuple[int, float]] = {}
         self._handle_ttl = handle_ttl
         self._follow_ttl = follow_ttl
         self._clock = clock
@@ -53,6 +54,16 @@ class MemoryBskyStore:
     async def forget_follows(self, follows: Sequence[Follow]) -> None:
         for follow in follows:
             self._follows.pop(follow, None)
+
+    async def follower_counts(self, stream_ids: Sequence[str]) -> list[int | None]:
+        now = self._clock()
+        found = [self._counts.get(stream_id) for stream_id in stream_ids]
+        return [entry[0] if entry is not None and entry[1] > now else None for entry in found]
+
+    async def save_follower_counts(self, counts: Sequence[tuple[str, int]]) -> None:
+        until = self._clock() + self._follow_ttl
+        for stream_id, count in counts:
+            self._counts[stream_id] = (count, until)
 
     def _expire(self) -> None:
         """Bounded like the Redis form: expired entries leave (checked when the map grows)."""

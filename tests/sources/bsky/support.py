@@ -15,6 +15,7 @@ from herald.events import EventType
 from herald.push.base import Decoded, Frame, PushStream
 from herald.sources.bsky import BskySource
 from herald.sources.bsky.api import BskyApi
+from herald.sources.bsky.counts import COUNT_EVERY
 from herald.store.bsky import BskyStore
 from herald.store.memory import MemoryBskyStore
 from herald.testing.fakesky import records
@@ -26,12 +27,13 @@ def source_for(
     api_url: str = "http://fakesky.test",
     jetstream_url: str = "ws://127.0.0.1:1/subscribe",
     store: BskyStore | None = None,
+    count_every: float = COUNT_EVERY,
 ) -> BskySource:
     """A source whose XRPC calls reach ``app`` in process (or ``api_url`` over the wire)."""
     store = store if store is not None else MemoryBskyStore()
     transport = httpx.ASGITransport(app=app) if app is not None else None
     api = BskyApi(api_url, store, transport=transport)
-    return BskySource(jetstream_url, api, store)
+    return BskySource(jetstream_url, api, store, count_every=count_every)
 
 
 def stream(

@@ -86,3 +86,33 @@ async def test_redis_keys_carry_their_ttls(redis_backend: Backend) -> None:
     keys = redis_backend.keys
     assert 0 < await redis_backend.ttl_ms(keys.bsky_handle("alice.test")) <= 60_000
     assert 3_500_000 < await redis_backend.ttl_ms(keys.bsky_follow(OTHER, "r1")) <= 3_600_000
+
+
+async def test_follower_counts_are_kept_per_stream(backend: Backend) -> None:
+    store = bsky_on(backend)
+    assert await store.follower_counts(["f1", "f2"]) == [None, None]
+    await store.save_follower_counts([("f1", 120), ("f2", 0)])
+    assert await store.follower_counts(["f2", "f3", "f1"]) == [0, None, 120]
+    await store.save_follower_counts([("f1", 119)])
+    assert await store.follower_counts(["f1"]) == [119], "the last count reported wins"
+    assert await store.follower_counts([]) == []
+    await store.save_follower_counts([])
+
+
+async def test_follower_counts_expire_with_the_follow_ttl() -> None:
+    clock = Clock()
+    store = MemoryBskyStore(follow_ttl=3600, clock=clock)
+    await store.save_follower_counts([("f1", 7)])
+    clock.now += 3599
+    assert await store.follower_counts(["f1"]) == [7]
+    clock.now += 2
+    assert await store.follower_counts(["f1"]) == [None]
+
+
+async def test_redis_count_keys_carry_the_follow_ttl(redis_backend: Backend) -> None:
+    store = bsky_on(redis_backend, follow_ttl=3600)
+    await store.save_follower_counts([("f1", 7)])
+    key = redis_backend.keys.bsky_count("f1")
+    assert 3_500_000 < await redis_backend.ttl_ms(key) <= 3_600_000
+    await redis_backend.redis.set(key, "garbage")  # type: ignore[union-attr]
+    assert await store.follower_counts(["f1"]) == [None], "an unreadable count is a baseline"
