@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from herald.errors import ValidationError
 from herald.events import EventType
 from herald.sentiment import SCHEMA as SENTIMENT_SCHEMA
 from herald.sources.rss.parse import Entry
 from herald.sources.types import StreamType, Target
-
-MAX_URL = 2048
-"""Characters in a feed URL: what browsers and most servers accept."""
-_SCHEMES = ("http", "https")
+from herald.sources.urls import target_url
 
 
 def feed_url(value: object) -> str:
@@ -28,32 +24,7 @@ def feed_url(value: object) -> str:
     url = value.strip()
     if not url:
         raise ValidationError("target: required, the feed's http(s) URL")
-    if len(url) > MAX_URL:
-        raise ValidationError(f"target: {len(url)} characters is too long (at most {MAX_URL})")
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise ValidationError("target: a URL may not contain spaces or control characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationError(f"target: not a valid URL ({exc})") from None
-    scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        raise ValidationError(
-            f"target: must be an http or https URL (got {parts.scheme or 'no'} scheme)"
-        )
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise ValidationError(
-            "target: a feed URL may not carry credentials (user:password@); "
-            "herald shows the URL in listings and events"
-        )
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise ValidationError("target: the URL has no host")
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc = f"{netloc}:{port}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    return target_url(url, schemes=("http", "https"), scheme_rule="an http or https URL")
 
 
 FEED_URL = Target(

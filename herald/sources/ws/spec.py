@@ -12,16 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
 from herald.errors import ValidationError
+from herald.sources.urls import target_url
 from herald.sources.ws.paths import Path, shown
 from herald.sources.ws.presets import Preset, preset
 from herald.sources.ws.rules import Condition, Rule, compile_map
 
-MAX_URL = 2048
 MAX_MESSAGES = 16
 MAX_MESSAGE_BYTES = 16 * 1024
 DEFAULT_FRAME_BYTES = 1 << 20
@@ -50,32 +49,7 @@ def ws_url(value: object) -> str:
     scheme and host lower-cased and any fragment dropped, so one feed is one target."""
     if not isinstance(value, str) or not value.strip():
         raise ValidationError("target: required, the feed's ws:// or wss:// URL")
-    url = value.strip()
-    if len(url) > MAX_URL:
-        raise ValidationError(f"target: {len(url)} characters is too long (at most {MAX_URL})")
-    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        raise ValidationError("target: a URL may not contain spaces or control characters")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise ValidationError(f"target: not a valid URL ({exc})") from None
-    if parts.scheme.lower() not in ("ws", "wss"):
-        raise ValidationError(
-            f"target: must be a ws:// or wss:// URL (got {parts.scheme or 'no'} scheme)"
-        )
-    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise ValidationError(
-            "target: a feed URL may not carry credentials (user:password@); "
-            "herald shows the URL in listings and events"
-        )
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise ValidationError("target: the URL has no host")
-    netloc = f"[{host}]" if ":" in host else host
-    if port is not None:
-        netloc = f"{netloc}:{port}"
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+    return target_url(value.strip(), schemes=("ws", "wss"), scheme_rule="a ws:// or wss:// URL")
 
 
 def _number(value: object, name: str, low: float, high: float) -> float:
