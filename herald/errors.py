@@ -194,3 +194,29 @@ class DnsError(SourceError):
     """The feed's host name does not resolve."""
 
     kind = "dns_error"
+
+
+# --- commands (X writes) ----------------------------------------------------------------
+class WritesDisabled(HeraldError):
+    """X writes are off unless ``HERALD_ENABLE_WRITES=true``: nothing was sent."""
+
+    code = "writes_disabled"
+    status = 403
+
+
+class WriteRateLimited(HeraldError):
+    """The account's write budget is spent: nothing was sent; try after ``retry_after``."""
+
+    code = "write_rate_limited"
+    status = 429
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class AccountPaused(HeraldError):
+    """X answered 226 (automation) or 326 (locked) to this account: its writes are paused."""
+
+    code = "account_paused"
+    status = 409

@@ -53,6 +53,16 @@ class EventType(StrEnum):
     # alerts
     ALERT_FIRING = "alert:firing"
     ALERT_RESOLVED = "alert:resolved"
+    # commands (X writes): the lifecycle, with correlationId = the command's id
+    COMMAND_REQUESTED = "command:requested"
+    COMMAND_SUCCEEDED = "command:succeeded"
+    COMMAND_FAILED = "command:failed"
+    COMMAND_UNCERTAIN = "command:uncertain"
+    # X direct messages; an end-to-end encrypted conversation herald cannot read
+    DM_NEW = "stream:dm:new"
+    DM_UNREADABLE = "stream:dm:unreadable"
+    # a webhook endpoint's delivery health (auto-disabled after a long failure)
+    WEBHOOK_HEALTH = "webhook:health"
 
 
 EVENT_TYPES: tuple[str, ...] = tuple(e.value for e in EventType)
@@ -84,6 +94,13 @@ _KIND: dict[EventType, str] = {
     EventType.ACCOUNT_HEALTH: "account.health",
     EventType.ALERT_FIRING: "alert.firing",
     EventType.ALERT_RESOLVED: "alert.resolved",
+    EventType.COMMAND_REQUESTED: "command.requested",
+    EventType.COMMAND_SUCCEEDED: "command.succeeded",
+    EventType.COMMAND_FAILED: "command.failed",
+    EventType.COMMAND_UNCERTAIN: "command.uncertain",
+    EventType.DM_NEW: "dm",
+    EventType.DM_UNREADABLE: "dm.unreadable",
+    EventType.WEBHOOK_HEALTH: "webhook.health",
 }
 
 
@@ -128,6 +145,13 @@ DEFAULT_PRIORITY: dict[EventType, Priority] = {
     EventType.ACCOUNT_HEALTH: Priority.HIGH,
     EventType.ALERT_FIRING: Priority.CRITICAL,
     EventType.ALERT_RESOLVED: Priority.HIGH,
+    EventType.COMMAND_REQUESTED: Priority.NORMAL,
+    EventType.COMMAND_SUCCEEDED: Priority.NORMAL,
+    EventType.COMMAND_FAILED: Priority.HIGH,
+    EventType.COMMAND_UNCERTAIN: Priority.HIGH,
+    EventType.DM_NEW: Priority.NORMAL,
+    EventType.DM_UNREADABLE: Priority.HIGH,
+    EventType.WEBHOOK_HEALTH: Priority.HIGH,
 }
 
 
