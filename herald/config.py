@@ -320,6 +320,47 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_BSKY_FOLLOW_TTL", "bsky_follow_ttl"),
     )
 
+    # --- commands (X writes) ------------------------------------------------------------
+    enable_writes: bool = Field(
+        default=False, validation_alias=_env("HERALD_ENABLE_WRITES", "enable_writes")
+    )
+    write_limit_minute: int = Field(
+        default=3,
+        ge=0,
+        le=1000,
+        validation_alias=_env("HERALD_WRITE_LIMIT_MINUTE", "write_limit_minute"),
+    )
+    write_limit_hour: int = Field(
+        default=30,
+        ge=0,
+        le=10_000,
+        validation_alias=_env("HERALD_WRITE_LIMIT_HOUR", "write_limit_hour"),
+    )
+    write_limit_day: int = Field(
+        default=300,
+        ge=0,
+        le=100_000,
+        validation_alias=_env("HERALD_WRITE_LIMIT_DAY", "write_limit_day"),
+    )
+    write_pause: float = Field(
+        default=6 * 3600,
+        ge=1,
+        le=30 * 24 * 3600,
+        validation_alias=_env("HERALD_WRITE_PAUSE", "write_pause"),
+    )
+    command_reconcile_interval: float = Field(
+        default=15,
+        ge=0.05,
+        le=3600,
+        validation_alias=_env("HERALD_COMMAND_RECONCILE_INTERVAL", "command_reconcile_interval"),
+    )
+    command_settle_after: float = Field(
+        default=300,
+        ge=0,
+        le=7 * 24 * 3600,
+        validation_alias=_env("HERALD_COMMAND_SETTLE_AFTER", "command_settle_after"),
+    )
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

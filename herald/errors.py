@@ -220,3 +220,28 @@ class AccountPaused(HeraldError):
 
     code = "account_paused"
     status = 409
+
+
+class AutomationSuspected(SourceError):
+    """X answered 226 ("this request looks like it might be automated") to a write."""
+
+    kind = "automated"
+
+
+class WriteOutcomeUnknown(SourceError):
+    """A write reached X (or may have) but no answer came back: a timeout, a dropped
+    connection, a 5xx. It may or may not have been applied, so it is never retried blindly."""
+
+    kind = "uncertain"
+
+
+class WriteRefused(SourceError):
+    """X refused a write with an error of its own (not a session, lock or rate-limit one):
+    ``x_codes`` holds its codes, e.g. 139 (already liked), 144 (no such tweet), 187
+    (duplicate text), 327 (already retweeted)."""
+
+    kind = "refused"
+
+    def __init__(self, detail: str, *, x_codes: frozenset[int] = frozenset()) -> None:
+        super().__init__(detail)
+        self.x_codes = x_codes

@@ -39,6 +39,8 @@ from herald.store.streams import StreamStore
 if TYPE_CHECKING:
     from herald.alerts.host import AlertsHost
     from herald.alerts.service import AlertsManager
+    from herald.commands.base import CommandsService
+    from herald.commands.host import CommandsHost
     from herald.delivery import Delivery
     from herald.pipeline.runtime import PipelineControl, PipelineHost, PipelineSpec
     from herald.pipeline.runtime.pushmarks import PushMarks
@@ -78,6 +80,9 @@ class Herald:
         self._custom_pipelines = list(pipelines) if pipelines is not None else None
         self.pipeline_host: PipelineHost | None = None
         self.alerts_host: AlertsHost | None = None
+        self.commands: CommandsService | None = None
+        """X writes (post, delete, like, retweet...) for every entry point; see commands.md."""
+        self._commands_host: CommandsHost | None = None
 
     # --- wiring ------------------------------------------------------------------
     @property
@@ -160,6 +165,7 @@ class Herald:
             self.delivery = Delivery(s, redis, self.keys)
             await self.delivery.start()
         await self._start_pipelines(redis)
+        self._start_commands(redis)
         if self._want_worker:
             self.worker = PollWorker(
                 self.scheduler,
@@ -241,6 +247,16 @@ class Herald:
             )
             await self.alerts_host.start()
 
+    def _start_commands(self, redis: Redis) -> None:
+        """Commands answer in every process; their reconciler runs where a worker runs."""
+        from herald.commands.host import CommandsHost
+
+        host = CommandsHost.build(
+            self.settings, redis, self.keys, self.log, self.accounts(), reconcile=self._want_worker
+        )
+        self._commands_host, self.commands = host, host.service
+        host.start()
+
     def _push_marks(self) -> PushMarks:
         """Watermarks of push streams, from their connections' status."""
         from herald.pipeline.runtime.pushmarks import PushMarks
@@ -290,6 +306,9 @@ class Herald:
         """Stop whatever has been started, in reverse order; the connection (and the embedded
         server) is closed even when an earlier step fails."""
         try:
+            if self._commands_host is not None:
+                commands, self._commands_host, self.commands = self._commands_host, None, None
+                await commands.stop()
             if self.alerts_host is not None:
                 alerts, self.alerts_host = self.alerts_host, None
                 await alerts.stop(grace=float(self.settings.shutdown_timeout))

@@ -200,6 +200,32 @@ class Keys:
         the follow TTL, so ``stream:follower:count`` reports against it."""
         return f"{self.prefix}:bsky:count:{stream_id}"
 
+    # --- commands (herald.store.commands) --------------------------------------------
+    def command(self, command_id: str) -> str:
+        """hash: one command (``doc`` = the command as answered, JSON; ``state``; ``lease``
+        = epoch ms until which its runner owns it)."""
+        return f"{self.prefix}:command:{command_id}"
+
+    @property
+    def commands(self) -> str:
+        """zset: command ids scored by requestedAt (ms), newest kept, for ``list``."""
+        return f"{self.prefix}:commands"
+
+    @property
+    def commands_open(self) -> str:
+        """zset: ids of commands not yet settled (requested, running, uncertain), scored by
+        requestedAt (ms): what the command reconciler looks at."""
+        return f"{self.prefix}:commands:open"
+
+    def write_budget(self, account_id: str) -> str:
+        """zset: an account's recent writes (command id -> sent at, ms), a sliding window
+        shared by every worker."""
+        return f"{self.prefix}:writes:{account_id}:budget"
+
+    def write_pause(self, account_id: str) -> str:
+        """string (JSON, with a PX): why an account's writes are paused (X's 226 or 326)."""
+        return f"{self.prefix}:writes:{account_id}:paused"
+
 
 def poll_job_key(stream_id: str) -> str:
     return f"poll:{stream_id}"

@@ -5,7 +5,7 @@ so adding the same token twice (a stream's ``authToken``, ``herald accounts add`
 cookie) always lands on the same account, and the id reveals nothing about the token.
 The cookie leaves this module only through :meth:`AccountStore.cookie`.
 
-A change of health (ok, rate_limited, auth_failed, locked, suspended) is an
+A change of health (ok, rate_limited, auth_failed, locked, suspended, write_paused) is an
 ``account:health`` event ``{accountId, state, previous, reason}`` in the global log, with
 the stream id ``account:{accountId}``; see :meth:`AccountStore.set_health`.
 """
@@ -29,9 +29,10 @@ from herald.store.accounts import AccountRecords, AccountRecordStore, health_str
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
-Health = Literal["ok", "rate_limited", "auth_failed", "locked", "suspended"]
+Health = Literal["ok", "rate_limited", "auth_failed", "locked", "suspended", "write_paused"]
 HEALTH_STATES: tuple[str, ...] = get_args(Health)
-USABLE: frozenset[str] = frozenset({"ok", "rate_limited"})
+USABLE: frozenset[str] = frozenset({"ok", "rate_limited", "write_paused"})
+"""``write_paused``: X answered a write with 226 (looks automated); reads go on."""
 ENV_LABEL = "env"
 _PLAIN_SIZE = 1024
 _CAS_ATTEMPTS = 8  # another worker's transition in between: read again and retry

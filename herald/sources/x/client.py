@@ -25,11 +25,14 @@ from herald.errors import (
     AccountAuthFailed,
     AccountLocked,
     AccountSuspended,
+    AutomationSuspected,
     FetchTimeout,
     RateLimited,
     SchemaError,
     SourceError,
     UpstreamError,
+    WriteOutcomeUnknown,
+    WriteRefused,
 )
 from herald.sources.x.accounts import parse_cookie
 from herald.sources.x.operations import Operation, Operations, load_operations
@@ -176,6 +179,11 @@ def _rate_limited(what: str, response: httpx.Response, now: float) -> RateLimite
 def _account_error(what: str, status: int, errors: list[tuple[int, str]]) -> SourceError | None:
     codes = {code for code, _ in errors}
     text = " ".join(message.lower() for _, message in errors)
+    if 226 in codes:
+        return AutomationSuspected(
+            f"X refused {what} as looking automated (X error 226): this account's writes "
+            "are paused; try again later, by hand on x.com first"
+        )
     if 326 in codes or "locked" in text:
         return AccountLocked(
             f"X locked the account behind the session cookie ({what}): unlock it on x.com, "
@@ -227,6 +235,24 @@ def classify(what: str, response: httpx.Response, now: float) -> Any:
         messages = "; ".join(f"({code}) {message}" for code, message in errors)[:300]
         raise UpstreamError(f"X answered {what} with errors and no data: {messages}")
     return body
+
+
+# Codes that say something about the session or the account: classify() handles them.
+_ACCOUNT_CODES = frozenset({32, 64, 88, 226, 326, 353})
+
+
+def _raise_refusal(what: str, response: httpx.Response) -> None:
+    """A mutation X answered with its own errors and no data (X sends these with HTTP 200
+    or 4xx): :class:`WriteRefused` with the codes, so the caller can tell "already liked"
+    from "no such tweet"."""
+    body = _decode_json(response.content) if response.content else None
+    errors = _x_errors(body)
+    codes = frozenset(code for code, _ in errors if code >= 0)
+    has_data = isinstance(body, dict) and bool(body.get("data"))
+    if not errors or has_data or codes & _ACCOUNT_CODES or response.status_code in (401, 429):
+        return
+    messages = "; ".join(f"({code}) {message}" for code, message in errors)[:300]
+    raise WriteRefused(f"X refused {what}: {messages}", x_codes=codes)
 
 
 class _NoCookies(CookieJar):
@@ -317,6 +343,67 @@ class XClient:
             return self._read(name, response)
         except AccountAuthFailed:
             self._ct0 = None  # a rejected ct0 is re-obtained on the next request
+            raise
+
+    async def screen_name(self) -> str:
+        """The session's own handle, from ``account/settings.json`` (where the web app
+        reads it): what a write's reconciliation looks for its tweets under."""
+        await self._ensure_session()
+        response = await self._send("account/settings", "GET", SETTINGS_PATH)
+        body = classify("account/settings", response, self._clock())
+        name = body.get("screen_name") if isinstance(body, dict) else None
+        if not isinstance(name, str) or not name:
+            raise SchemaError("X answered account/settings without screen_name")
+        return name
+
+    async def graphql_post(self, name: str, variables: Mapping[str, Any]) -> XResponse:
+        """POST one GraphQL mutation, as x.com's web app (and twikit's ``gql_post``) sends
+        it: a JSON body ``{variables, features, queryId}``, signed like a read.
+
+        Sent once, never retried here: a timeout, a dropped connection or a 5xx after the
+        request left raises :class:`WriteOutcomeUnknown` (X may have applied it); only a
+        connection that was never made raises :class:`UpstreamError` (nothing was sent).
+        """
+        op = self._ops[name]
+        await self._ensure_session()
+        body: dict[str, Any] = {"variables": {**op.variables, **variables}, "queryId": op.query_id}
+        if op.features and op.send_features:
+            body["features"] = op.features
+        headers: dict[str, str] = {"content-type": "application/json"}
+        if self._txid is not None:
+            headers["x-client-transaction-id"] = await self._txid.header("POST", op.path)
+        try:
+            response = await self._http.request(
+                "POST",
+                op.path,
+                content=orjson.dumps(body),
+                headers={**self._session_headers(), **headers},
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise UpstreamError(
+                f"could not reach X at {self._base} for {name} ({type(exc).__name__}); "
+                "nothing was sent"
+            ) from exc
+        except (httpx.LocalProtocolError, UnicodeEncodeError):
+            raise AccountAuthFailed(
+                "the session cookie of this X account is not a valid HTTP header value; "
+                "add a fresh one with `herald accounts add`"
+            ) from None
+        except httpx.HTTPError as exc:
+            raise WriteOutcomeUnknown(
+                f"X did not answer {name} within {self._timeout:g}s ({type(exc).__name__}): "
+                "it may or may not have been applied"
+            ) from exc
+        if response.status_code >= 500:
+            raise WriteOutcomeUnknown(
+                f"X failed to answer {name} (HTTP {response.status_code}): it may or may not "
+                "have been applied"
+            )
+        _raise_refusal(name, response)
+        try:
+            return self._read(name, response)
+        except AccountAuthFailed:
+            self._ct0 = None
             raise
 
     async def aclose(self) -> None:

@@ -25,6 +25,8 @@ class Operation:
     variables: dict[str, Any] = field(default_factory=dict)
     features: dict[str, bool] = field(default_factory=dict)
     field_toggles: dict[str, bool] = field(default_factory=dict)
+    send_features: bool = True
+    """False for mutations the web app POSTs without ``features`` (FavoriteTweet...)."""
 
     @property
     def path(self) -> str:
@@ -68,6 +70,7 @@ def parse_operations(doc: Any) -> Operations:
             variables=dict(_dict(spec.get("variables", {}), f"operations.{name}.variables")),
             features={**shared, **_dict(spec.get("features", {}), f"operations.{name}.features")},
             field_toggles=dict(_dict(spec.get("fieldToggles", {}), f"{name}.fieldToggles")),
+            send_features=spec.get("sendFeatures", True) is not False,
         )
     return Operations(bearer=bearer.removeprefix("Bearer ").strip(), operations=operations)
 

@@ -111,7 +111,7 @@ class XSource:
                 await self.accounts.set_health(account.id, _health_of(exc), exc.detail)
                 await self._drop_client(account.id)
                 raise
-            if account.health != "ok":
+            if account.health not in ("ok", "write_paused"):  # a read does not lift that
                 await self.accounts.set_health(account.id, "ok")
             await self.accounts.touch(account.id)
             return result

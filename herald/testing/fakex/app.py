@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from herald.testing.fakex.control import router as control_router
 from herald.testing.fakex.graphql import router as graphql_router
+from herald.testing.fakex.mutations import router as mutations_router
 from herald.testing.fakex.pages import router as pages_router
 from herald.testing.fakex.service import FakeX
 
@@ -28,6 +29,7 @@ def create_app(
     app = FastAPI(title="fakex", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.fakex = fake
     app.include_router(graphql_router)
+    app.include_router(mutations_router)
     app.include_router(control_router)
     app.include_router(pages_router)
     return app

@@ -44,6 +44,15 @@ class Metrics(BaseModel):
     views: int | None = Field(default=None, ge=0)
 
 
+class NewSession(BaseModel):
+    """Which user a session cookie's ``auth_token`` writes as (mutations, settings.json)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    auth_token: str = Field(min_length=1, max_length=500, alias="authToken")
+    username: str = Field(pattern=USERNAME)
+
+
 class NewFault(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -161,6 +170,16 @@ async def remove_follower(username: str, follower: str, request: Request) -> dic
 
 def _count(fake: FakeX, user: FakeUser) -> dict[str, int]:
     return {"followers": fake.responder.counts(user).followers}
+
+
+@router.post("/sessions", status_code=201)
+async def add_session(body: NewSession, request: Request) -> dict[str, Any]:
+    """Bind a session token to a user (created if new); unbound tokens write as
+    ``fakex_session``. The token is never echoed back."""
+    fake = fakex_of(request)
+    user = fake.world.ensure_user(body.username)
+    fake.world.sessions[body.auth_token] = user.id
+    return {"username": user.username, "id": user.id}
 
 
 @router.post("/faults", status_code=201)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-FaultMode = Literal["timeout", "garbage", "empty", "logged_out", "short"]
+FaultMode = Literal[
+    "timeout",
+    "garbage",
+    "empty",
+    "logged_out",
+    "short",
+    # mutations only (herald/testing/fakex/mutations.py): X's 226 and 326 refusals, and a
+    # write applied whose answer never comes
+    "automated",
+    "locked",
+    "timeout_after_commit",
+]
 
 # X's error codes for the statuses a fault may answer with.
 STATUS_ERRORS: dict[int, tuple[int, str]] = {

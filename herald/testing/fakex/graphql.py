@@ -29,6 +29,8 @@ def operations(responder: Responder) -> dict[str, Callable[[Json], Json]]:
     return {
         "UserByScreenName": responder.user_by_screen_name,
         "UserTweets": responder.user_tweets,
+        # the stand-in's timelines hold replies anyway: one answer serves both
+        "UserTweetsAndReplies": responder.user_tweets,
         "Followers": responder.followers,
         "SearchTimeline": responder.search,
     }

@@ -25,6 +25,7 @@ CONTROL_API = (
     ),
     ("POST", "/_fakex/tweets/{id}/pin", "pin it on its author's profile"),
     ("DELETE", "/_fakex/tweets/{id}", "delete a tweet"),
+    ("POST", "/_fakex/sessions", "{authToken, username}: the user a session writes as"),
     ("POST", "/_fakex/faults", "{status?, mode?, count, operation?, resetIn?, seconds?, keep?}"),
     ("GET", "/_fakex/requests", "request counts per operation"),
     ("POST", "/_fakex/reset", "back to the seeded state"),
@@ -62,8 +63,9 @@ async def account_settings(request: Request) -> Response:
     """Where a session holding only ``auth_token`` picks up its ``ct0`` cookie."""
     if not request.cookies.get("auth_token"):
         return x_error(401, *NOT_AUTHENTICATED)
+    user = fakex_of(request).world.session_user(request.cookies["auth_token"])
     response = JSONResponse(
-        {"screen_name": "fakex_session", "language": "en", "protected": False, "time_zone": None}
+        {"screen_name": user.username, "language": "en", "protected": False, "time_zone": None}
     )
     issue_ct0(request, response)
     return response

@@ -16,6 +16,7 @@ from herald.testing.fakex.search import parse_query
 
 TWITTER_EPOCH_MS = 1288834974657
 SEED_EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+SESSION_USER = "fakex_session"
 MENTION = re.compile(r"@(\w{1,15})\b")
 
 
@@ -72,6 +73,8 @@ class FakeTweet:
     id: str
     author_id: str
     text: str
+    reply_to: str | None = None  # the tweet it answers (CreateTweet's reply)
+    quoted_id: str | None = None  # the tweet it quotes (CreateTweet's attachment_url)
 
     @property
     def created_at(self) -> datetime:
@@ -90,6 +93,9 @@ class World:
         self.by_name: dict[str, str] = {}
         self.tweets: list[FakeTweet] = []
         self.metrics: dict[str, dict[str, int]] = {}  # tweet id -> counts set by the control API
+        self.sessions: dict[str, str] = {}  # auth_token -> user id (the writes' author)
+        self.likes: dict[str, set[str]] = {}  # user id -> tweet ids it liked
+        self.retweets: dict[tuple[str, str], str] = {}  # (user id, tweet id) -> retweet id
 
     # --- lookups -----------------------------------------------------------------------
     def find(self, username: str) -> FakeUser | None:
@@ -126,9 +132,17 @@ class World:
     def ensure_user(self, username: str) -> FakeUser:
         return self.find(username) or self.create_user(username)
 
-    def post(self, user: FakeUser, text: str, *, at: datetime | None = None) -> FakeTweet:
+    def post(
+        self,
+        user: FakeUser,
+        text: str,
+        *,
+        at: datetime | None = None,
+        reply_to: str | None = None,
+        quoted_id: str | None = None,
+    ) -> FakeTweet:
         tweet_id = self.ids.at(at) if at else self.ids.now()
-        tweet = FakeTweet(tweet_id, user.id, text)
+        tweet = FakeTweet(tweet_id, user.id, text, reply_to, quoted_id)
         self.tweets.append(tweet)
         return tweet
 
@@ -142,6 +156,14 @@ class World:
         author = self.users[tweet.author_id]
         if author.pinned_id == tweet.id:
             author.pinned_id = None
+
+    def session_user(self, auth_token: str) -> FakeUser:
+        """The user a session writes as: the one registered for its token, else
+        ``fakex_session`` (the name ``account/settings.json`` reports)."""
+        user_id = self.sessions.get(auth_token)
+        if user_id is not None and user_id in self.users:
+            return self.users[user_id]
+        return self.ensure_user(SESSION_USER)
 
     def follow(self, user: FakeUser, follower: FakeUser) -> bool:
         """Add a follower; False if they already followed."""

@@ -145,6 +145,11 @@ def _legacy(tweet: FakeTweet, mentions: list[FakeUser], counts: Mapping[str, int
     }
     for name, key in METRIC_FIELDS.items():
         legacy[key] = counts.get(name, 0)
+    if tweet.reply_to:
+        legacy["in_reply_to_status_id_str"] = tweet.reply_to
+    if tweet.quoted_id:
+        legacy["is_quote_status"] = True
+        legacy["quoted_status_id_str"] = tweet.quoted_id
     return legacy
 
 
