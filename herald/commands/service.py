@@ -14,7 +14,7 @@ import asyncio
 import builtins
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,7 +71,7 @@ class CommandService:
         accounts: AccountStore,
         writer: Writer,
         *,
-        clock: Any = time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -179,8 +179,16 @@ class CommandService:
             outcome = outcome_of(exc, doc["type"], doc["data"])
             if outcome.state == "uncertain":
                 log.warning("command %s is uncertain: %s", doc["id"], redaction.scrub(str(exc)))
+        if outcome.state == "succeeded":
+            await self._lift_write_pause(doc["accountId"])
         settled = await self.settle(running, ("running",), outcome)
         return settled if settled is not None else await self.get(doc["id"])
+
+    async def _lift_write_pause(self, account_id: str) -> None:
+        """A write went through after a 226 pause lapsed: the account is ok again."""
+        account = await self.accounts.get(account_id)
+        if account.health == "write_paused":
+            await self.accounts.set_health(account_id, "ok", "a write went through again")
 
     async def _answer(
         self, command_id: str, stored: Stored, wait: bool, timeout: float | None
