@@ -119,7 +119,8 @@ class CommandService:
             stored = Stored(claim.doc or {}, claim.state, 0)
             return await self._answer(request.id, stored, wait, timeout)
         await self._emit("requested", doc)
-        task = asyncio.create_task(self._run(doc), name=f"command:{request.id}")
+        lift = account.health == "write_paused"
+        task = asyncio.create_task(self._run(doc, lift), name=f"command:{request.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         if not wait:
@@ -159,7 +160,7 @@ class CommandService:
         await self._emit(outcome.state, new)
         return new
 
-    async def _run(self, doc: dict[str, Any]) -> dict[str, Any]:
+    async def _run(self, doc: dict[str, Any], lift_pause: bool = False) -> dict[str, Any]:
         running = {**doc, "state": "running"}
         lease = int((self._clock() + self.lease) * 1000)
         if not await self.store.move(
@@ -179,7 +180,7 @@ class CommandService:
             outcome = outcome_of(exc, doc["type"], doc["data"])
             if outcome.state == "uncertain":
                 log.warning("command %s is uncertain: %s", doc["id"], redaction.scrub(str(exc)))
-        if outcome.state == "succeeded":
+        if outcome.state == "succeeded" and lift_pause:
             await self._lift_write_pause(doc["accountId"])
         settled = await self.settle(running, ("running",), outcome)
         return settled if settled is not None else await self.get(doc["id"])
@@ -308,9 +309,12 @@ class CommandService:
 
     # --- shutdown ------------------------------------------------------------------------
     async def aclose(self) -> None:
-        """Cancel sends in flight (their leases lapse: a reconciler settles them as
-        uncertain, never re-sending a post) and close the X clients."""
+        """Let sends in flight finish within ``HERALD_SHUTDOWN_TIMEOUT``, then cancel the
+        rest (their leases lapse: a reconciler settles them as uncertain, never re-sending
+        a post) and close the X clients."""
         tasks = list(self._tasks)
+        if tasks:  # sends in flight get the shutdown grace to finish and record their outcome
+            await asyncio.wait(tasks, timeout=float(self.settings.shutdown_timeout))
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -25,9 +25,13 @@ async def test_226_and_326_pause_the_account_and_report_health_once(
     rig: Rig, mode: str, code: int, health: str
 ) -> None:
     await rig.fault(mode=mode, operation="CreateTweet", count=2)
-    answers = await asyncio.gather(
-        rig.service.submit(post("first")), rig.twin().submit(post("second"))
+    results = await asyncio.gather(
+        rig.service.submit(post("first")), rig.twin().submit(post("second")), return_exceptions=True
     )
+    # the second may reach X too, or already find the account paused (nothing sent)
+    answers = [r for r in results if isinstance(r, dict)]
+    assert answers, results
+    assert all(isinstance(r, (dict, AccountPaused)) for r in results), results
     for answer in answers:
         assert answer["state"] == "failed", answer
         assert answer["error"]["code"] == "account_paused"
@@ -40,7 +44,7 @@ async def test_226_and_326_pause_the_account_and_report_health_once(
     account = await rig.accounts.get(answers[0]["accountId"])
     assert account.health == health
     sent = (await rig.requests())["CreateTweet"]
-    assert sent == 2
+    assert sent == len(answers)
     with pytest.raises(AccountPaused) as caught:
         await rig.service.submit(post("third"))
     assert caught.value.status == 409
