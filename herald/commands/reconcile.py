@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from herald.commands.outcomes import Outcome, error, outcome_of
-from herald.commands.service import CommandService, epoch_of
+from herald.commands.service import FINAL_STATES, CommandService, epoch_of
 from herald.sources.models import Tweet
 from herald.sources.x.mutations import tweet_url
 
@@ -87,6 +87,15 @@ class CommandReconciler:
     async def _visit(self, doc: dict[str, Any], state: str, lease: int) -> bool:
         now = self.service.now()
         expired = lease / 1000.0 < now
+        if state in FINAL_STATES or expired:
+            # a runner that died between a move and its event left that event unlogged:
+            # append it (once: event ids are derived from the command id) before going on
+            requested = {k: v for k, v in doc.items() if k not in ("result", "error")}
+            await self.service.log_state({**requested, "state": "requested"})
+            if state in FINAL_STATES:
+                await self.service.log_state(doc)
+        if state in ("succeeded", "failed"):
+            return False
         if state == "requested" and expired:
             message = "herald stopped before sending it: nothing reached X"
             unsent = Outcome("failed", error=error("not_sent", message, retryable=True))

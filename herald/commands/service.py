@@ -157,8 +157,16 @@ class CommandService:
             new["finishedAt"] = iso(self._clock())
         if not await self.store.move(str(doc["id"]), expected, outcome.state, new):
             return None
-        await self._emit(outcome.state, new)
+        await self.log_state(new)
         return new
+
+    async def log_state(self, doc: Mapping[str, Any]) -> None:
+        """Append the event of the command's state (once, however often called); a settled
+        command then leaves the reconciler's open set."""
+        state = str(doc["state"])
+        await self._emit(state, doc)
+        if state in ("succeeded", "failed"):
+            await self.store.close(str(doc["id"]))
 
     async def _run(self, doc: dict[str, Any], lift_pause: bool = False) -> dict[str, Any]:
         running = {**doc, "state": "running"}

@@ -198,3 +198,30 @@ async def test_a_runner_gone_before_sending_fails_not_sent(rig: Rig) -> None:
     assert settled["error"]["code"] == "not_sent"
     assert settled["error"]["retryable"] is True
     assert "CreateTweet" not in await rig.requests()
+
+
+async def test_events_lost_to_a_crash_between_record_and_log_are_appended_once(
+    rig: Rig,
+) -> None:
+    """The runner recorded the outcome and died before logging it: the reconciler appends
+    the missing events, once however often it passes."""
+    store = rig.service.store
+    now = time.time()
+    base = {
+        "id": "unlogged",
+        "type": "like_tweet",
+        "accountId": "acct",
+        "data": {"tweet_id": "1"},
+        "requestedAt": iso(now),
+    }
+    await store.claim("unlogged", {**base, "state": "requested"}, int(now * 1000), 0)
+    done = {**base, "state": "succeeded", "result": {"tweetId": "1", "liked": True}}
+    assert await store.move("unlogged", ("requested",), "succeeded", done)
+    assert await rig.events("unlogged") == []
+    for _ in range(3):
+        await rig.reconciler().run_once()
+    events = await rig.events("unlogged")
+    assert [e["type"] for e in events] == ["command:requested", "command:succeeded"]
+    assert "result" not in events[0]["command"]
+    assert events[1]["command"]["result"] == {"tweetId": "1", "liked": True}
+    assert await store.open_ids(10) == []

@@ -46,9 +46,10 @@ class MemoryCommandStore:
         if known is None or known.state not in expected:
             return False
         self._commands[command_id] = Stored(copy.deepcopy(dict(doc)), state, lease_until_ms)
-        if state in ("succeeded", "failed"):
-            self._open.pop(command_id, None)
         return True
+
+    async def close(self, command_id: str) -> None:
+        self._open.pop(command_id, None)
 
     async def get(self, command_id: str) -> Stored | None:
         known = self._commands.get(command_id)

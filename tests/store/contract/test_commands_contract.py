@@ -67,9 +67,11 @@ async def test_open_ids_hold_what_is_not_settled(backend: Backend) -> None:
         await store.claim(command_id, doc(command_id), base + i, base + 1000)
     assert await store.open_ids(10) == ["a", "b", "c"]
     await store.move("a", ("requested",), "failed", doc("a"))
+    await store.close("a")
     await store.move("b", ("requested",), "uncertain", doc("b"))
     assert await store.open_ids(10) == ["b", "c"]
     await store.move("b", ("uncertain",), "succeeded", doc("b"))
+    await store.close("b")
     assert await store.open_ids(1) == ["c"]
 
 
@@ -117,3 +119,13 @@ async def test_pause_until_it_lapses_or_is_lifted(backend: Backend) -> None:
     from tests.waiting import wait_until
 
     await wait_until(lapsed, timeout=5, what="the pause lapsed")
+
+
+async def test_a_settled_command_stays_open_until_closed(backend: Backend) -> None:
+    store = commands_on(backend)
+    await store.claim("c1", doc("c1"), now_ms(), now_ms() + 1000)
+    await store.move("c1", ("requested",), "succeeded", {**doc("c1"), "state": "succeeded"})
+    assert await store.open_ids(10) == ["c1"]  # its event may not be logged yet
+    await store.close("c1")
+    assert await store.open_ids(10) == []
+    await store.close("c1")  # closing twice is harmless
