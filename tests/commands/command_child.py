@@ -1,7 +1,8 @@
-"""A process that submits one command and hangs in its send (for the kill -9 test).
+"""A process that submits one command: for the kill -9 test (it hangs in its send until
+killed) and the cross-process idempotency test (it prints the answer as JSON).
 
-Reads its settings (JSON) and the command (JSON) from argv; prints nothing useful: the
-test watches Redis and the stand-in, then kills it with SIGKILL.
+Reads its settings (JSON), the command (JSON), the Redis URL and an optional gate (a key
+prefix: the children of one test say they are ready there, then wait for its go) from argv.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
 
-async def main(settings_json: str, command_json: str, redis_url: str) -> None:
+async def main(settings_json: str, command_json: str, redis_url: str, gate: str = "") -> None:
     settings = Settings(**json.loads(settings_json))
     redis = aioredis.from_url(redis_url)
     keys = Keys(settings.redis_prefix)
@@ -28,8 +29,14 @@ async def main(settings_json: str, command_json: str, redis_url: str) -> None:
     host = CommandsHost.build(
         settings, redis, keys, EventLog(redis, keys), accounts, reconcile=False
     )
-    await host.service.submit(json.loads(command_json))
+    if gate:  # start together: say ready, then wait for the go
+        await redis.incr(f"{gate}:ready")
+        await redis.blpop([f"{gate}:go"], timeout=30)
+    answer = await host.service.submit(json.loads(command_json))
+    print(json.dumps(answer), flush=True)
+    await host.stop()
+    await redis.aclose()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3]))
+    asyncio.run(main(*sys.argv[1:5]))

@@ -52,6 +52,43 @@ async def test_same_id_from_two_services_at_once_runs_once(rig: Rig) -> None:
     assert [e["type"] for e in events] == ["command:requested", "command:succeeded"]
 
 
+async def test_same_id_from_separate_processes_runs_once(rig: Rig, tmp_path: Path) -> None:
+    settings = json.dumps(rig.settings.model_dump(mode="json", include=CHILD_SETTINGS))
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    command = json.dumps(post("across", "from two processes"))
+    child = str(Path(__file__).with_name("command_child.py"))
+    gate = f"{rig.keys.prefix}:test:gate"
+    with (tmp_path / "children.log").open("wb") as log:
+        children = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                child,
+                settings,
+                command,
+                EXTERNAL_REDIS_URL,
+                gate,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+            )
+            for _ in range(3)
+        ]
+
+        async def ready() -> bool:
+            return int(await rig.redis.get(f"{gate}:ready") or 0) == len(children)
+
+        await wait_until(ready, timeout=60, what="the three children are ready")
+        await rig.redis.rpush(f"{gate}:go", *["go"] * len(children))  # released together
+        outputs = [await asyncio.wait_for(c.communicate(), 60) for c in children]
+    assert [c.returncode for c in children] == [0, 0, 0]
+    answers = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outputs]
+    assert all(a == answers[0] for a in answers), answers
+    assert answers[0]["state"] == "succeeded"
+    assert (await rig.requests())["CreateTweet"] == 1
+    types = [e["type"] for e in await rig.events("across")]
+    assert types == ["command:requested", "command:succeeded"]
+
+
 async def test_same_id_later_answers_the_first_outcome_even_with_other_data(rig: Rig) -> None:
     first = await rig.service.submit(post("same-1", "first text"))
     second = await rig.service.submit(post("same-1", "other text"))
