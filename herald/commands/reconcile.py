@@ -42,6 +42,8 @@ _SPACE = re.compile(r"\s+")
 EARLY = 60.0
 """Seconds before ``requestedAt`` a found tweet may carry (clocks of herald and X differ)."""
 BATCH = 200
+RECENT = 1000
+"""Recent commands whose tweets a post being looked for may not claim."""
 TWITTER_EPOCH_MS = 1288834974657
 
 
@@ -137,7 +139,8 @@ class CommandReconciler:
         tweets = await self.service.writer.own_tweets(
             str(doc["accountId"]), replies=bool(data.get("reply_to_tweet_id"))
         )
-        found = next((t for t in tweets if _matches(t, data, since)), None)
+        taken = await self._claimed_tweets(str(doc["id"]))
+        found = next((t for t in tweets if t.id not in taken and _matches(t, data, since)), None)
         if found is not None:
             result = {
                 "tweetId": found.id,
@@ -152,6 +155,18 @@ class CommandReconciler:
             "was requested: X did not apply it"
         )
         return Outcome("failed", error=error("not_posted", message, retryable=True))
+
+    async def _claimed_tweets(self, command_id: str) -> set[str]:
+        """Tweets other recent commands posted: the same text posted by another command is
+        that command's tweet, not this one's."""
+        claimed: set[str] = set()
+        for stored in await self.service.store.recent(RECENT):
+            result = stored.doc.get("result")
+            if stored.doc.get("id") != command_id and isinstance(result, dict):
+                tweet_id = result.get("tweetId")
+                if isinstance(tweet_id, str):
+                    claimed.add(tweet_id)
+        return claimed
 
     def _give_up(self, doc: Mapping[str, Any]) -> Outcome:
         message = (

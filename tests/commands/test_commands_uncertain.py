@@ -262,3 +262,19 @@ async def test_events_lost_to_a_crash_between_record_and_log_are_appended_once(
     assert "result" not in events[0]["command"]
     assert events[1]["command"]["result"] == {"tweetId": "1", "liked": True}
     assert await store.open_ids(10) == []
+
+
+async def test_a_lost_post_does_not_claim_another_commands_tweet_of_the_same_text(
+    rig: Rig,
+) -> None:
+    first = await rig.service.submit(post("same-text-1", "gm"))
+    assert first["state"] == "succeeded"
+    await rig.fault(mode="timeout", operation="CreateTweet", seconds=30)  # never applied
+    assert (await rig.service.submit(post("same-text-2", "gm")))["state"] == "uncertain"
+    assert await rig.reconciler().run_once() == 0
+    assert (await rig.service.get("same-text-2"))["state"] == "uncertain"
+    later = rig.twin(clock=lambda: time.time() + rig.settings.command_settle_after + 1)
+    await rig.reconciler(later).run_once()
+    settled = await rig.service.get("same-text-2")
+    assert settled["state"] == "failed"
+    assert settled["error"]["code"] == "not_posted"
