@@ -16,7 +16,8 @@ the commands not yet settled:
     (liked, not liked, retweeted, not retweeted, gone) rather than adding something, so
     applying it twice is applying it once. X's "already liked" (139), "already
     retweeted" (327) and, for a delete, "no such tweet" (144) then mean the first attempt
-    worked.
+    worked. One is not re-issued when a later command on the same tweet exists (a like
+    re-issued after an unlike would undo it): it fails as ``superseded``.
 
 Several reconcilers may run at once: every move is a compare-and-set on the command's
 state, so one settles it and one event is logged; a re-issued like twice is still a like.
@@ -125,6 +126,13 @@ class CommandReconciler:
         try:
             if doc["type"] == "post_tweet":
                 return await self._find_post(doc, late)
+            later = await self._later_on_same_tweet(doc)
+            if later is not None:
+                message = (
+                    f"not re-issued: a later command ({later}) on the same tweet set its state; "
+                    "whether this one was applied is unknown and no longer matters"
+                )
+                return Outcome("failed", error=error("superseded", message, retryable=False))
             result = await self.service.writer.send(account_id, doc["type"], doc["data"])
             return Outcome("succeeded", result)
         except Exception as exc:
@@ -155,6 +163,22 @@ class CommandReconciler:
             "was requested: X did not apply it"
         )
         return Outcome("failed", error=error("not_posted", message, retryable=True))
+
+    async def _later_on_same_tweet(self, doc: Mapping[str, Any]) -> str | None:
+        """The id of a command requested after this one for the same account and tweet: a
+        re-issued like must not undo a later unlike."""
+        since = epoch_of(doc.get("requestedAt"))
+        for stored in await self.service.store.recent(RECENT):
+            other = stored.doc
+            if (
+                other.get("id") != doc["id"]
+                and other.get("accountId") == doc["accountId"]
+                and other.get("type") != "post_tweet"
+                and other.get("data", {}).get("tweet_id") == doc["data"].get("tweet_id")
+                and epoch_of(other.get("requestedAt")) >= since
+            ):
+                return str(other.get("id"))
+        return None
 
     async def _claimed_tweets(self, command_id: str) -> set[str]:
         """Tweets other recent commands posted: the same text posted by another command is

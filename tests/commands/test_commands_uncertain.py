@@ -278,3 +278,20 @@ async def test_a_lost_post_does_not_claim_another_commands_tweet_of_the_same_tex
     settled = await rig.service.get("same-text-2")
     assert settled["state"] == "failed"
     assert settled["error"]["code"] == "not_posted"
+
+
+async def test_an_uncertain_like_is_not_reissued_over_a_later_unlike(rig: Rig) -> None:
+    target = await bob_tweet(rig)
+    await rig.fault(mode="timeout_after_commit", operation="FavoriteTweet", seconds=30)
+    like = {"type": "like_tweet", "commandId": "like-old", "data": {"tweet_id": target}}
+    assert (await rig.service.submit(like))["state"] == "uncertain"
+    unlike = {"type": "unlike_tweet", "commandId": "unlike-new", "data": {"tweet_id": target}}
+    assert (await rig.service.submit(unlike))["state"] == "succeeded"
+    assert await rig.reconciler().run_once() == 1
+    settled = await rig.service.get("like-old")
+    assert settled["state"] == "failed"
+    assert settled["error"]["code"] == "superseded"
+    assert "unlike-new" in settled["error"]["message"]
+    assert (await rig.requests())["FavoriteTweet"] == 1  # not re-issued
+    tweet = next(t for t in await rig.timeline("bob") if t.id == target)
+    assert tweet.metrics["likes"] == 0  # the later unlike stands
