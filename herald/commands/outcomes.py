@@ -64,8 +64,9 @@ def outcome_of(
             pause="write_paused",
         )
     if isinstance(exc, AccountLocked):
+        message = f"X error 326, the account is locked: {exc.detail}; its writes are paused"
         return Outcome(
-            "failed", error=error("account_paused", exc.detail, retryable=False), pause="locked"
+            "failed", error=error("account_paused", message, retryable=False), pause="locked"
         )
     if isinstance(exc, AccountSuspended):
         return Outcome(

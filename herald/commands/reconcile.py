@@ -16,7 +16,8 @@ the commands not yet settled:
     (liked, not liked, retweeted, not retweeted, gone) rather than adding something, so
     applying it twice is applying it once. X's "already liked" (139), "already
     retweeted" (327) and, for a delete, "no such tweet" (144) then mean the first attempt
-    worked.
+    worked. One is not re-issued when a later command on the same tweet exists (a like
+    re-issued after an unlike would undo it): it fails as ``superseded``.
 
 Several reconcilers may run at once: every move is a compare-and-set on the command's
 state, so one settles it and one event is logged; a re-issued like twice is still a like.
@@ -31,7 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from herald.commands.outcomes import Outcome, error, outcome_of
-from herald.commands.service import CommandService, epoch_of
+from herald.commands.service import FINAL_STATES, CommandService, epoch_of
 from herald.sources.models import Tweet
 from herald.sources.x.mutations import tweet_url
 
@@ -42,6 +43,8 @@ _SPACE = re.compile(r"\s+")
 EARLY = 60.0
 """Seconds before ``requestedAt`` a found tweet may carry (clocks of herald and X differ)."""
 BATCH = 200
+RECENT = 1000
+"""Recent commands whose tweets a post being looked for may not claim."""
 TWITTER_EPOCH_MS = 1288834974657
 
 
@@ -87,6 +90,15 @@ class CommandReconciler:
     async def _visit(self, doc: dict[str, Any], state: str, lease: int) -> bool:
         now = self.service.now()
         expired = lease / 1000.0 < now
+        if state in FINAL_STATES or expired:
+            # a runner that died between a move and its event left that event unlogged:
+            # append it (once: event ids are derived from the command id) before going on
+            requested = {k: v for k, v in doc.items() if k not in ("result", "error")}
+            await self.service.log_state({**requested, "state": "requested"})
+            if state in FINAL_STATES:
+                await self.service.log_state(doc)
+        if state in ("succeeded", "failed"):
+            return False
         if state == "requested" and expired:
             message = "herald stopped before sending it: nothing reached X"
             unsent = Outcome("failed", error=error("not_sent", message, retryable=True))
@@ -114,6 +126,13 @@ class CommandReconciler:
         try:
             if doc["type"] == "post_tweet":
                 return await self._find_post(doc, late)
+            later = await self._later_on_same_tweet(doc)
+            if later is not None:
+                message = (
+                    f"not re-issued: a later command ({later}) on the same tweet set its state; "
+                    "whether this one was applied is unknown and no longer matters"
+                )
+                return Outcome("failed", error=error("superseded", message, retryable=False))
             result = await self.service.writer.send(account_id, doc["type"], doc["data"])
             return Outcome("succeeded", result)
         except Exception as exc:
@@ -128,7 +147,8 @@ class CommandReconciler:
         tweets = await self.service.writer.own_tweets(
             str(doc["accountId"]), replies=bool(data.get("reply_to_tweet_id"))
         )
-        found = next((t for t in tweets if _matches(t, data, since)), None)
+        taken = await self._claimed_tweets(str(doc["id"]))
+        found = next((t for t in tweets if t.id not in taken and _matches(t, data, since)), None)
         if found is not None:
             result = {
                 "tweetId": found.id,
@@ -143,6 +163,34 @@ class CommandReconciler:
             "was requested: X did not apply it"
         )
         return Outcome("failed", error=error("not_posted", message, retryable=True))
+
+    async def _later_on_same_tweet(self, doc: Mapping[str, Any]) -> str | None:
+        """The id of a command requested after this one for the same account and tweet: a
+        re-issued like must not undo a later unlike."""
+        since = epoch_of(doc.get("requestedAt"))
+        for stored in await self.service.store.recent(RECENT):
+            other = stored.doc
+            if (
+                other.get("id") != doc["id"]
+                and other.get("accountId") == doc["accountId"]
+                and other.get("type") != "post_tweet"
+                and other.get("data", {}).get("tweet_id") == doc["data"].get("tweet_id")
+                and epoch_of(other.get("requestedAt")) >= since
+            ):
+                return str(other.get("id"))
+        return None
+
+    async def _claimed_tweets(self, command_id: str) -> set[str]:
+        """Tweets other recent commands posted: the same text posted by another command is
+        that command's tweet, not this one's."""
+        claimed: set[str] = set()
+        for stored in await self.service.store.recent(RECENT):
+            result = stored.doc.get("result")
+            if stored.doc.get("id") != command_id and isinstance(result, dict):
+                tweet_id = result.get("tweetId")
+                if isinstance(tweet_id, str):
+                    claimed.add(tweet_id)
+        return claimed
 
     def _give_up(self, doc: Mapping[str, Any]) -> Outcome:
         message = (

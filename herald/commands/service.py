@@ -14,7 +14,7 @@ import asyncio
 import builtins
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,7 +71,7 @@ class CommandService:
         accounts: AccountStore,
         writer: Writer,
         *,
-        clock: Any = time.time,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -119,7 +119,8 @@ class CommandService:
             stored = Stored(claim.doc or {}, claim.state, 0)
             return await self._answer(request.id, stored, wait, timeout)
         await self._emit("requested", doc)
-        task = asyncio.create_task(self._run(doc), name=f"command:{request.id}")
+        lift = account.health == "write_paused"
+        task = asyncio.create_task(self._run(doc, lift), name=f"command:{request.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         if not wait:
@@ -156,10 +157,18 @@ class CommandService:
             new["finishedAt"] = iso(self._clock())
         if not await self.store.move(str(doc["id"]), expected, outcome.state, new):
             return None
-        await self._emit(outcome.state, new)
+        await self.log_state(new)
         return new
 
-    async def _run(self, doc: dict[str, Any]) -> dict[str, Any]:
+    async def log_state(self, doc: Mapping[str, Any]) -> None:
+        """Append the event of the command's state (once, however often called); a settled
+        command then leaves the reconciler's open set."""
+        state = str(doc["state"])
+        await self._emit(state, doc)
+        if state in ("succeeded", "failed"):
+            await self.store.close(str(doc["id"]))
+
+    async def _run(self, doc: dict[str, Any], lift_pause: bool = False) -> dict[str, Any]:
         running = {**doc, "state": "running"}
         lease = int((self._clock() + self.lease) * 1000)
         if not await self.store.move(
@@ -179,8 +188,16 @@ class CommandService:
             outcome = outcome_of(exc, doc["type"], doc["data"])
             if outcome.state == "uncertain":
                 log.warning("command %s is uncertain: %s", doc["id"], redaction.scrub(str(exc)))
+        if outcome.state == "succeeded" and lift_pause:
+            await self._lift_write_pause(doc["accountId"])
         settled = await self.settle(running, ("running",), outcome)
         return settled if settled is not None else await self.get(doc["id"])
+
+    async def _lift_write_pause(self, account_id: str) -> None:
+        """A write went through after a 226 pause lapsed: the account is ok again."""
+        account = await self.accounts.get(account_id)
+        if account.health == "write_paused":
+            await self.accounts.set_health(account_id, "ok", "a write went through again")
 
     async def _answer(
         self, command_id: str, stored: Stored, wait: bool, timeout: float | None
@@ -300,9 +317,12 @@ class CommandService:
 
     # --- shutdown ------------------------------------------------------------------------
     async def aclose(self) -> None:
-        """Cancel sends in flight (their leases lapse: a reconciler settles them as
-        uncertain, never re-sending a post) and close the X clients."""
+        """Let sends in flight finish within ``HERALD_SHUTDOWN_TIMEOUT``, then cancel the
+        rest (their leases lapse: a reconciler settles them as uncertain, never re-sending
+        a post) and close the X clients."""
         tasks = list(self._tasks)
+        if tasks:  # sends in flight get the shutdown grace to finish and record their outcome
+            await asyncio.wait(tasks, timeout=float(self.settings.shutdown_timeout))
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -41,9 +41,10 @@ redis.call('EXPIRE', KEYS[3], ARGV[5])
 return {1}
 """
 
-# KEYS: command, open; ARGV: id, expected states (comma separated), new state, doc,
-#       lease_until_ms, ttl_s, settled ('1': leave the open set)
-# Returns 1 when moved, else {0, state}.
+# KEYS: command; ARGV: id, expected states (comma separated), new state, doc,
+#       lease_until_ms, ttl_s
+# Returns 1 when moved, else {0, state}. A settled command stays in the open set until
+# close(): its event is logged first, so a crash in between leaves it for the reconciler.
 _MOVE = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {0, ''} end
@@ -54,7 +55,6 @@ end
 if not ok then return {0, state} end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'doc', ARGV[4], 'lease', ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
-if ARGV[7] == '1' then redis.call('ZREM', KEYS[2], ARGV[1]) end
 return 1
 """
 
@@ -124,6 +124,10 @@ class CommandStore(Protocol):
         in none of them (another runner or reconciler moved it)."""
         ...
 
+    async def close(self, command_id: str) -> None:
+        """Take a settled command (its event logged) out of the open set."""
+        ...
+
     async def get(self, command_id: str) -> Stored | None: ...
 
     async def recent(self, limit: int) -> list[Stored]:
@@ -131,7 +135,8 @@ class CommandStore(Protocol):
         ...
 
     async def open_ids(self, limit: int) -> list[str]:
-        """Commands not yet settled, oldest first."""
+        """Commands not yet closed (unsettled, or settled with their event not yet
+        confirmed), oldest first."""
         ...
 
     async def reserve(
@@ -185,20 +190,14 @@ class RedisCommandStore:
         *,
         lease_until_ms: int = 0,
     ) -> bool:
-        settled = state in ("succeeded", "failed")
         result = await self._move(
-            keys=[self._keys.command(command_id), self._keys.commands_open],
-            args=[
-                command_id,
-                ",".join(expected),
-                state,
-                _json(doc),
-                lease_until_ms,
-                self._ttl,
-                "1" if settled else "0",
-            ],
+            keys=[self._keys.command(command_id)],
+            args=[command_id, ",".join(expected), state, _json(doc), lease_until_ms, self._ttl],
         )
         return bool(result == 1)
+
+    async def close(self, command_id: str) -> None:
+        await self._redis.zrem(self._keys.commands_open, command_id)
 
     async def get(self, command_id: str) -> Stored | None:
         raw = await self._redis.hgetall(self._keys.command(command_id))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,7 @@ class Rig:
     service: CommandService
     log: EventLog
     accounts: AccountStore
+    twins: list[CommandService] = field(default_factory=list)
 
     @classmethod
     def build(
@@ -46,18 +49,23 @@ class Rig:
         service = CommandService(settings, store, log, accounts, XWriter(settings, accounts))
         return cls(redis, keys, settings, fakex, service, log, accounts)
 
-    def twin(self, **changes: Any) -> CommandService:
-        """Another service over the same Redis (another API node or worker)."""
+    def twin(self, *, clock: Callable[[], float] = time.time, **changes: Any) -> CommandService:
+        """Another service over the same Redis (another API node or worker), closed with
+        the rig; ``clock`` lets a test stand later in time (past a lease)."""
         settings = self.settings.model_copy(update=changes)
         accounts = AccountStore(self.redis, self.keys, Cipher.from_settings(settings))
         store = RedisCommandStore(self.redis, self.keys, ttl=3600)
-        return CommandService(settings, store, self.log, accounts, XWriter(settings, accounts))
+        writer = XWriter(settings, accounts)
+        service = CommandService(settings, store, self.log, accounts, writer, clock=clock)
+        self.twins.append(service)
+        return service
 
     def reconciler(self, service: CommandService | None = None) -> CommandReconciler:
         return CommandReconciler(service or self.service)
 
     async def aclose(self) -> None:
-        await self.service.aclose()
+        for service in [self.service, *self.twins]:
+            await service.aclose()
 
     async def requests(self) -> dict[str, int]:
         answer = await self.fakex.get("/_fakex/requests")

@@ -176,3 +176,13 @@ async def test_wait_false_answers_once_requested(rig: Rig) -> None:
     )
     assert settled["state"] == "succeeded"
     assert (await rig.requests())["CreateTweet"] == 1
+
+
+async def test_a_timeout_answers_the_running_command_which_goes_on(rig: Rig) -> None:
+    await rig.fault(mode="timeout", operation="CreateTweet", seconds=30)
+    body = {"type": "post_tweet", "commandId": "slow", "data": {"text": "slow one"}}
+    answer = await rig.service.submit(body, timeout=0.05)
+    assert answer["state"] in ("requested", "running")  # not settled: it goes on
+    settled = await rig.service.submit(body, timeout=20)  # waits for the first
+    assert settled["state"] == "uncertain"
+    assert (await rig.requests())["CreateTweet"] == 1

@@ -12,6 +12,7 @@ from herald.commands.base import CommandsService
 from herald.errors import WritesDisabled
 from herald.service import Herald
 from tests.conftest import EXTERNAL_REDIS_URL
+from tests.waiting import wait_until
 
 
 async def test_herald_serves_commands_and_settles_them(
@@ -56,3 +57,35 @@ async def test_writes_are_off_by_default_and_nothing_is_sent(
         assert await herald.commands.list() == []
     requests = (await fakex.get("/_fakex/requests")).json()
     assert requests["total"] == 0
+
+
+async def test_the_workers_reconciler_settles_an_uncertain_post(
+    fakex: httpx.AsyncClient,
+    fakex_url: str,
+    tmp_path: Path,
+    key_prefix: str,
+    external_redis: object,
+) -> None:
+    settings = command_settings(
+        fakex_url,
+        tmp_path,
+        key_prefix,
+        redis_url=EXTERNAL_REDIS_URL,
+        command_reconcile_interval=0.1,
+    )
+    fault = {"mode": "timeout_after_commit", "operation": "CreateTweet", "seconds": 30}
+    (await fakex.post("/_fakex/faults", json=fault)).raise_for_status()
+    async with Herald(settings, worker=True, delivery=False) as herald:
+        commands = herald.commands
+        assert commands is not None
+        answer = await commands.submit(
+            {"type": "post_tweet", "commandId": "auto", "data": {"text": "settle me"}}
+        )
+        assert answer["state"] == "uncertain"
+
+        async def settled() -> bool:
+            return (await commands.get("auto"))["state"] == "succeeded"
+
+        await wait_until(settled, timeout=20, what="the reconciler settled the post")
+    requests = (await fakex.get("/_fakex/requests")).json()["operations"]
+    assert requests["CreateTweet"] == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 from herald.store.memory.accounts import MemoryAccountRecords
 from herald.store.memory.alerts import MemoryAlertStore
 from herald.store.memory.bsky import MemoryBskyStore
+from herald.store.memory.commands import MemoryCommandStore
 from herald.store.memory.engagement import MemoryEngagementStore
 from herald.store.memory.pollstate import (
     MemoryCursorStore,
@@ -25,6 +26,7 @@ __all__ = [
     "MemoryAccountRecords",
     "MemoryAlertStore",
     "MemoryBskyStore",
+    "MemoryCommandStore",
     "MemoryCursorStore",
     "MemoryEngagementStore",
     "MemoryHeartbeats",

@@ -44,6 +44,7 @@ class Seen:
     path: str
     params: dict[str, str]
     headers: dict[str, str]
+    body: bytes = b""
 
 
 class Script:
@@ -58,7 +59,8 @@ class Script:
 
     async def handle(self, request: Request) -> Response:
         params, headers = dict(request.query_params), dict(request.headers)
-        self.seen.append(Seen(request.method, request.url.path, params, headers))
+        body = await request.body()
+        self.seen.append(Seen(request.method, request.url.path, params, headers, body))
         if request.url.path.endswith("/account/settings.json"):
             response = JSONResponse({"errors": [{"code": 353, "message": "csrf"}]}, 403)
             if "auth_token=" in request.headers.get("cookie", "") and self.ct0:
