@@ -9,6 +9,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from herald.auth import Authenticator
+from herald.commands.base import CommandsService
 from herald.config import Settings
 from herald.delivery.connections import ConnectionRegistry
 from herald.delivery.hub import Hub
@@ -35,6 +36,10 @@ class Context:
     clock: Clock = field(default_factory=SystemClock)
     #: Every live connection (all transports): the caps, and ``GET /api/connections``.
     connections: ConnectionRegistry = field(init=False)
+    #: X write commands sent over ``/ws`` and Socket.IO (``None``: refused as unavailable).
+    commands: CommandsService | None = None
+    #: Commands still running for connections that went away: held until they finish.
+    command_tasks: set[Any] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         s = self.settings
