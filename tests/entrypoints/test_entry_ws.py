@@ -140,7 +140,8 @@ async def test_refusals_come_as_error_without_started(server: CommandServer) -> 
             "invalid_id",
         ),
         (
-            '{"type": "commands:like_tweet:v1:requested", "data": {"tweet_id": "1"}, "commandId": "a/b"}',
+            '{"type": "commands:like_tweet:v1:requested", "data": {"tweet_id": "1"}, '
+            '"commandId": "a/b"}',
             "commands:like_tweet:v1:error",
             "validation_error",
         ),
