@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from herald.commands.base import COMMAND_TYPES, OUTCOMES
-from herald.commands.entry import COMMAND_ID, DATA_SCHEMAS
+from herald.commands.entry import ACCOUNT_ID, COMMAND_ID, DATA_SCHEMAS
 
 _ID = {
     "type": "string",
@@ -16,8 +16,7 @@ _ID = {
 }
 _ACCOUNT = {
     "type": "string",
-    "minLength": 1,
-    "maxLength": 128,
+    "pattern": ACCOUNT_ID.pattern,
     "description": "The X account (herald accounts list) to act as; default: the pool's choice",
 }
 

@@ -18,10 +18,12 @@ from herald.commands.base import COMMAND_TYPES, OUTCOMES, CommandsService
 from herald.errors import Forbidden, HeraldError, ValidationError
 
 ENVELOPE_FIELDS = ("type", "accountId", "commandId", "data")
-#: A client-given ``commandId``: an idempotency key, printable, at most 128 characters.
-COMMAND_ID = re.compile(r"^[A-Za-z0-9._:@\-]{1,128}$")
+#: A client-given ``commandId``: an idempotency key of at most 128 characters.
+COMMAND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
+ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 #: The longest a caller may ask an entry point to wait for an outcome, in seconds.
 MAX_WAIT = 120.0
+TWEET_ID: dict[str, Any] = {"type": "string", "pattern": "^[0-9]{1,20}$"}
 #: What a command's ``data`` holds, per type (the answers' ``result`` is in base.py).
 #: Synthetic field names in X's own snake case, as the issue names them and as the
 #: open-source clients (twikit's ``create_tweet(text, reply_to, ...)``) take them.
@@ -30,16 +32,21 @@ DATA_SCHEMAS: dict[str, dict[str, Any]] = {
         "type": "object",
         "required": ["text"],
         "properties": {
-            "text": {"type": "string", "minLength": 1, "description": "The tweet's text."},
-            "reply_to_tweet_id": {"type": "string", "description": "Reply to this tweet."},
-            "quote_tweet_id": {"type": "string", "description": "Quote this tweet."},
+            "text": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 280,
+                "description": "The tweet's text.",
+            },
+            "reply_to_tweet_id": {**TWEET_ID, "description": "Reply to this tweet."},
+            "quote_tweet_id": {**TWEET_ID, "description": "Quote this tweet."},
         },
     },
     **{
         name: {
             "type": "object",
             "required": ["tweet_id"],
-            "properties": {"tweet_id": {"type": "string", "description": what}},
+            "properties": {"tweet_id": {**TWEET_ID, "description": what}},
         }
         for name, what in (
             ("delete_tweet", "The tweet to delete (one of the account's own)."),
@@ -89,8 +96,8 @@ def parse_envelope(body: Any) -> dict[str, Any]:
         envelope["commandId"] = command_id
     account = body.get("accountId")
     if account is not None:
-        if not isinstance(account, str) or not 0 < len(account) <= 128:
-            raise ValidationError("accountId: a string of 1-128 characters")
+        if not isinstance(account, str) or not ACCOUNT_ID.match(account):
+            raise ValidationError("accountId: an account id (as `herald accounts list` shows)")
         envelope["accountId"] = account
     data = body.get("data", None)
     if not isinstance(data, Mapping):
