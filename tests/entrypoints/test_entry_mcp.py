@@ -76,22 +76,17 @@ async def test_every_write_tool_and_get_command(server: CommandServer, connect: 
         assert unsure["state"] == "uncertain"
         missing = await client.call_tool("get_command", {"commandId": "no-such"})
         assert "no-such" in error_text(missing)
-
-
-@pytest.mark.parametrize("connect", [over_http, over_rest], ids=["mcp-endpoint", "rest"])
-async def test_refusals_are_tool_errors(server: CommandServer, connect: Connect) -> None:
-    server.commands.writes = False
-    async with connect(server, "writer") as client:
-        off = await client.call_tool("post_tweet", {"text": "nope"})
+        server.commands.writes = False
+        off = await client.call_tool("post_tweet", {"text": "nope", "commandId": "off-1"})
         assert "HERALD_ENABLE_WRITES" in error_text(off)
-    assert not server.commands.records
+        assert "off-1" not in server.commands.records
 
 
-@pytest.mark.parametrize("kind", ["read-only", "restricted"])
-async def test_herald_mcp_with_a_token_that_may_not_write(server: CommandServer, kind: str) -> None:
-    async with over_rest(server, kind) as client:
-        refused = await client.call_tool("like_tweet", {"tweetId": "1"})
-        assert "commands" in error_text(refused)
+async def test_herald_mcp_with_a_token_that_may_not_write(server: CommandServer) -> None:
+    for kind in ("read-only", "restricted"):
+        async with over_rest(server, kind) as client:
+            refused = await client.call_tool("like_tweet", {"tweetId": "1"})
+            assert "commands" in error_text(refused), kind
     assert not server.commands.records
 
 
