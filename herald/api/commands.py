@@ -46,7 +46,7 @@ def build_router(herald: Herald) -> APIRouter:
         responses={
             200: schemas.answered("Finished: state is succeeded, failed or uncertain"),
             202: schemas.answered("Accepted, not finished yet (wait=false or timeout)"),
-            **errors(400, 409, 413, 503),
+            **errors(400, 403, 409, 413, 429, 503),
         },
     )
     async def submit(

@@ -123,3 +123,19 @@ async def test_npm_socketio_client_sends_a_command_with_ack(server: CommandServe
         ack = orjson.loads(out.splitlines()[-1])["ack"]
         assert ack.get("state", ack.get("error")) == expected, ack
     assert list(server.commands.executions) == ["node-writer"]
+
+
+async def test_a_client_that_leaves_mid_command_does_not_cancel_it(server: CommandServer) -> None:
+    server.commands.gate.clear()
+    async with connected(server) as (client, _):
+        await client.emit("command", command("post_tweet", commandId="gone-1"), callback=print)
+        await wait_until(lambda: "gone-1" in server.commands.records, what="the command ran")
+    server.commands.gate.set()
+    await wait_until(
+        lambda: server.commands.records["gone-1"]["state"] == "succeeded", what="it finished"
+    )
+    async with connected(server) as (client, _):
+        again = await client.call("command", command("post_tweet", commandId="gone-1"), timeout=10)
+        fresh = await client.call("command", command("like_tweet", commandId="after"), timeout=10)
+    assert again["state"] == fresh["state"] == "succeeded"
+    assert server.commands.executions["gone-1"] == 1
