@@ -32,8 +32,7 @@ Writer = Annotated[Principal, Depends(require_writer)]
 
 def commands_of(herald: Herald) -> CommandsService | None:
     """The started Herald's commands service (``None`` where none is served)."""
-    service: CommandsService | None = getattr(herald, "commands", None)
-    return service
+    return herald.commands
 
 
 def build_router(herald: Herald) -> APIRouter:

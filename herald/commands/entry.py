@@ -9,21 +9,20 @@ type's ``data`` is the service's to check (it names the field it refuses).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from herald.auth import WRITE_SCOPE, Principal
+from herald.commands import validation
 from herald.commands.base import COMMAND_TYPES, OUTCOMES, CommandsService
 from herald.errors import Forbidden, HeraldError, ValidationError
 
 ENVELOPE_FIELDS = ("type", "accountId", "commandId", "data")
-#: A client-given ``commandId``: an idempotency key of at most 128 characters.
-COMMAND_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-ACCOUNT_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+#: A client-given ``commandId`` and an ``accountId``: the service's own rules.
+COMMAND_ID, ACCOUNT_ID = validation.COMMAND_ID, validation.ACCOUNT_ID
 #: The longest a caller may ask an entry point to wait for an outcome, in seconds.
 MAX_WAIT = 120.0
-TWEET_ID: dict[str, Any] = {"type": "string", "pattern": "^[0-9]{1,20}$"}
+TWEET_ID: dict[str, Any] = {"type": "string", "pattern": validation.TWEET_ID.pattern}
 #: What a command's ``data`` holds, per type (the answers' ``result`` is in base.py).
 #: Synthetic field names in X's own snake case, as the issue names them and as the
 #: open-source clients (twikit's ``create_tweet(text, reply_to, ...)``) take them.
@@ -35,7 +34,7 @@ DATA_SCHEMAS: dict[str, dict[str, Any]] = {
             "text": {
                 "type": "string",
                 "minLength": 1,
-                "maxLength": 280,
+                "maxLength": validation.TEXT_LIMIT,
                 "description": "The tweet's text.",
             },
             "reply_to_tweet_id": {**TWEET_ID, "description": "Reply to this tweet."},

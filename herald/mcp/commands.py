@@ -53,8 +53,7 @@ class _Calls:
         backend = self._backend
         if not isinstance(backend, LocalBackend):
             raise TypeError("unknown MCP backend")
-        service: CommandsService | None = getattr(backend._herald, "commands", None)
-        return entry.require(service)
+        return entry.require(backend._herald.commands)
 
     async def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(self._backend, RestBackend):

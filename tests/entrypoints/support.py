@@ -61,7 +61,7 @@ async def command_server(key_prefix: str, **settings: Any) -> AsyncIterator[Comm
     async with Herald(
         herald_settings(key_prefix, **values), sources=[MemorySource()], worker=False
     ) as herald:
-        herald.commands = commands  # type: ignore[attr-defined]
+        herald.commands = commands
         async with (
             serve_herald(herald) as url,
             httpx.AsyncClient(base_url=url, headers=ADMIN, timeout=10) as client,
