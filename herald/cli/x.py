@@ -73,7 +73,8 @@ def refusal_message(body: Any) -> str:
         return f"{detail} (docs/auth.md)"
     if code in ("write_rate_limited", "rate_limited"):
         retry = body.get("retryAfter")
-        return f"{detail}; retry in {retry}s" if retry is not None else detail
+        known = retry is None or "retry" in detail.lower()
+        return detail if known else f"{detail}; retry in {retry}s"
     if code == "account_paused":
         return f"{detail} (see `herald accounts list`)"
     if code == "unauthorized":

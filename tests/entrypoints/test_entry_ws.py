@@ -42,19 +42,19 @@ async def still_serves_events(server: CommandServer, ws: ClientConnection, sub: 
     assert msg["type"] == "events:stream:v1:stream" and msg["payload"]["tweet"]["id"] == "7"
 
 
-@pytest.mark.parametrize("kind", COMMAND_TYPES)
-async def test_every_type_runs_its_lifecycle(server: CommandServer, kind: str) -> None:
+async def test_every_type_runs_its_lifecycle(server: CommandServer) -> None:
     async with websockets.connect(server.ws_url("writer")) as ws:
-        await ws.send(request(kind, id="m1", commandId=f"ws-{kind}"))
-        started = await recv(ws)
-        assert started["type"] == f"commands:{kind}:v1:started"
-        assert started["id"] == "m1" and started["commandId"] == f"ws-{kind}"
-        assert started["payload"]["state"] in ("requested", "running")
-        done = await recv(ws)
-        assert done["type"] == f"commands:{kind}:v1:success"
-        assert done["payload"]["state"] == "succeeded" and done["payload"]["result"]["tweetId"]
-        assert done["payload"] == await server.commands.get(f"ws-{kind}")
-    assert server.commands.executions[f"ws-{kind}"] == 1
+        for kind in COMMAND_TYPES:
+            await ws.send(request(kind, id="m1", commandId=f"ws-{kind}"))
+            started = await recv(ws)
+            assert started["type"] == f"commands:{kind}:v1:started"
+            assert started["id"] == "m1" and started["commandId"] == f"ws-{kind}"
+            assert started["payload"]["state"] in ("requested", "running")
+            done = await recv(ws)
+            assert done["type"] == f"commands:{kind}:v1:success"
+            assert done["payload"]["state"] == "succeeded" and done["payload"]["result"]["tweetId"]
+            assert done["payload"] == await server.commands.get(f"ws-{kind}")
+            assert server.commands.executions[f"ws-{kind}"] == 1
 
 
 async def test_generated_id_failed_and_uncertain(server: CommandServer) -> None:
@@ -108,64 +108,64 @@ async def test_refusals_come_as_error_without_started(server: CommandServer) -> 
     assert not server.commands.records
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected_type", "error"),
-    [
-        ("{nope", "events:stream:v1:error", "invalid_json"),
-        ('["a"]', "events:stream:v1:error", "invalid_message"),
-        ('{"type": "commands:post_tweet:v2:requested"}', "events:stream:v1:error", "unknown_type"),
-        (
-            '{"type": "commands:fly:v1:requested", "data": {}}',
-            "commands:fly:v1:error",
-            "validation_error",
-        ),
-        (
-            '{"type": "commands:like_tweet:v1:requested"}',
-            "commands:like_tweet:v1:error",
-            "validation_error",
-        ),
-        (
-            '{"type": "commands:like_tweet:v1:requested", "data": "1"}',
-            "commands:like_tweet:v1:error",
-            "validation_error",
-        ),
-        (
-            '{"type": "commands:like_tweet:v1:requested", "data": {}, "payload": {}}',
-            "commands:like_tweet:v1:error",
-            "validation_error",
-        ),
-        (
-            '{"type": "commands:like_tweet:v1:requested", "data": {"tweet_id": "1"}, "id": []}',
-            "commands:like_tweet:v1:error",
-            "invalid_id",
-        ),
-        (
-            '{"type": "commands:like_tweet:v1:requested", "data": {"tweet_id": "1"}, '
-            '"commandId": "a/b"}',
-            "commands:like_tweet:v1:error",
-            "validation_error",
-        ),
-    ],
-)
+MALFORMED: list[tuple[str, str, str]] = [
+    ("{nope", "events:stream:v1:error", "invalid_json"),
+    ('["a"]', "events:stream:v1:error", "invalid_message"),
+    ('{"type": "commands:post_tweet:v2:requested"}', "events:stream:v1:error", "unknown_type"),
+    (
+        '{"type": "commands:fly:v1:requested", "data": {}}',
+        "commands:fly:v1:error",
+        "validation_error",
+    ),
+    (
+        '{"type": "commands:like_tweet:v1:requested"}',
+        "commands:like_tweet:v1:error",
+        "validation_error",
+    ),
+    (
+        '{"type": "commands:like_tweet:v1:requested", "data": "1"}',
+        "commands:like_tweet:v1:error",
+        "validation_error",
+    ),
+    (
+        '{"type": "commands:like_tweet:v1:requested", "data": {}, "payload": {}}',
+        "commands:like_tweet:v1:error",
+        "validation_error",
+    ),
+    (
+        '{"type": "commands:like_tweet:v1:requested", "data": {"tweet_id": "1"}, "id": []}',
+        "commands:like_tweet:v1:error",
+        "invalid_id",
+    ),
+    (
+        '{"type": "commands:like_tweet:v1:requested", "data": {"tweet_id": "1"}, '
+        '"commandId": "a/b"}',
+        "commands:like_tweet:v1:error",
+        "validation_error",
+    ),
+]
+
+
 async def test_malformed_messages_get_a_clear_error_and_the_connection_lives(
-    server: CommandServer, raw: str, expected_type: str, error: str
+    server: CommandServer,
 ) -> None:
     async with websockets.connect(server.ws_url()) as ws:
-        await ws.send(raw)
-        answer = await recv(ws)
-        assert answer["type"] == expected_type, answer
-        assert answer["payload"]["error"] == error and answer["payload"]["detail"]
+        for raw, expected_type, error in MALFORMED:
+            await ws.send(raw)
+            answer = await recv(ws)
+            assert answer["type"] == expected_type, (raw, answer)
+            assert answer["payload"]["error"] == error and answer["payload"]["detail"], raw
         await still_serves_events(server, ws, "after")
     assert not server.commands.records
 
 
-@pytest.mark.parametrize("kind", REFUSED_KINDS)
-async def test_tokens_that_may_not_write_are_refused(server: CommandServer, kind: str) -> None:
-    async with websockets.connect(server.ws_url(kind)) as ws:
-        await ws.send(request("delete_tweet", id="d"))
-        answer = await recv(ws)
-        assert answer["type"] == "commands:delete_tweet:v1:error"
-        assert answer["payload"]["error"] == "forbidden"
+async def test_tokens_that_may_not_write_are_refused(server: CommandServer) -> None:
+    for kind in REFUSED_KINDS:
+        async with websockets.connect(server.ws_url(kind)) as ws:
+            await ws.send(request("delete_tweet", id="d"))
+            answer = await recv(ws)
+            assert answer["type"] == "commands:delete_tweet:v1:error", kind
+            assert answer["payload"]["error"] == "forbidden", kind
     assert not server.commands.records
 
 
