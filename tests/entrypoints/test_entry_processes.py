@@ -96,8 +96,6 @@ async def test_rest_and_cli_against_herald_serve_and_fakex(
 
             code, out, err = await cli(writer, "like", target)
             assert code == 0 and f"liked tweet {target}" in out, (out, err)
-            code, out, err = await cli(writer, "retweet", target, "--undo", "--json")
-            assert code == 0 and json.loads(out)["result"]["retweeted"] is False, (out, err)
 
             code, out, err = await cli(reader, "like", target)
             assert code == 1 and "'commands' scope" in err, (out, err)
@@ -120,5 +118,4 @@ async def test_rest_and_cli_against_herald_serve_and_fakex(
             await wait_until(settled, 60, interval=0.2, what="the uncertain like settled")
             code, out, err = await cli(reader, "show", "proc-unsure")
             assert code == 0 and f"liked tweet {other}" in out, (out, err)
-            listed = await cli(reader, "commands", "--json")
-            assert {c["id"] for c in json.loads(listed[1])["commands"]} >= {"proc-1", "proc-unsure"}
+            assert (await counts())["FavoriteTweet"] >= 2  # a like is re-issued to settle it
