@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from herald.auth import WRITE_SCOPE, Principal
+from herald.auth import ANONYMOUS, WRITE_SCOPE, Principal
 from herald.commands import validation
 from herald.commands.base import COMMAND_TYPES, OUTCOMES, CommandsService
 from herald.errors import Forbidden, HeraldError, ValidationError
@@ -20,6 +20,9 @@ from herald.errors import Forbidden, HeraldError, ValidationError
 ENVELOPE_FIELDS = ("type", "accountId", "commandId", "data")
 #: A client-given ``commandId`` and an ``accountId``: the service's own rules.
 COMMAND_ID, ACCOUNT_ID = validation.COMMAND_ID, validation.ACCOUNT_ID
+#: Commands per second per caller over ``/ws`` and Socket.IO together, and the burst: the
+#: rate of REST's write limit per client. (X's own budget is per account, in the service.)
+COMMAND_RATE, COMMAND_BURST = 20.0, 100.0
 #: The longest a caller may ask an entry point to wait for an outcome, in seconds.
 MAX_WAIT = 120.0
 TWEET_ID: dict[str, Any] = {"type": "string", "pattern": validation.TWEET_ID.pattern}
@@ -63,6 +66,14 @@ class CommandsUnavailable(HeraldError):
 
     code = "commands_unavailable"
     status = 503
+
+
+def limit_key(principal: Principal, address: str) -> str:
+    """Whose command budget a socket's command spends: the caller's (every connection of
+    one token shares it, as REST's does), or its address when auth is off."""
+    if principal.subject == ANONYMOUS.subject:
+        return f"address:{address}"
+    return f"subject:{principal.subject}"
 
 
 def check_writer(principal: Principal) -> None:

@@ -12,20 +12,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from herald.auth import Principal
 from herald.commands import entry
 from herald.delivery.transport import Context
 from herald.errors import HeraldError
-from herald.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
 
 EVENT = "command"
 
 
-async def run(ctx: Context, limiter: TokenBucket, sid: str, principal: Any, data: Any) -> Any:
-    """The ack of one ``command`` emit."""
-    if not limiter.allow(sid):
-        wait = round(limiter.retry_after(sid), 3)
+async def run(ctx: Context, key: str, principal: Principal, data: Any) -> Any:
+    """The ack of one ``command`` emit; ``key`` is whose command budget it spends."""
+    limiter = ctx.command_limiter
+    if not limiter.allow(key):
+        wait = round(limiter.retry_after(key), 3)
         return {
             "error": "rate_limited",
             "detail": f"too many requests; retry in {wait:.2f}s",

@@ -29,6 +29,7 @@ import socketio
 
 from herald import metrics
 from herald.auth import token_from_headers_and_query
+from herald.commands import entry
 from herald.delivery import release, siocommands, sioguard, subscribe
 from herald.delivery.connections import Refused, client_address
 from herald.delivery.filters import room_names
@@ -236,7 +237,8 @@ class SocketIOTransport:
         client = self.clients.get(sid)
         if client is None:
             return {"error": "not_connected", "detail": "connect first"}
-        answer = await siocommands.run(self.ctx, self.ctx.limiter, sid, client.principal, data)
+        key = entry.limit_key(client.principal, client.slot.address)
+        answer = await siocommands.run(self.ctx, key, client.principal, data)
         if isinstance(answer, dict) and "error" in answer and "state" not in answer:
             client.slot.errors += 1
         return answer

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from herald.commands import entry
+from herald.commands import entry, validation
 from herald.errors import HeraldError
 
 if TYPE_CHECKING:
@@ -110,9 +110,10 @@ class WsCommands:
             raise CommandRefused(
                 "too_many_commands", f"at most {MAX_IN_FLIGHT} commands may run at once"
             )
-        ctx, client = self.conn.ctx, self.conn.client_id
-        if not ctx.limiter.allow(client):
-            wait = round(ctx.limiter.retry_after(client), 3)
+        limiter = self.conn.ctx.command_limiter
+        client = entry.limit_key(self.conn.principal, self.conn.slot.address)
+        if not limiter.allow(client):
+            wait = round(limiter.retry_after(client), 3)
             raise CommandRefused(
                 "rate_limited", f"too many requests; retry in {wait:.2f}s", retryAfter=wait
             )
@@ -123,26 +124,47 @@ class WsCommands:
     async def _run(self, kind: str, msg_id: Any, body: dict[str, Any]) -> None:
         conn = self.conn
         service = conn.ctx.commands
-        command_id = body.get("commandId")
+        given = body.get("commandId")
+        # An id made here (as the service makes one) lets the outcome be watched for before
+        # the command exists; a malformed id is left for the envelope check to refuse.
+        command_id = given if given is not None else validation.new_command_id()
+        body = {**body, "commandId": command_id}
         try:
-            command = await entry.submit(service, conn.principal, body, wait=False)
-            command_id = command.get("id", command_id)
-            conn.push(_frame(kind, "started", msg_id, command_id, command))
-            if not entry.finished(command):
-                again = {**body, "commandId": command_id}
-                # The same id again waits for the first run's outcome, never a second run.
-                command = await entry.require(service).submit(again, wait=True)
+            with conn.ctx.command_outcomes.watch(str(command_id)) as logged:
+                command = await entry.submit(service, conn.principal, body, wait=False)
+                conn.push(_frame(kind, "started", msg_id, command_id, command))
+                if not entry.finished(command):
+                    command = await self._outcome(body, logged)
         except HeraldError as exc:
             conn.slot.errors += 1
-            conn.push(_frame(kind, "error", msg_id, command_id, entry.refusal(exc)))
+            shown = _command_id(body)  # a malformed id is not echoed back
+            conn.push(_frame(kind, "error", msg_id, shown, entry.refusal(exc)))
             return
         except Exception:
-            log.exception("command %r over /ws failed", command_id)
+            log.exception("command %r over /ws failed", _command_id(body))
             refusal = {"error": "internal", "detail": "the command failed inside herald"}
             conn.push(_frame(kind, "error", msg_id, command_id, refusal))
             return
         stage = "success" if command.get("state") == "succeeded" else "error"
         conn.push(_frame(kind, stage, msg_id, command_id, command))
+
+    async def _outcome(self, body: dict[str, Any], logged: asyncio.Future[None]) -> dict[str, Any]:
+        """The finished command: as soon as its outcome event passes the log tail, or from
+        the service's own wait (the same id again waits for the first run, never runs it
+        twice), whichever comes first."""
+        service = entry.require(self.conn.ctx.commands)
+        waited: asyncio.Future[dict[str, Any]] = asyncio.ensure_future(
+            service.submit(body, wait=True)
+        )
+        try:
+            either: set[asyncio.Future[Any]] = {logged, waited}
+            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+            if waited.done():
+                return waited.result()
+            found = await service.get(str(body["commandId"]))
+            return found if entry.finished(found) else await waited
+        finally:
+            waited.cancel()
 
 
 def _valid_id(value: Any) -> bool:

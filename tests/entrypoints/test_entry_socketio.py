@@ -140,3 +140,31 @@ async def test_a_client_that_leaves_mid_command_does_not_cancel_it(server: Comma
         fresh = await client.call("command", command("like_tweet", commandId="after"), timeout=10)
     assert again["state"] == fresh["state"] == "succeeded"
     assert server.commands.executions["gone-1"] == 1
+
+
+async def test_socket_commands_share_one_budget_per_caller(server: CommandServer) -> None:
+    import websockets
+
+    from herald.ratelimit import TokenBucket
+
+    assert server.herald.delivery is not None
+    server.herald.delivery.ctx.command_limiter = TokenBucket(0.01, 1)
+    async with connected(server, "writer") as (client, _):
+        first = await client.call("command", command("retweet", commandId="budget-1"), timeout=10)
+        assert first["state"] == "succeeded"
+        async with websockets.connect(server.ws_url("writer")) as ws:
+            await ws.send(
+                orjson.dumps({**command("retweet"), "type": "commands:retweet:v1:requested"})
+            )
+            refused = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert refused["type"] == "commands:retweet:v1:error"
+        assert (
+            refused["payload"]["error"] == "rate_limited" and refused["payload"]["retryAfter"] > 0
+        )
+        again = await client.call("command", command("retweet"), timeout=10)
+        assert again["error"] == "rate_limited"
+    # Another caller has a budget of its own.
+    async with connected(server, "admin-key") as (client, _):
+        other = await client.call("command", command("retweet", commandId="budget-2"), timeout=10)
+    assert other["state"] == "succeeded"
+    assert set(server.commands.records) == {"budget-1", "budget-2"}

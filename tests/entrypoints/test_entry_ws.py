@@ -190,3 +190,32 @@ async def test_a_client_that_leaves_mid_command_does_not_cancel_it(server: Comma
         done = await recv(ws)
         assert done["type"] == "commands:post_tweet:v1:success"
     assert server.commands.executions["left-1"] == 1
+
+
+async def test_a_malformed_command_id_is_not_echoed(server: CommandServer) -> None:
+    async with websockets.connect(server.ws_url()) as ws:
+        await ws.send(request("like_tweet", commandId="<" + "x" * 500 + ">"))
+        answer = await recv(ws)
+    assert answer["payload"]["error"] == "validation_error" and "commandId" not in answer
+    assert "xxxx" not in orjson.dumps(answer).decode()
+
+
+def test_outcome_watchers_resolve_on_the_outcome_event_only() -> None:
+    from herald.delivery.outcomes import CommandOutcomes
+    from herald.store.logentry import Entry
+
+    def logged(n: int, kind: str, correlation: str) -> Entry:
+        body = orjson.dumps({"type": kind, "correlationId": correlation, "command": {}})
+        return Entry.from_fields(f"{n}-0", {b"t": kind.encode(), b"s": b"commands", b"e": body})
+
+    async def scenario() -> None:
+        outcomes = CommandOutcomes()
+        with outcomes.watch("c1") as first, outcomes.watch("c2") as second:
+            outcomes.dispatch([logged(1, "command:requested", "c1"), logged(2, "stream:x", "c1")])
+            assert not first.done()
+            outcomes.dispatch([logged(3, "command:uncertain", "c1")])
+            assert first.done() and not second.done()
+        assert outcomes._waiting == {}
+        outcomes.dispatch([logged(4, "command:succeeded", "c2")])  # nobody waits: no error
+
+    asyncio.run(scenario())
