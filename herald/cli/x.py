@@ -235,7 +235,7 @@ def list_commands(
         print_json(answer)
         return
     table = Table(title=f"{answer.get('count', 0)} command(s)", title_justify="left")
-    for column in ("id", "type", "state", "requested", "tweet"):
+    for column in ("id", "type", "state", "requested", "tweet id"):
         table.add_column(column)
     for c in answer.get("commands", []):
         tweet = (c.get("result") or {}).get("tweetId") or (c.get("data") or {}).get("tweet_id")
