@@ -143,7 +143,7 @@ class WsCommands:
         except Exception:
             log.exception("command %r over /ws failed", _command_id(body))
             refusal = {"error": "internal", "detail": "the command failed inside herald"}
-            conn.push(_frame(kind, "error", msg_id, command_id, refusal))
+            conn.push(_frame(kind, "error", msg_id, _command_id(body), refusal))
             return
         stage = "success" if command.get("state") == "succeeded" else "error"
         conn.push(_frame(kind, stage, msg_id, command_id, command))
