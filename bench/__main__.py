@@ -41,6 +41,7 @@ SCENARIOS = (
     "push_ingest",
     "push_jetstream",
     "commands",
+    "command_entry",
 )
 
 

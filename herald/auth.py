@@ -7,7 +7,10 @@ one nearly matched), then, if a JWT secret is set, verified as a JWT.
 What a caller may do (docs/auth.md): an API key is an administrator. A JWT's optional
 ``streams`` claim limits its bearer to those stream ids (absent: every stream); its optional
 ``admin: true`` claim adds what reaches beyond single streams: starting streams, stop-all
-and the X accounts. ``admin`` with a ``streams`` list is refused as contradictory.
+and the X accounts. ``admin`` with a ``streams`` list is refused as contradictory. Its
+optional ``scope`` claim (OAuth style: space-separated, or a list) may hold ``commands``,
+which lets a token act on X (post, like, ...) without being an administrator; a token
+limited to some streams cannot hold it (refused as contradictory, like ``admin``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from herald.config import Settings
 from herald.errors import AuthError
 
 _MAX_TOKEN = 8192
+#: The JWT scope that lets a non-admin token send X write commands (docs/auth.md).
+WRITE_SCOPE = "commands"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +38,17 @@ class Principal:
     subject: str
     streams: frozenset[str] | None = None
     admin: bool = False
+    scopes: frozenset[str] = frozenset()
 
     @property
     def all_streams(self) -> bool:
         return self.streams is None
+
+    @property
+    def may_write(self) -> bool:
+        """May send X write commands: an administrator, or a token with the write scope
+        (never one limited to some streams)."""
+        return self.admin or (self.streams is None and WRITE_SCOPE in self.scopes)
 
     def may_access(self, stream_id: str) -> bool:
         return self.streams is None or stream_id in self.streams
@@ -96,14 +108,31 @@ class Authenticator:
         admin = claims.get("admin", False)
         if not isinstance(admin, bool):
             raise AuthError("invalid token: admin must be true or false")
+        scopes = _scopes(claims.get("scope"))
         streams = claims.get("streams")
         if streams is None:
-            return Principal(subject, admin=admin)
+            return Principal(subject, admin=admin, scopes=scopes)
         if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
             raise AuthError("invalid token: streams must be a list of stream ids")
         if admin:
             raise AuthError("invalid token: an admin token cannot be limited to some streams")
-        return Principal(subject, frozenset(streams))
+        if WRITE_SCOPE in scopes:
+            raise AuthError(
+                f"invalid token: a token limited to some streams cannot hold the "
+                f"{WRITE_SCOPE!r} scope"
+            )
+        return Principal(subject, frozenset(streams), scopes=scopes)
+
+
+def _scopes(claim: object) -> frozenset[str]:
+    """The ``scope`` claim: a space-separated string (RFC 8693) or a list of strings."""
+    if claim is None:
+        return frozenset()
+    if isinstance(claim, str):
+        return frozenset(claim.split())
+    if isinstance(claim, list) and all(isinstance(s, str) for s in claim):
+        return frozenset(claim)
+    raise AuthError("invalid token: scope must be a space-separated string or a list of strings")
 
 
 def token_from_headers_and_query(

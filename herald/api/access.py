@@ -6,7 +6,8 @@ walks the route table to make sure none is forgotten. The levels (docs/auth.md):
 - :func:`require_caller`: any authenticated caller (what it reads is filtered by its claim);
 - :func:`require_stream`: the ``{stream_id}`` in the path must be within the token's claim;
 - :func:`require_all_streams`: aggregates over every stream (stats, metrics);
-- :func:`require_admin`: what reaches beyond single streams (start, stop-all, accounts).
+- :func:`require_admin`: what reaches beyond single streams (start, stop-all, accounts);
+- :func:`require_writer`: acting on X (commands): admin, or the ``commands`` scope.
 
 The guard middleware authenticates first and leaves the :class:`Principal` on
 ``request.state``; the dependencies only decide.
@@ -34,6 +35,7 @@ __all__ = [
     "require_all_streams",
     "require_caller",
     "require_stream",
+    "require_writer",
     "visible",
 ]
 
@@ -81,8 +83,16 @@ async def require_admin(principal: Caller) -> Principal:
     return principal
 
 
+async def require_writer(principal: Caller) -> Principal:
+    """For X write commands: an administrator, or a token with the ``commands`` scope."""
+    from herald.commands.entry import check_writer
+
+    check_writer(principal)
+    return principal
+
+
 StreamCaller = Annotated[Principal, Depends(require_stream)]
-ACCESS_LEVELS = (require_caller, require_stream, require_all_streams, require_admin)
+ACCESS_LEVELS = (require_caller, require_stream, require_all_streams, require_admin, require_writer)
 
 
 def visible(principal: Principal, streams: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

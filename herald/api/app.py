@@ -22,6 +22,7 @@ from herald import __version__
 from herald.api import (
     alerts,
     catalog,
+    commands,
     events,
     openapi,
     pipelines,
@@ -133,6 +134,7 @@ def build_routes(
     app.include_router(pipelines.build_router(herald))
     app.include_router(presence.build_router(herald))
     app.include_router(alerts.build_router(herald))
+    app.include_router(commands.build_router(herald))
     # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.
     # The log filters by the token's claim itself; any authenticated caller may read it.
     app.include_router(
@@ -144,6 +146,7 @@ def build_routes(
     asgi: ASGIApp = app
     if herald.delivery is not None:
         herald.delivery.install(app)
+        herald.delivery.ctx.commands = commands.commands_of(herald)  # /ws and Socket.IO
         asgi = herald.delivery.wrap(app)
     if (DASHBOARD_DIR / "index.html").is_file():
         app.mount("/", StaticFiles(directory=DASHBOARD_DIR, html=True), name="dashboard")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -57,9 +58,15 @@ def install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, StreamExists):
             extra["streamId"] = exc.stream_id
         extra.update(getattr(exc, "fields", {}))
+        retry_after = getattr(exc, "retry_after", None)
+        if exc.status == 429 and isinstance(retry_after, int | float):
+            extra["retryAfter"] = round(float(retry_after), 3)
         if exc.status >= 500:
             log.error("request failed: %s", exc.detail)
-        return error_response(exc.status, exc.code, exc.detail, **extra)
+        response = error_response(exc.status, exc.code, exc.detail, **extra)
+        if "retryAfter" in extra:
+            response.headers["Retry-After"] = str(max(math.ceil(extra["retryAfter"]), 1))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSON:

@@ -24,6 +24,7 @@ _DESCRIPTIONS = {
     409: "Conflict: the stream or the rule id already exists, or a poll is already running",
     413: "Body over the size limit",
     429: "Too many writes from this client; see Retry-After",
+    503: "Not available in this process",
 }
 _WRITES = {"post", "patch", "put", "delete"}
 _GUARDED = ("/api/", "/metrics")

@@ -66,6 +66,7 @@ class Delivery:
 
     def _dispatch(self, batch: list[Entry]) -> None:
         self.hub.dispatch(batch)
+        self.ctx.command_outcomes.dispatch(batch)
         if self._external is not None:
             self._external.dispatch(batch)
 

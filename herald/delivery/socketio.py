@@ -29,7 +29,8 @@ import socketio
 
 from herald import metrics
 from herald.auth import token_from_headers_and_query
-from herald.delivery import release, sioguard, subscribe
+from herald.commands import entry
+from herald.delivery import release, siocommands, sioguard, subscribe
 from herald.delivery.connections import Refused, client_address
 from herald.delivery.filters import room_names
 from herald.delivery.hub import ClientGone
@@ -97,6 +98,7 @@ class SocketIOTransport:
         self.sio.on("unsubscribe", self._on_unsubscribe)
         self.sio.on("join", self._on_join)
         self.sio.on("leave", self._on_leave)
+        self.sio.on(siocommands.EVENT, self._on_command)
 
     async def stop(self) -> None:
         for client in list(self.clients.values()):
@@ -229,6 +231,17 @@ class SocketIOTransport:
         client.sent.open(self.tail.position, None)
         self.spawn(self._remember(client, None, False))
         return {"success": True, "offset": self.tail.offset}
+
+    async def _on_command(self, sid: str, data: Any = None) -> Any:
+        """An X write command, answered through the ack (:mod:`.siocommands`)."""
+        client = self.clients.get(sid)
+        if client is None:
+            return {"error": "not_connected", "detail": "connect first"}
+        key = entry.limit_key(client.principal, client.slot.address)
+        answer = await siocommands.run(self.ctx, key, client.principal, data)
+        if isinstance(answer, dict) and "error" in answer and "state" not in answer:
+            client.slot.errors += 1
+        return answer
 
     async def _on_join(self, sid: str, data: Any = None) -> dict[str, Any]:
         return self._rooms(sid, data, join=True)

@@ -9,7 +9,8 @@ Client → server::
 Server → client: ``events:stream:v1:started`` (``payload: {recovered, offset}``), one
 ``events:stream:v1:stream`` per event (``payload`` = the event body), ``…:heartbeat`` every
 ``heartbeat_interval``, ``…:success`` when a subscription ends, ``…:error`` (``payload:
-{error, detail}``) for every bad request; the connection survives bad requests. A replay
+{error, detail}``) for every bad request; the connection survives bad requests. X write
+commands share the socket (:mod:`herald.delivery.wscommands`). A replay
 subscription (``payload.replay``) may send ``…:replay:gap`` first and ends with
 ``…:replay:done`` (``payload: {from, to, count}``); its id is then free.
 
@@ -34,7 +35,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from herald import metrics
 from herald.auth import Principal, token_from_headers_and_query
-from herald.delivery import direct, release, subscribe
+from herald.delivery import direct, release, subscribe, wscommands
 from herald.delivery.backlog import entry_priority, overtaking_text
 from herald.delivery.connections import CLOSE_TRY_LATER, Refused, Slot
 from herald.delivery.entry import Entry, OffsetKey
@@ -159,6 +160,7 @@ class WsConnection:
         self._closed = asyncio.Event()
         self.slot = slot or Slot(TRANSPORT, client_id, principal.subject)
         self.slot.depth = lambda: len(self.outbox)
+        self.commands = wscommands.WsCommands(self)
 
     def writable_now(self) -> direct.HeraldWebSocketProtocol | None:
         """The socket, when a frame may go straight to it without overtaking another."""
@@ -300,8 +302,10 @@ class WsConnection:
         msg_type = msg.get("type")
         if not isinstance(msg_type, str):
             raise BadRequest("invalid_message", "type must be a string", sub_id)
+        if wscommands.is_command(msg_type) and self.commands.receive(msg, msg_type):
+            return
         if msg_type not in (REQUESTED, UNSUBSCRIBE):
-            known = f"{REQUESTED} or {UNSUBSCRIBE}"
+            known = f"{REQUESTED}, {UNSUBSCRIBE} or commands:{{type}}:v1:requested"
             raise BadRequest(
                 "unknown_type", f"unknown type {msg_type[:64]!r}; expected {known}", sub_id
             )

@@ -51,6 +51,13 @@ negative_data_rejection.expected-statuses = [
 include-path-regex = "^/api/(alerts|silences)"
 include-method-regex = "^(POST|PUT|PATCH)$"
 checks.positive_data_acceptance.enabled = false
+
+# X writes are off unless HERALD_ENABLE_WRITES=true (and stay off here: nothing is posted),
+# so every valid command is refused with 403 writes_disabled.
+[[operations]]
+include-path-regex = "^/api/commands$"
+include-method-regex = "^POST$"
+checks.positive_data_acceptance.enabled = false
 """
 
 

@@ -79,6 +79,10 @@ CALLS: dict[tuple[str, str], Call] = {
         success=(201,),
     ),
     ("DELETE", "/api/silences/{silence_id}"): Call(success=(404,)),  # no such silence
+    # The envelope is checked before the service: a bad type is a 400 for whoever may write.
+    ("POST", "/api/commands"): Call(json={"type": "no_such_type", "data": {}}, success=(400,)),
+    ("GET", "/api/commands"): Call(success=(200, 503)),  # 503: no commands service here
+    ("GET", "/api/commands/{command_id}"): Call(success=(404, 503)),
 }
 
 
@@ -167,6 +171,7 @@ async def call(
         .replace("{pipeline}", "no-such-pipeline")
         .replace("{rule_id}", "no-such-rule")
         .replace("{silence_id}", "no-such-silence")
+        .replace("{command_id}", "no-such-command")
     )
     body = {k: fill(v) for k, v in how.json.items()} if how.json is not None else None
     params = {k: fill(v) for k, v in how.params.items()}
@@ -205,7 +210,7 @@ def verdict(level: str, how: Call, token: str, target_b: bool) -> bool:
     """May this kind of token make this call? (docs/auth.md)"""
     if token == "admin":
         return True
-    if level == "require_admin":
+    if level in ("require_admin", "require_writer"):  # writers: admin or the commands scope
         return False
     if token == "all-streams":
         return True
