@@ -1,0 +1,234 @@
+"""``Subscribe``: one subscription per call, through the same flow as every transport.
+
+The request is validated by :func:`herald.delivery.subscribe.prepare` (the same parser,
+resume plan and rate limit as Socket.IO, ``/ws`` and SSE), so a bad filter gets the same
+words here as there, as ``INVALID_ARGUMENT``. The reply stream:
+
+1. ``started {recovered, offset}``; when ``since`` fell off the log (``recovered: false``)
+   a ``gap {reason, since, oldest}`` follows and delivery restarts at the oldest entry;
+2. the missed events (resume), then live ones: ``event {offset, json}``, ``json`` being the
+   exact body every transport sends; ``heartbeat {offset}`` when nothing else went out for
+   ``HERALD_HEARTBEAT_INTERVAL``;
+3. ``success {reason, offset}`` when the server stops, or a status: a client more than
+   ``HERALD_CLIENT_QUEUE`` events behind is cut with ``RESOURCE_EXHAUSTED``, the reason in
+   the details and its resume offset in the trailing metadata ``herald-resume-offset``.
+
+gRPC's flow control is what makes a client slow: a reply waits while the client does not
+read, and live events queue behind it. A client that reads nothing at all after its cut
+cannot take the status either; its call is cancelled after :data:`RELEASE_AFTER` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import grpc
+import orjson
+from grpc import aio
+
+from herald import metrics
+from herald.auth import Principal
+from herald.delivery import subscribe
+from herald.delivery.backlog import entry_priority
+from herald.delivery.connections import Slot
+from herald.delivery.entry import Entry, OffsetKey
+from herald.delivery.hub import ClientGone
+from herald.delivery.outbox import Outbox
+from herald.delivery.replay import Resume
+from herald.delivery.transport import Context
+from herald.errors import HeraldError, ValidationError
+from herald.grpc.calls import ERROR_KEY, RESUME_KEY, refuse
+from herald.grpc.v1 import herald_pb2 as pb
+
+TRANSPORT = "grpc"
+#: Replies taken from the backlog per wake-up (an urgent event queued meanwhile goes next).
+BATCH = 32
+#: How long a cut-off client gets to read what it holds and its status before the call
+#: is cancelled (as :data:`herald.delivery.release.LIMIT` for sockets).
+RELEASE_AFTER = 6.0
+SLOW_CONSUMER = "slow_consumer"
+SHUTDOWN = "server_shutdown"
+
+
+#: A serialized reply, and the offset it lets a client resume from ("" for none).
+Reply = tuple[bytes, str]
+
+
+def event_reply(entry: Entry) -> Reply:
+    """The serialized ``event`` reply of ``entry``, built once and shared by every client."""
+    cached: Reply | None = entry.cache.get(TRANSPORT)
+    if cached is None:
+        msg = pb.SubscribeReply(event=pb.Event(offset=entry.offset, json=entry.data))
+        cached = entry.cache[TRANSPORT] = (msg.SerializeToString(), entry.offset)
+    return cached
+
+
+def _overtaking_reply(entry: Entry) -> Reply:
+    """Sent ahead of an older event: marked, and not a resume point."""
+    event = pb.Event(offset=entry.offset, json=entry.data, overtook=True)
+    return pb.SubscribeReply(event=event).SerializeToString(), ""
+
+
+def _control(reply: pb.SubscribeReply) -> Reply:
+    return reply.SerializeToString(), ""
+
+
+def raw_request(request: pb.SubscribeRequest) -> dict[str, Any]:
+    """The request as the query every transport parses (``filters`` is a JSON object)."""
+    raw: dict[str, Any] = {}
+    if request.stream_ids:
+        raw["streamIds"] = list(request.stream_ids)
+    if request.types:
+        raw["types"] = list(request.types)
+    if request.filters:
+        try:
+            raw["filters"] = orjson.loads(request.filters)
+        except orjson.JSONDecodeError as exc:
+            raise ValidationError(f"filters: not JSON: {exc}") from exc
+    if request.since:
+        raw["since"] = request.since
+    return raw
+
+
+class Subscriber:
+    """One ``Subscribe`` call as a hub sink; its replies wait in a bounded outbox."""
+
+    transport = TRANSPORT
+
+    def __init__(self, ctx: Context, slot: Slot) -> None:
+        self.ctx = ctx
+        self.slot = slot
+        self.outbox: Outbox[Reply] = Outbox(ctx.settings.client_queue)
+        self.floor: OffsetKey | None = None
+        #: Set when delivery ended: ``(status or None for success, reason)``.
+        self.ended: tuple[grpc.StatusCode | None, str] | None = None
+        #: The offset of the last event written to the call without overtaking another.
+        self.resume_offset = ""
+        self.task: asyncio.Task[Any] | None = None
+
+    # --- the hub's side ---------------------------------------------------------
+    def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
+        self.slot.sent += len(entries)
+        for entry in entries:
+            if self.ended is not None:
+                return
+            pushed = self.outbox.push(
+                event_reply(entry), entry_priority(entry), lambda e=entry: _overtaking_reply(e)
+            )
+            if not pushed:
+                behind = f"more than {self.outbox.limit} events behind"
+                self.cut(f"{SLOW_CONSUMER}: {behind}; resume from your offset")
+
+    async def put(self, entry: Entry) -> None:
+        await self.outbox.put(
+            event_reply(entry), entry_priority(entry), lambda: _overtaking_reply(entry)
+        )
+        self.slot.sent += 1
+
+    async def notice(self, name: str, payload: dict[str, Any]) -> None:
+        """Replay-subscription markers; ``Subscribe`` has no replay field, so none come."""
+
+    # --- ending -----------------------------------------------------------------
+    def cut(self, reason: str) -> None:
+        """Too slow: stop delivery now, end with ``RESOURCE_EXHAUSTED`` and ``reason``."""
+        if self.ended is not None:
+            return
+        metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
+        self._end(grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
+        task = self.task
+        if task is not None:  # a client that reads nothing cannot take its status
+            asyncio.get_running_loop().call_later(RELEASE_AFTER, task.cancel)
+
+    def finish(self, reason: str) -> None:
+        """End cleanly with ``success {reason, offset}`` (server shutdown)."""
+        self._end(None, reason)
+
+    def _end(self, code: grpc.StatusCode | None, reason: str) -> None:
+        if self.ended is None:
+            self.ended = (code, reason)
+            self.ctx.hub.leave(self)
+            self.outbox.close()
+
+    # --- the call's side --------------------------------------------------------
+    async def replies(self, plan: subscribe.Plan, since: str = "") -> AsyncIterator[bytes]:
+        """Every reply of the call, in order, until delivery ends (``since``: as asked)."""
+
+        def ack(resume: Resume) -> None:
+            started = pb.Started(recovered=resume.recovered, offset=resume.offset)
+            self.outbox.push(_control(pb.SubscribeReply(started=started)))
+            if not resume.recovered:
+                gap = pb.Gap(reason="trimmed", since=since, oldest=resume.offset)
+                self.outbox.push(_control(pb.SubscribeReply(gap=gap)))
+
+        begun = subscribe.begin(self.ctx, self, plan, ack=ack, active=lambda: self.ended is None)
+        replay = asyncio.create_task(self._replay(begun)) if begun is not None else None
+        heartbeat = self.ctx.settings.heartbeat_interval
+        try:
+            while True:
+                try:
+                    batch = await asyncio.wait_for(self.outbox.get(BATCH), heartbeat)
+                except TimeoutError:
+                    beat = pb.Heartbeat(offset=self.ctx.tail.offset)
+                    yield pb.SubscribeReply(heartbeat=beat).SerializeToString()
+                    continue
+                except ClientGone:
+                    return
+                for reply, offset in batch:
+                    yield reply
+                    if offset:
+                        self.resume_offset = offset
+        finally:
+            self._end(grpc.StatusCode.CANCELLED, "call ended")
+            if replay is not None:
+                replay.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await replay
+
+    async def _replay(self, begun: Any) -> None:
+        try:
+            await begun
+        except ClientGone:
+            pass
+
+
+async def serve(
+    ctx: Context,
+    request: pb.SubscribeRequest,
+    context: aio.ServicerContext[Any, Any],
+    principal: Principal,
+    address: tuple[str, str],
+    calls: set[Subscriber],
+) -> AsyncIterator[bytes]:
+    """The body of ``Subscribe`` once the caller is known; ``calls`` holds the live ones."""
+    host, peer = address
+    try:
+        plan = await subscribe.prepare(ctx, f"grpc:{peer}", raw_request(request), principal)
+        slot = ctx.connections.admit(TRANSPORT, host, principal.subject)
+    except HeraldError as exc:
+        await refuse(context, exc)
+    sub = Subscriber(ctx, slot)
+    sub.task = asyncio.current_task()
+    slot.subscribed(TRANSPORT, plan.selector)
+    slot.depth = lambda: len(sub.outbox)
+    calls.add(sub)
+    metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
+    try:
+        async for reply in sub.replies(plan, request.since):
+            yield reply
+        code, reason = sub.ended or (None, SHUTDOWN)
+        if code is None:
+            done = pb.Success(reason=reason, offset=sub.resume_offset)
+            yield pb.SubscribeReply(success=done).SerializeToString()
+            return
+        if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            context.set_trailing_metadata(
+                ((ERROR_KEY, SLOW_CONSUMER), (RESUME_KEY, sub.resume_offset))
+            )
+            await context.abort(code, f"{reason} (last offset sent: {sub.resume_offset or '-'})")
+    finally:
+        calls.discard(sub)
+        ctx.connections.release(slot)
+        metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
