@@ -14,15 +14,17 @@ words here as there, as ``INVALID_ARGUMENT``. The reply stream:
    the details and its resume offset in the trailing metadata ``herald-resume-offset``.
 
 gRPC's flow control is what makes a client slow: a reply waits while the client does not
-read, and live events queue behind it. A client that reads nothing at all after its cut
-cannot take the status either; its call is cancelled after :data:`RELEASE_AFTER` seconds.
+read, and live events queue behind it. At the cut the backlog is dropped and the call's
+connection slot given back at once; the status follows the replies the client still
+holds, so a client that never reads again only keeps one pending reply on the server
+until it reads or its connection goes (or the server stops).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import grpc
@@ -46,9 +48,6 @@ from herald.grpc.v1 import herald_pb2 as pb
 TRANSPORT = "grpc"
 #: Replies taken from the backlog per wake-up (an urgent event queued meanwhile goes next).
 BATCH = 32
-#: How long a cut-off client gets to read what it holds and its status before the call
-#: is cancelled (as :data:`herald.delivery.release.LIMIT` for sockets).
-RELEASE_AFTER = 6.0
 SLOW_CONSUMER = "slow_consumer"
 SHUTDOWN = "server_shutdown"
 
@@ -107,7 +106,8 @@ class Subscriber:
         self.ended: tuple[grpc.StatusCode | None, str] | None = None
         #: The offset of the last event written to the call without overtaking another.
         self.resume_offset = ""
-        self.task: asyncio.Task[Any] | None = None
+        #: Called once when delivery ends (gives the connection slot back).
+        self.on_end: Callable[[], None] = lambda: None
 
     # --- the hub's side ---------------------------------------------------------
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
@@ -138,9 +138,6 @@ class Subscriber:
             return
         metrics.SLOW_CLIENT_DISCONNECTS.labels(TRANSPORT).inc()
         self._end(grpc.StatusCode.RESOURCE_EXHAUSTED, reason)
-        task = self.task
-        if task is not None:  # a client that reads nothing cannot take its status
-            asyncio.get_running_loop().call_later(RELEASE_AFTER, task.cancel)
 
     def finish(self, reason: str) -> None:
         """End cleanly with ``success {reason, offset}`` (server shutdown)."""
@@ -151,6 +148,7 @@ class Subscriber:
             self.ended = (code, reason)
             self.ctx.hub.leave(self)
             self.outbox.close()
+            self.on_end()
 
     # --- the call's side --------------------------------------------------------
     async def replies(self, plan: subscribe.Plan, since: str = "") -> AsyncIterator[bytes]:
@@ -210,11 +208,18 @@ async def serve(
     except HeraldError as exc:
         await refuse(context, exc)
     sub = Subscriber(ctx, slot)
-    sub.task = asyncio.current_task()
     slot.subscribed(TRANSPORT, plan.selector)
     slot.depth = lambda: len(sub.outbox)
     calls.add(sub)
     metrics.CONNECTED_CLIENTS.labels(TRANSPORT).inc()
+
+    def release() -> None:
+        if sub in calls:
+            calls.discard(sub)
+            ctx.connections.release(slot)
+            metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
+
+    sub.on_end = release
     try:
         async for reply in sub.replies(plan, request.since):
             yield reply
@@ -229,6 +234,4 @@ async def serve(
             )
             await context.abort(code, f"{reason} (last offset sent: {sub.resume_offset or '-'})")
     finally:
-        calls.discard(sub)
-        ctx.connections.release(slot)
-        metrics.CONNECTED_CLIENTS.labels(TRANSPORT).dec()
+        release()
