@@ -83,7 +83,8 @@ async def _serve(
     def ready() -> None:
         err.print(
             f"[bold green]herald[/] serving on http://{host}:{port}  "
-            f"(dashboard /, API /docs, Socket.IO /socket.io{grpc_note})  storage: {herald.redis_display_url}",
+            f"(dashboard /, API /docs, Socket.IO /socket.io{grpc_note})  "
+            f"storage: {herald.redis_display_url}",
             soft_wrap=True,
         )
 

@@ -10,7 +10,7 @@ human ``detail``; the machine ``error`` code travels in the trailing metadata
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any, NoReturn
 
 import grpc
@@ -40,7 +40,7 @@ def status_of(exc: HeraldError) -> grpc.StatusCode:
     return _CODES.get(exc.status, grpc.StatusCode.INTERNAL)
 
 
-def token_from_metadata(metadata: Sequence[Any] | None) -> str | None:
+def token_from_metadata(metadata: Iterable[Any] | None) -> str | None:
     """``authorization: Bearer <token>`` first, then ``x-api-key``."""
     found: dict[str, str] = {}
     for item in metadata or ():

@@ -9,7 +9,6 @@ with the committed files. Needs the dev dependencies (grpcio-tools, mypy-protobu
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from pathlib import Path

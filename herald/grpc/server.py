@@ -79,8 +79,10 @@ class GrpcServer:
         )
         server.add_generic_rpc_handlers((self._handlers(),))
         reflection.enable_server_reflection((SERVICE, reflection.SERVICE_NAME), server)
-        address = f"[{self.host}]:{self.requested_port}" if ":" in self.host else (
-            f"{self.host}:{self.requested_port}"
+        address = (
+            f"[{self.host}]:{self.requested_port}"
+            if ":" in self.host
+            else (f"{self.host}:{self.requested_port}")
         )
         try:
             self.port = server.add_insecure_port(address)
@@ -148,10 +150,10 @@ class GrpcServer:
 
         return handler
 
-    def _handlers(self) -> grpc.GenericRpcHandler:
+    def _handlers(self) -> grpc.GenericRpcHandler[Any, Any]:
         def unary(
             method: Callable[[Management, Any, Principal], Awaitable[Any]], request: type[Message]
-        ) -> grpc.RpcMethodHandler:
+        ) -> grpc.RpcMethodHandler[Any, Any]:
             return grpc.unary_unary_rpc_method_handler(
                 self._unary(method),
                 request_deserializer=request.FromString,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -116,7 +117,9 @@ class Subscriber:
             if self.ended is not None:
                 return
             pushed = self.outbox.push(
-                event_reply(entry), entry_priority(entry), lambda e=entry: _overtaking_reply(e)
+                event_reply(entry),
+                entry_priority(entry),
+                functools.partial(_overtaking_reply, entry),
             )
             if not pushed:
                 behind = f"more than {self.outbox.limit} events behind"
@@ -186,10 +189,8 @@ class Subscriber:
                     await replay
 
     async def _replay(self, begun: Any) -> None:
-        try:
+        with contextlib.suppress(ClientGone):
             await begun
-        except ClientGone:
-            pass
 
 
 async def serve(

@@ -6,9 +6,9 @@ import grpc
 import orjson
 import pytest
 from grpc_helpers import API_KEY, SECRET, GrpcHerald, bearer, body, events, read, status_of, token
-from tests.delivery.delivery_helpers import append, tweet
 
 from herald.grpc.v1 import herald_pb2 as pb
+from tests.delivery.delivery_helpers import append, tweet
 
 AUTH = pytest.mark.server_settings(api_keys=[API_KEY], jwt_secret=SECRET)
 KEY = (("x-api-key", API_KEY),)

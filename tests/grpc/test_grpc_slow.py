@@ -6,11 +6,11 @@ from __future__ import annotations
 import grpc
 import pytest
 from grpc_helpers import GrpcHerald, events, read
-from tests.delivery.delivery_helpers import append_n
-from tests.waiting import wait_until
 
 from herald.grpc.calls import RESUME_KEY
 from herald.grpc.v1 import herald_pb2 as pb
+from tests.delivery.delivery_helpers import append_n
+from tests.waiting import wait_until
 
 # No BDP probing: the stalled client's receive window stays at HTTP/2's default instead of
 # growing to megabytes, so the server's writes wait (and its backlog fills) sooner.

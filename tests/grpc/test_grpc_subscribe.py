@@ -7,9 +7,9 @@ import asyncio
 
 import grpc
 from grpc_helpers import GrpcHerald, body, events, read, status_of
-from tests.delivery.delivery_helpers import append, append_n, tweet
 
 from herald.grpc.v1 import herald_pb2 as pb
+from tests.delivery.delivery_helpers import append, append_n, tweet
 
 
 async def test_live_events_arrive_in_order_each_once(served: GrpcHerald) -> None:
