@@ -7,7 +7,8 @@ words here as there, as ``INVALID_ARGUMENT``. The reply stream:
 1. ``started {recovered, offset}``; when ``since`` fell off the log (``recovered: false``)
    a ``gap {reason, since, oldest}`` follows and delivery restarts at the oldest entry;
 2. the missed events (resume), then live ones: ``event {offset, json}``, ``json`` being the
-   exact body every transport sends; ``heartbeat {offset}`` when nothing else went out for
+   exact body every transport sends (with ``max_batch`` > 1, events waiting together go as
+   one ``events`` reply of up to that many); ``heartbeat {offset}`` when nothing else went out for
    ``HERALD_HEARTBEAT_INTERVAL``;
 3. ``success {reason, offset}`` when the server stops, or a status: a client more than
    ``HERALD_CLIENT_QUEUE`` events behind is cut with ``RESOURCE_EXHAUSTED``, the reason in
@@ -49,6 +50,11 @@ from herald.grpc.v1 import herald_pb2 as pb
 TRANSPORT = "grpc"
 #: Replies taken from the backlog per wake-up (an urgent event queued meanwhile goes next).
 BATCH = 32
+#: The largest ``max_batch`` a request may ask for.
+MAX_BATCH = 1000
+#: Wire tags: ``SubscribeReply.event`` (2), ``SubscribeReply.events`` (6) and
+#: ``EventBatch.events`` (1), all length-delimited.
+EVENT_TAG, BATCH_TAG, ELEMENT_TAG = b"\x12", b"\x32", b"\x0a"
 SLOW_CONSUMER = "slow_consumer"
 SHUTDOWN = "server_shutdown"
 
@@ -76,6 +82,49 @@ def _control(reply: pb.SubscribeReply) -> Reply:
     return reply.SerializeToString(), ""
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _batch(run: list[Reply]) -> Reply:
+    """Consecutive ``event`` replies as one ``events`` reply, spliced, not re-encoded: an
+    ``event`` reply is field 2 holding an ``Event``, and ``EventBatch`` is field 1 repeated,
+    so each becomes an element by changing its tag; the resume point is the last in-order
+    event's."""
+    if len(run) == 1:
+        return run[0]
+    body = b"".join(ELEMENT_TAG + reply[1:] for reply, _ in run)
+    resume = next((offset for _, offset in reversed(run) if offset), "")
+    return BATCH_TAG + _varint(len(body)) + body, resume
+
+
+def grouped(replies: list[Reply], most: int) -> list[Reply]:
+    """``replies`` with runs of consecutive events batched, at most ``most`` per batch."""
+    if most <= 1:
+        return replies
+    out: list[Reply] = []
+    run: list[Reply] = []
+    for reply in replies:
+        if reply[0][:1] == EVENT_TAG:
+            run.append(reply)
+            if len(run) >= most:
+                out.append(_batch(run))
+                run = []
+            continue
+        if run:
+            out.append(_batch(run))
+            run = []
+        out.append(reply)
+    if run:
+        out.append(_batch(run))
+    return out
+
+
 def raw_request(request: pb.SubscribeRequest) -> dict[str, Any]:
     """The request as the query every transport parses (``filters`` is a JSON object)."""
     raw: dict[str, Any] = {}
@@ -98,9 +147,10 @@ class Subscriber:
 
     transport = TRANSPORT
 
-    def __init__(self, ctx: Context, slot: Slot) -> None:
+    def __init__(self, ctx: Context, slot: Slot, max_batch: int = 0) -> None:
         self.ctx = ctx
         self.slot = slot
+        self.max_batch = max_batch
         self.outbox: Outbox[Reply] = Outbox(ctx.settings.client_queue)
         self.floor: OffsetKey | None = None
         #: Set when delivery ended: ``(status or None for success, reason)``.
@@ -113,6 +163,20 @@ class Subscriber:
     # --- the hub's side ---------------------------------------------------------
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
         self.slot.sent += len(entries)
+        most = self.max_batch
+        if most > 1 and len(entries) > 1 and not self.outbox and self.ended is None:
+            # Nothing waits, so nothing is overtaken: the list goes as ready-made batches,
+            # built once for every member of the group (each counts as one reply waiting).
+            key = (TRANSPORT, most)
+            batches: list[Reply] | None = shared.get(key)
+            if batches is None:
+                batches = shared[key] = [
+                    _batch([event_reply(e) for e in entries[i : i + most]])
+                    for i in range(0, len(entries), most)
+                ]
+            for reply in batches:
+                self.outbox.push(reply)
+            return
         for entry in entries:
             if self.ended is not None:
                 return
@@ -170,14 +234,16 @@ class Subscriber:
         try:
             while True:
                 try:
-                    batch = await asyncio.wait_for(self.outbox.get(BATCH), heartbeat)
+                    batch = await asyncio.wait_for(
+                        self.outbox.get(max(BATCH, self.max_batch)), heartbeat
+                    )
                 except TimeoutError:
                     beat = pb.Heartbeat(offset=self.ctx.tail.offset)
                     yield pb.SubscribeReply(heartbeat=beat).SerializeToString()
                     continue
                 except ClientGone:
                     return
-                for reply, offset in batch:
+                for reply, offset in grouped(batch, self.max_batch):
                     yield reply
                     if offset:
                         self.resume_offset = offset
@@ -204,11 +270,13 @@ async def serve(
     """The body of ``Subscribe`` once the caller is known; ``calls`` holds the live ones."""
     host, peer = address
     try:
+        if request.max_batch > MAX_BATCH:
+            raise ValidationError(f"max_batch: at most {MAX_BATCH} (got {request.max_batch})")
         plan = await subscribe.prepare(ctx, f"grpc:{peer}", raw_request(request), principal)
         slot = ctx.connections.admit(TRANSPORT, host, principal.subject)
     except HeraldError as exc:
         await refuse(context, exc)
-    sub = Subscriber(ctx, slot)
+    sub = Subscriber(ctx, slot, request.max_batch)
     slot.subscribed(TRANSPORT, plan.selector)
     slot.depth = lambda: len(sub.outbox)
     calls.add(sub)

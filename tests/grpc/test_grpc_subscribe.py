@@ -140,3 +140,29 @@ async def test_shutdown_ends_every_subscription_cleanly(served: GrpcHerald) -> N
             assert await call.code() == grpc.StatusCode.OK
     assert not served.server.calls
     assert len(h.delivery.ctx.connections) == 0 if h.delivery else True
+
+
+async def test_max_batch_groups_waiting_events_in_order(served: GrpcHerald) -> None:
+    h = served.herald
+    async with served.stub() as stub:
+        call = stub.Subscribe(pb.SubscribeRequest(max_batch=10))
+        await read(call)
+        sent: list[str] = []
+        sizes: list[int] = []
+        got: list[pb.Event] = []
+        for burst in range(5):
+            sent += await append_n(h.redis, h.keys, 60, start=burst * 60)
+            while len(got) < len(sent):
+                reply = await read(call)
+                kind = reply.WhichOneof("kind")
+                batch = [reply.event] if kind == "event" else list(reply.events.events)
+                assert kind in ("event", "events") and batch, reply
+                sizes.append(len(batch))
+                got += batch
+        assert [e.offset for e in got] == sent
+        assert [body(e)["offset"] for e in got] == sent
+        assert max(sizes) <= 10 and len(sizes) < len(sent)  # batched, never above the cap
+        call.cancel()
+        error = await status_of(stub.Subscribe(pb.SubscribeRequest(max_batch=1001)))
+        assert error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "max_batch: at most 1000" in (error.details() or "")

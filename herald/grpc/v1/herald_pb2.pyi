@@ -33,12 +33,18 @@ class SubscribeRequest(_message.Message):
     TYPES_FIELD_NUMBER: _builtins.int
     FILTERS_FIELD_NUMBER: _builtins.int
     SINCE_FIELD_NUMBER: _builtins.int
+    MAX_BATCH_FIELD_NUMBER: _builtins.int
     filters: _builtins.str
     """The subscription filters as a JSON object, as on the other transports
     (`{"keywords": ["rust"], "platforms": ["x"]}`); empty: no filter.
     """
     since: _builtins.str
     """A log offset to resume after (`1700000000000-0`); empty: from now."""
+    max_batch: _builtins.int
+    """Up to this many events per reply, as one `events` batch, when more than one is
+    waiting (at most 1000); 0 or 1: one `event` per reply. Batches cut the per-message
+    cost of gRPC for busy subscribers; the order and the resume rules do not change.
+    """
     @_builtins.property
     def stream_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Only these streams (empty: every stream the token may see)."""
@@ -54,10 +60,11 @@ class SubscribeRequest(_message.Message):
         types: _abc.Iterable[_builtins.str] | None = ...,
         filters: _builtins.str = ...,
         since: _builtins.str = ...,
+        max_batch: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filters", b"filters", "since", b"since", "stream_ids", b"stream_ids", "types", b"types"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filters", b"filters", "max_batch", b"max_batch", "since", b"since", "stream_ids", b"stream_ids", "types", b"types"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -72,6 +79,7 @@ class SubscribeReply(_message.Message):
     HEARTBEAT_FIELD_NUMBER: _builtins.int
     SUCCESS_FIELD_NUMBER: _builtins.int
     GAP_FIELD_NUMBER: _builtins.int
+    EVENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def started(self) -> Global___Started: ...
     @_builtins.property
@@ -82,6 +90,8 @@ class SubscribeReply(_message.Message):
     def success(self) -> Global___Success: ...
     @_builtins.property
     def gap(self) -> Global___Gap: ...
+    @_builtins.property
+    def events(self) -> Global___EventBatch: ...
     def __init__(
         self,
         *,
@@ -90,12 +100,13 @@ class SubscribeReply(_message.Message):
         heartbeat: Global___Heartbeat | None = ...,
         success: Global___Success | None = ...,
         gap: Global___Gap | None = ...,
+        events: Global___EventBatch | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "events", b"events", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "events", b"events", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["started", "event", "heartbeat", "success", "gap"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["started", "event", "heartbeat", "success", "gap", "events"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -156,6 +167,28 @@ class Event(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Event: _TypeAlias = Event  # noqa: Y015
+
+@_typing.final
+class EventBatch(_message.Message):
+    """Consecutive events in log order (only with `max_batch` above 1)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___Event]: ...
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___Event] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EventBatch: _TypeAlias = EventBatch  # noqa: Y015
 
 @_typing.final
 class Heartbeat(_message.Message):
