@@ -86,7 +86,7 @@ class GrpcLoad:
                     started.set_result(True)
                     continue
                 tag = reply[0]
-                if tag == EVENT_TAG or tag == BATCH_TAG:
+                if tag in (EVENT_TAG, BATCH_TAG):
                     now = time.time()
                     if self.first is None:
                         self.first = now
