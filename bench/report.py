@@ -21,6 +21,7 @@ from bench.tables import SECTIONS as SCENARIO_SECTIONS
 from bench.tables_alerts import SECTIONS as ALERT_SECTIONS
 from bench.tables_dashboard import SECTIONS as DASHBOARD_SECTIONS
 from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
+from bench.tables_grpc import SECTIONS as GRPC_SECTIONS
 from bench.tables_jetstream import SECTIONS as JETSTREAM_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
@@ -41,6 +42,7 @@ SECTIONS = [
     *JETSTREAM_SECTIONS,
     *PUSHINGEST_SECTIONS,
     *ENGAGEMENT_SECTIONS,
+    *GRPC_SECTIONS,
 ]
 
 

@@ -9,6 +9,7 @@ cost the other), with the same bursts from the same producer process as :mod:`.f
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from bench import wire
@@ -100,5 +101,6 @@ async def run(opts: Options) -> dict[str, Any]:
                 f"{row['grpc_batch32']['median']}/s, Socket.IO {sio_median}/s",
             )
             results["rows"].append(row)
+    results["load"] = [round(x, 2) for x in os.getloadavg()]
     record(opts, NAME, results)
     return results

@@ -17,6 +17,7 @@ import grpc
 from grpc import aio
 
 from herald.auth import Authenticator, Principal
+from herald.delivery.subscribe import RateLimited
 from herald.errors import HeraldError
 
 #: Trailing metadata keys: the machine error code, and where a cut-off client resumes.
@@ -60,8 +61,11 @@ def authenticate(auth: Authenticator, context: aio.ServicerContext[Any, Any]) ->
 
 async def refuse(context: aio.ServicerContext[Any, Any], exc: HeraldError) -> NoReturn:
     """End the call with ``exc`` as its status (never returns)."""
+    detail = exc.detail
+    if isinstance(exc, RateLimited):
+        detail = f"too many subscribe requests; retry in {exc.retry_after:.2f}s"
     context.set_trailing_metadata(((ERROR_KEY, exc.code),))
-    await context.abort(status_of(exc), exc.detail)
+    await context.abort(status_of(exc), detail)
     raise AssertionError("abort returned")  # pragma: no cover - abort always raises
 
 

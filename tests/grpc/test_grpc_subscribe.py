@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+import pytest
 from grpc_helpers import GrpcHerald, body, events, read, status_of
 
 from herald.grpc.v1 import herald_pb2 as pb
 from tests.delivery.delivery_helpers import append, append_n, tweet
+from tests.waiting import wait_until
 
 
 async def test_live_events_arrive_in_order_each_once(served: GrpcHerald) -> None:
@@ -166,3 +168,42 @@ async def test_max_batch_groups_waiting_events_in_order(served: GrpcHerald) -> N
         error = await status_of(stub.Subscribe(pb.SubscribeRequest(max_batch=1001)))
         assert error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "max_batch: at most 1000" in (error.details() or "")
+
+
+async def test_subscribe_bursts_and_connection_caps_are_refused_with_a_reason(
+    served: GrpcHerald,
+) -> None:
+    async with served.stub() as stub:
+        calls = [stub.Subscribe(pb.SubscribeRequest()) for _ in range(25)]
+        outcomes = []
+        for call in calls:
+            try:
+                reply = await asyncio.wait_for(call.read(), 10)
+                assert reply.WhichOneof("kind") == "started"
+                outcomes.append(None)
+            except grpc.aio.AioRpcError as exc:
+                outcomes.append(exc)
+        refused = [e for e in outcomes if e is not None]
+        assert refused, "a burst of 25 subscribe requests on one connection was not limited"
+        for error in refused:
+            assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert "too many subscribe requests; retry in" in (error.details() or "")
+        for call in calls:
+            call.cancel()
+
+
+@pytest.mark.server_settings(max_connections=2)
+async def test_a_full_node_refuses_with_unavailable(served: GrpcHerald) -> None:
+    async with served.stub() as stub:
+        held = [stub.Subscribe(pb.SubscribeRequest()) for _ in range(2)]
+        for call in held:
+            await read(call)
+        error = await status_of(stub.Subscribe(pb.SubscribeRequest()))
+        assert error is not None and error.code() == grpc.StatusCode.UNAVAILABLE
+        assert "HERALD_MAX_CONNECTIONS" in (error.details() or "")
+        held[0].cancel()
+        await wait_until(lambda: len(served.server.calls) == 1, 5, what="the slot given back")
+        again = stub.Subscribe(pb.SubscribeRequest())
+        assert (await read(again)).WhichOneof("kind") == "started"
+        for call in (held[1], again):
+            call.cancel()

@@ -1,0 +1,73 @@
+"""The gRPC fan-out section of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.tables import TIMES, Section, _fmt, _header, _table, _usable
+
+LABELS = {
+    "socketio": "Socket.IO",
+    "grpc": "gRPC, one `event` per reply",
+    "grpc_batch32": "gRPC, `max_batch: 32`",
+}
+
+
+def grpc_fanout(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
+    lines = _header(
+        "17. gRPC fan-out",
+        "grpc_fanout",
+        entry,
+        "Deliveries per second from one `herald serve --no-worker` pinned to one core, with "
+        "`HERALD_GRPC_PORT` set, to N subscribers: herald's Socket.IO clients, then N gRPC "
+        "`Subscribe` calls (each on its own connection, a grpcio aio client on the other "
+        "core, replies counted as raw bytes), first with one `event` per reply, then with "
+        "`max_batch: 32`. The three pools take turns on the same server, one connected at a "
+        "time; the bursts and the producer are the fan-out scenario's (section 2). "
+        "*ratio* is against Socket.IO on the same server in the same run. Medians of the "
+        "rounds (each listed).",
+    )
+    if not _usable(entry):
+        return lines
+    assert entry is not None
+    rows = []
+    for r in entry["results"]["rows"]:
+        for kind, label in LABELS.items():
+            cell = r.get(kind)
+            if cell is None:
+                continue
+            runs = ", ".join(_fmt(x["per_second"]) for x in cell["runs"])
+            rows.append(
+                [
+                    label,
+                    _fmt(r["clients"]),
+                    r["burst"],
+                    _fmt(cell["median"]),
+                    runs,
+                    "—" if kind == "socketio" else _fmt(cell.get("ratio"), TIMES),
+                    _fmt(cell["client_cpu"]),
+                    cell["cut"],
+                ]
+            )
+    head = [
+        "transport",
+        "subscribers",
+        "burst",
+        "deliveries/s",
+        "each round",
+        "ratio to Socket.IO",
+        "client CPU s",
+        "cut-offs",
+    ]
+    lines += _table(head, rows)
+    load = entry["results"].get("load")
+    if load:
+        lines += [
+            f"Load average on the 2-core machine when the run ended: "
+            f"{', '.join(map(str, load))}; every row moves with it, the ratios less.",
+            "",
+        ]
+    return lines
+
+
+SECTIONS: list[tuple[str, Section]] = [("grpc_fanout", grpc_fanout)]
