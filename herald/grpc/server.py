@@ -68,6 +68,8 @@ class GrpcServer:
         self.port = 0
         self.calls: set[grpc_subscribe.Subscriber] = set()
         self._server: aio.Server | None = None
+        #: Set once clients were told the server is going away: new subscriptions wait.
+        self.closing = False
 
     def bind(self) -> int:
         """Create the server and bind its port (``0``: any free one); returns the port."""
@@ -101,7 +103,9 @@ class GrpcServer:
         log.info("gRPC serving %s on %s:%d", SERVICE, self.host, self.port)
 
     async def close_clients(self, reason: str = grpc_subscribe.SHUTDOWN) -> None:
-        """End every subscription cleanly (``success``) and wait briefly for them to go."""
+        """End every subscription cleanly (``success``) and wait briefly for them to go;
+        refuse new ones (``UNAVAILABLE``) from now on."""
+        self.closing = True
         for sub in list(self.calls):
             sub.finish(reason)
         loop = asyncio.get_running_loop()
@@ -123,11 +127,16 @@ class GrpcServer:
             raise Unavailable("herald is starting; try again shortly")
         return calls.authenticate(delivery.auth, context)
 
+    def _check_open(self) -> None:
+        if self.closing:
+            raise Unavailable("server shutting down; resume from your offset elsewhere")
+
     async def _subscribe(
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncIterator[bytes]:
         try:
             principal = self._principal(context)
+            self._check_open()
         except HeraldError as exc:
             await calls.refuse(context, exc)
         delivery = self.herald.delivery

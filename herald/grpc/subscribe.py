@@ -175,7 +175,9 @@ class Subscriber:
                     for i in range(0, len(entries), most)
                 ]
             for reply in batches:
-                self.outbox.push(reply)
+                if not self.outbox.push(reply):  # only with a queue smaller than a batch
+                    self.cut(f"{SLOW_CONSUMER}: more than {self.outbox.limit} replies behind")
+                    return
             return
         for entry in entries:
             if self.ended is not None:

@@ -142,6 +142,11 @@ async def test_shutdown_ends_every_subscription_cleanly(served: GrpcHerald) -> N
             assert await call.code() == grpc.StatusCode.OK
     assert not served.server.calls
     assert len(h.delivery.ctx.connections) == 0 if h.delivery else True
+    # A subscription that arrives while the server stops is refused, not left hanging.
+    async with served.stub() as stub:
+        error = await status_of(stub.Subscribe(pb.SubscribeRequest()))
+        assert error is not None and error.code() == grpc.StatusCode.UNAVAILABLE
+        assert "shutting down" in (error.details() or "")
 
 
 async def test_max_batch_groups_waiting_events_in_order(served: GrpcHerald) -> None:
