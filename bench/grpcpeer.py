@@ -45,7 +45,7 @@ async def main(port: int, body: bytes, max_batch: int) -> None:
         if max_batch > 1:
             replies = []
             while n > 0:
-                replies.append(_batch([(event, "")] * min(n, max_batch))[0])
+                replies.append(_batch([(event, "", 1)] * min(n, max_batch))[0])
                 n -= max_batch
         else:
             replies = [event] * n

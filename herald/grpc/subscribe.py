@@ -7,9 +7,9 @@ words here as there, as ``INVALID_ARGUMENT``. The reply stream:
 1. ``started {recovered, offset}``; when ``since`` fell off the log (``recovered: false``)
    a ``gap {reason, since, oldest}`` follows and delivery restarts at the oldest entry;
 2. the missed events (resume), then live ones: ``event {offset, json}``, ``json`` being the
-   exact body every transport sends (with ``max_batch`` > 1, events waiting together go as
-   one ``events`` reply of up to that many); ``heartbeat {offset}`` when nothing else went out for
-   ``HERALD_HEARTBEAT_INTERVAL``;
+   exact body every transport sends (with ``max_batch`` > 1, events that arrive together
+   go as one ``events`` reply of up to that many, in log order); ``heartbeat {offset}``
+   when nothing else went out for ``HERALD_HEARTBEAT_INTERVAL``;
 3. ``success {reason, offset}`` when the server stops, or a status: a client more than
    ``HERALD_CLIENT_QUEUE`` events behind is cut with ``RESOURCE_EXHAUSTED``, the reason in
    the details and its resume offset in the trailing metadata ``herald-resume-offset``.
@@ -59,8 +59,9 @@ SLOW_CONSUMER = "slow_consumer"
 SHUTDOWN = "server_shutdown"
 
 
-#: A serialized reply, and the offset it lets a client resume from ("" for none).
-Reply = tuple[bytes, str]
+#: A serialized reply, the offset it lets a client resume from ("" for none), and how
+#: many events it carries.
+Reply = tuple[bytes, str, int]
 
 
 def event_reply(entry: Entry) -> Reply:
@@ -68,18 +69,18 @@ def event_reply(entry: Entry) -> Reply:
     cached: Reply | None = entry.cache.get(TRANSPORT)
     if cached is None:
         msg = pb.SubscribeReply(event=pb.Event(offset=entry.offset, json=entry.data))
-        cached = entry.cache[TRANSPORT] = (msg.SerializeToString(), entry.offset)
+        cached = entry.cache[TRANSPORT] = (msg.SerializeToString(), entry.offset, 1)
     return cached
 
 
 def _overtaking_reply(entry: Entry) -> Reply:
     """Sent ahead of an older event: marked, and not a resume point."""
     event = pb.Event(offset=entry.offset, json=entry.data, overtook=True)
-    return pb.SubscribeReply(event=event).SerializeToString(), ""
+    return pb.SubscribeReply(event=event).SerializeToString(), "", 1
 
 
 def _control(reply: pb.SubscribeReply) -> Reply:
-    return reply.SerializeToString(), ""
+    return reply.SerializeToString(), "", 0
 
 
 def _varint(n: int) -> bytes:
@@ -98,9 +99,9 @@ def _batch(run: list[Reply]) -> Reply:
     event's."""
     if len(run) == 1:
         return run[0]
-    body = b"".join(ELEMENT_TAG + reply[1:] for reply, _ in run)
-    resume = next((offset for _, offset in reversed(run) if offset), "")
-    return BATCH_TAG + _varint(len(body)) + body, resume
+    body = b"".join(ELEMENT_TAG + reply[1:] for reply, _, _ in run)
+    resume = next((offset for _, offset, _ in reversed(run) if offset), "")
+    return BATCH_TAG + _varint(len(body)) + body, resume, len(run)
 
 
 def grouped(replies: list[Reply], most: int) -> list[Reply]:
@@ -152,6 +153,8 @@ class Subscriber:
         self.slot = slot
         self.max_batch = max_batch
         self.outbox: Outbox[Reply] = Outbox(ctx.settings.client_queue)
+        #: Events queued and not yet written (the queue's bound counts events, not replies).
+        self.waiting = 0
         self.floor: OffsetKey | None = None
         #: Set when delivery ended: ``(status or None for success, reason)``.
         self.ended: tuple[grpc.StatusCode | None, str] | None = None
@@ -163,10 +166,15 @@ class Subscriber:
     # --- the hub's side ---------------------------------------------------------
     def offer_many(self, entries: Sequence[Entry], shared: dict[Any, Any]) -> None:
         self.slot.sent += len(entries)
+        if self.ended is not None:
+            return
         most = self.max_batch
-        if most > 1 and len(entries) > 1 and not self.outbox and self.ended is None:
-            # Nothing waits, so nothing is overtaken: the list goes as ready-made batches,
-            # built once for every member of the group (each counts as one reply waiting).
+        if most > 1:
+            # Batches go in log order (no overtaking), ready-made: built once for every
+            # member of the group, queued as one reply each, counted as their events.
+            if self.waiting + len(entries) > self.outbox.limit:
+                self.cut(self._behind())
+                return
             key = (TRANSPORT, most)
             batches: list[Reply] | None = shared.get(key)
             if batches is None:
@@ -174,27 +182,31 @@ class Subscriber:
                     _batch([event_reply(e) for e in entries[i : i + most]])
                     for i in range(0, len(entries), most)
                 ]
+            self.waiting += len(entries)
             for reply in batches:
-                if not self.outbox.push(reply):  # only with a queue smaller than a batch
-                    self.cut(f"{SLOW_CONSUMER}: more than {self.outbox.limit} replies behind")
-                    return
+                self.outbox.push(reply)
             return
         for entry in entries:
             if self.ended is not None:
                 return
+            self.waiting += 1
             pushed = self.outbox.push(
                 event_reply(entry),
                 entry_priority(entry),
                 functools.partial(_overtaking_reply, entry),
             )
             if not pushed:
-                behind = f"more than {self.outbox.limit} events behind"
-                self.cut(f"{SLOW_CONSUMER}: {behind}; resume from your offset")
+                self.cut(self._behind())
+
+    def _behind(self) -> str:
+        behind = f"more than {self.outbox.limit} events behind"
+        return f"{SLOW_CONSUMER}: {behind}; resume from your offset"
 
     async def put(self, entry: Entry) -> None:
         await self.outbox.put(
             event_reply(entry), entry_priority(entry), lambda: _overtaking_reply(entry)
         )
+        self.waiting += 1
         self.slot.sent += 1
 
     async def notice(self, name: str, payload: dict[str, Any]) -> None:
@@ -236,17 +248,16 @@ class Subscriber:
         try:
             while True:
                 try:
-                    batch = await asyncio.wait_for(
-                        self.outbox.get(max(BATCH, self.max_batch)), heartbeat
-                    )
+                    batch = await asyncio.wait_for(self.outbox.get(BATCH), heartbeat)
                 except TimeoutError:
                     beat = pb.Heartbeat(offset=self.ctx.tail.offset)
                     yield pb.SubscribeReply(heartbeat=beat).SerializeToString()
                     continue
                 except ClientGone:
                     return
-                for reply, offset in grouped(batch, self.max_batch):
+                for reply, offset, count in grouped(batch, self.max_batch):
                     yield reply
+                    self.waiting -= count
                     if offset:
                         self.resume_offset = offset
         finally:

@@ -18,13 +18,17 @@ SMALL_WINDOW = ("grpc.http2.bdp_probe", 0)
 BURST = 40
 
 
+@pytest.mark.parametrize("max_batch", [0, 32])
 @pytest.mark.server_settings(client_queue=100)
-async def test_stalled_subscriber_is_cut_and_the_others_keep_going(served: GrpcHerald) -> None:
+async def test_stalled_subscriber_is_cut_and_the_others_keep_going(
+    served: GrpcHerald, max_batch: int
+) -> None:
+    """Batched or not, the bound counts events."""
     h = served.herald
     connections = h.delivery.ctx.connections if h.delivery else None
     assert connections is not None
     async with served.stub(SMALL_WINDOW) as slow_stub, served.stub() as stub:
-        slow = slow_stub.Subscribe(pb.SubscribeRequest())
+        slow = slow_stub.Subscribe(pb.SubscribeRequest(max_batch=max_batch))
         await read(slow)
         [stalled] = served.server.calls
         readers = [stub.Subscribe(pb.SubscribeRequest()) for _ in range(3)]
@@ -51,6 +55,8 @@ async def test_stalled_subscriber_is_cut_and_the_others_keep_going(served: GrpcH
             while (reply := await slow.read()) is not grpc.aio.EOF:
                 if reply.WhichOneof("kind") == "event":
                     received.append(reply.event.offset)
+                elif reply.WhichOneof("kind") == "events":
+                    received += [e.offset for e in reply.events.events]
         except grpc.aio.AioRpcError as exc:
             error = exc
         assert error is not None and error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -41,9 +41,9 @@ class SubscribeRequest(_message.Message):
     since: _builtins.str
     """A log offset to resume after (`1700000000000-0`); empty: from now."""
     max_batch: _builtins.int
-    """Up to this many events per reply, as one `events` batch, when more than one is
-    waiting (at most 1000); 0 or 1: one `event` per reply. Batches cut the per-message
-    cost of gRPC for busy subscribers; the order and the resume rules do not change.
+    """Up to this many events per reply, as one `events` batch, when several arrive together
+    (at most 1000); 0 or 1: one `event` per reply. Batches cut gRPC's per-message cost for
+    busy subscribers; they keep log order, and the resume rules do not change.
     """
     @_builtins.property
     def stream_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
