@@ -67,6 +67,14 @@ def grpc_fanout(entry: dict[str, Any] | None, images: dict[str, str]) -> list[st
         "cut-offs",
     ]
     lines += _table(head, rows)
+    lines += [
+        "Each gRPC reply costs grpcio a write of its own (a batch of C-core operations and a "
+        "completion, per message and per subscriber), where herald's Socket.IO writes the "
+        "frames of a whole log read to each socket at once: that, more than herald's own "
+        "work, keeps one event per reply far below Socket.IO; *vs bare grpcio* is herald's "
+        "share of that ceiling. `max_batch` divides the per-message cost by the batch size.",
+        "",
+    ]
     load = entry["results"].get("load")
     if load:
         lines += [
