@@ -100,6 +100,8 @@ class GrpcServer:
             self.bind()
         assert self._server is not None
         await self._server.start()
+        if self.herald.delivery is not None:
+            self.herald.delivery.counters[grpc_subscribe.TRANSPORT] = lambda: len(self.calls)
         log.info("gRPC serving %s on %s:%d", SERVICE, self.host, self.port)
 
     async def close_clients(self, reason: str = grpc_subscribe.SHUTDOWN) -> None:

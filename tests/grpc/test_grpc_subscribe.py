@@ -132,6 +132,7 @@ async def test_shutdown_ends_every_subscription_cleanly(served: GrpcHerald) -> N
         offsets = await append_n(h.redis, h.keys, 4)
         for call in calls:
             await events(call, 4)
+        assert h.delivery is not None and h.delivery.connected_clients()["grpc"] == 3
         await served.server.close_clients()
         for call in calls:
             reply = await read(call)
