@@ -171,6 +171,18 @@ async def test_max_batch_groups_waiting_events_in_order(served: GrpcHerald) -> N
         assert [body(e)["offset"] for e in got] == sent
         assert max(sizes) <= 10 and len(sizes) < len(sent)  # batched, never above the cap
         call.cancel()
+        # A batched resume: exactly the missed events, in order, then live ones.
+        again = stub.Subscribe(pb.SubscribeRequest(since=sent[99], max_batch=10))
+        assert (await read(again)).started.recovered is True
+        later = await append_n(h.redis, h.keys, 5, start=1000)
+        resumed: list[str] = []
+        while len(resumed) < len(sent) - 100 + 5:
+            reply = await read(again)
+            batch = [reply.event] if reply.WhichOneof("kind") == "event" else reply.events.events
+            assert 0 < len(batch) <= 10
+            resumed += [e.offset for e in batch]
+        assert resumed == sent[100:] + later
+        again.cancel()
         error = await status_of(stub.Subscribe(pb.SubscribeRequest(max_batch=1001)))
         assert error is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "max_batch: at most 1000" in (error.details() or "")
