@@ -68,7 +68,7 @@ class GrpcServer:
         self.port = 0
         self.calls: set[grpc_subscribe.Subscriber] = set()
         self._server: aio.Server | None = None
-        #: Set once clients were told the server is going away: new subscriptions wait.
+        #: Set once clients were told the server is going away: new subscriptions are refused.
         self.closing = False
 
     def bind(self) -> int:
@@ -81,11 +81,8 @@ class GrpcServer:
         )
         server.add_generic_rpc_handlers((self._handlers(),))
         reflection.enable_server_reflection((SERVICE, reflection.SERVICE_NAME), server)
-        address = (
-            f"[{self.host}]:{self.requested_port}"
-            if ":" in self.host
-            else (f"{self.host}:{self.requested_port}")
-        )
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
+        address = f"{host}:{self.requested_port}"
         try:
             self.port = server.add_insecure_port(address)
         except RuntimeError as exc:
