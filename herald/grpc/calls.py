@@ -59,13 +59,16 @@ def authenticate(auth: Authenticator, context: aio.ServicerContext[Any, Any]) ->
     return auth.authenticate(token_from_metadata(context.invocation_metadata()))
 
 
+def detail_of(exc: HeraldError) -> str:
+    if isinstance(exc, RateLimited):
+        return f"too many subscribe requests; retry in {exc.retry_after:.2f}s"
+    return exc.detail
+
+
 async def refuse(context: aio.ServicerContext[Any, Any], exc: HeraldError) -> NoReturn:
     """End the call with ``exc`` as its status (never returns)."""
-    detail = exc.detail
-    if isinstance(exc, RateLimited):
-        detail = f"too many subscribe requests; retry in {exc.retry_after:.2f}s"
     context.set_trailing_metadata(((ERROR_KEY, exc.code),))
-    await context.abort(status_of(exc), detail)
+    await context.abort(status_of(exc), detail_of(exc))
     raise AssertionError("abort returned")  # pragma: no cover - abort always raises
 
 

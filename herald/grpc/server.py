@@ -137,6 +137,7 @@ class GrpcServer:
             principal = self._principal(context)
             self._check_open()
         except HeraldError as exc:
+            yield grpc_subscribe.error_reply(exc.code, calls.detail_of(exc))
             await calls.refuse(context, exc)
         delivery = self.herald.delivery
         assert delivery is not None

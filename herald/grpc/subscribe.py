@@ -10,9 +10,10 @@ words here as there, as ``INVALID_ARGUMENT``. The reply stream:
    exact body every transport sends (with ``max_batch`` > 1, events that arrive together
    go as one ``events`` reply of up to that many, in log order); ``heartbeat {offset}``
    when nothing else went out for ``HERALD_HEARTBEAT_INTERVAL``;
-3. ``success {reason, offset}`` when the server stops, or a status: a client more than
-   ``HERALD_CLIENT_QUEUE`` events behind is cut with ``RESOURCE_EXHAUSTED``, the reason in
-   the details and its resume offset in the trailing metadata ``herald-resume-offset``.
+3. ``success {reason, offset}`` when the server stops, or ``error {error, detail, offset}``
+   and then a status: a client more than ``HERALD_CLIENT_QUEUE`` events behind is cut with
+   ``RESOURCE_EXHAUSTED``, the reason in the details and its resume offset also in the
+   trailing metadata ``herald-resume-offset``; a refused request gets its status too.
 
 gRPC's flow control is what makes a client slow: a reply waits while the client does not
 read, and live events queue behind it. At the cut the backlog is dropped and the call's
@@ -44,7 +45,7 @@ from herald.delivery.outbox import Outbox
 from herald.delivery.replay import Resume
 from herald.delivery.transport import Context
 from herald.errors import HeraldError, ValidationError
-from herald.grpc.calls import ERROR_KEY, RESUME_KEY, refuse
+from herald.grpc.calls import ERROR_KEY, RESUME_KEY, detail_of, refuse
 from herald.grpc.v1 import herald_pb2 as pb
 
 TRANSPORT = "grpc"
@@ -77,6 +78,13 @@ def _overtaking_reply(entry: Entry) -> Reply:
     """Sent ahead of an older event: marked, and not a resume point."""
     event = pb.Event(offset=entry.offset, json=entry.data, overtook=True)
     return pb.SubscribeReply(event=event).SerializeToString(), "", 1
+
+
+def error_reply(error: str, detail: str, offset: str = "") -> bytes:
+    """The ``error`` reply a failing stream ends with, before its status."""
+    return pb.SubscribeReply(
+        error=pb.Error(error=error, detail=detail, offset=offset)
+    ).SerializeToString()
 
 
 def _control(reply: pb.SubscribeReply) -> Reply:
@@ -288,6 +296,7 @@ async def serve(
         plan = await subscribe.prepare(ctx, f"grpc:{peer}", raw_request(request), principal)
         slot = ctx.connections.admit(TRANSPORT, host, principal.subject)
     except HeraldError as exc:
+        yield error_reply(exc.code, detail_of(exc))
         await refuse(context, exc)
     sub = Subscriber(ctx, slot, request.max_batch)
     slot.subscribed(TRANSPORT, plan.selector)
@@ -311,9 +320,11 @@ async def serve(
             yield pb.SubscribeReply(success=done).SerializeToString()
             return
         if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+            detail = f"{reason} (last offset sent: {sub.resume_offset or '-'})"
+            yield error_reply(SLOW_CONSUMER, detail, sub.resume_offset)
             context.set_trailing_metadata(
                 ((ERROR_KEY, SLOW_CONSUMER), (RESUME_KEY, sub.resume_offset))
             )
-            await context.abort(code, f"{reason} (last offset sent: {sub.resume_offset or '-'})")
+            await context.abort(code, detail)
     finally:
         release()

@@ -98,11 +98,19 @@ def body(event: pb.Event) -> dict[str, Any]:
 
 async def status_of(call: Any, timeout: float = 10.0) -> grpc.aio.AioRpcError | None:
     """Read to the end: the error the call ended with (``None``: it ended with OK)."""
+    return (await ending(call, timeout))[1]
+
+
+async def ending(
+    call: Any, timeout: float = 10.0
+) -> tuple[list[pb.SubscribeReply], grpc.aio.AioRpcError | None]:
+    """Read to the end: every reply, and the error the call ended with (``None``: OK)."""
     import asyncio
 
+    replies = []
     try:
-        while (await asyncio.wait_for(call.read(), timeout)) is not aio.EOF:
-            pass
+        while (reply := await asyncio.wait_for(call.read(), timeout)) is not aio.EOF:
+            replies.append(reply)
     except aio.AioRpcError as exc:
-        return exc
-    return None
+        return replies, exc
+    return replies, None

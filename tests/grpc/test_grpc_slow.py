@@ -50,6 +50,7 @@ async def test_stalled_subscriber_is_cut_and_the_others_keep_going(
             assert [e.offset for e in await events(call, BURST)] == more
         # The stalled client reads at last: what it held, in order, then the reason.
         received: list[str] = []
+        ends: list[pb.Error] = []
         error = None
         try:
             while (reply := await slow.read()) is not grpc.aio.EOF:
@@ -57,6 +58,8 @@ async def test_stalled_subscriber_is_cut_and_the_others_keep_going(
                     received.append(reply.event.offset)
                 elif reply.WhichOneof("kind") == "events":
                     received += [e.offset for e in reply.events.events]
+                elif reply.WhichOneof("kind") == "error":
+                    ends.append(reply.error)
         except grpc.aio.AioRpcError as exc:
             error = exc
         assert error is not None and error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -66,6 +69,8 @@ async def test_stalled_subscriber_is_cut_and_the_others_keep_going(
         assert received and received == sent[: len(received)]  # in order, none skipped
         assert trailing[RESUME_KEY] == received[-1]
         assert received[-1] in details
+        [end] = ends  # the lifecycle's error reply comes last, with the same reason
+        assert (end.error, end.detail, end.offset) == ("slow_consumer", details, received[-1])
         for call in readers:
             call.cancel()
         # Resuming from that offset gives everything after it, exactly once.

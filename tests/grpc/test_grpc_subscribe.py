@@ -7,7 +7,7 @@ import asyncio
 
 import grpc
 import pytest
-from grpc_helpers import GrpcHerald, body, events, read, status_of
+from grpc_helpers import GrpcHerald, body, ending, events, read, status_of
 
 from herald.grpc.v1 import herald_pb2 as pb
 from tests.delivery.delivery_helpers import append, append_n, tweet
@@ -115,8 +115,12 @@ async def test_bad_requests_are_invalid_argument_with_the_shared_wording(
     ]
     async with served.stub() as stub:
         for request, words in cases:
-            error = await status_of(stub.Subscribe(request))
+            replies, error = await ending(stub.Subscribe(request))
             assert error is not None, request
+            # The lifecycle's last reply says the same as the status.
+            [last] = replies
+            assert last.WhichOneof("kind") == "error"
+            assert last.error.error == "validation_error" and last.error.detail == error.details()
             assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert words in (error.details() or ""), (words, error.details())
             assert ("herald-error", "validation_error") in tuple(error.trailing_metadata() or ())
@@ -195,12 +199,13 @@ async def test_subscribe_bursts_and_connection_caps_are_refused_with_a_reason(
         calls = [stub.Subscribe(pb.SubscribeRequest()) for _ in range(25)]
         outcomes = []
         for call in calls:
-            try:
-                reply = await asyncio.wait_for(call.read(), 10)
-                assert reply.WhichOneof("kind") == "started"
+            reply = await asyncio.wait_for(call.read(), 10)
+            if reply.WhichOneof("kind") == "started":
                 outcomes.append(None)
-            except grpc.aio.AioRpcError as exc:
-                outcomes.append(exc)
+            else:
+                assert reply.WhichOneof("kind") == "error", reply
+                assert reply.error.error == "rate_limited"
+                outcomes.append(await status_of(call))
         refused = [e for e in outcomes if e is not None]
         assert refused, "a burst of 25 subscribe requests on one connection was not limited"
         for error in refused:

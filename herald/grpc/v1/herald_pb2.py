@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16herald/v1/herald.proto\x12\therald.v1\"h\n\x10SubscribeRequest\x12\x12\n\nstream_ids\x18\x01 \x03(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x0f\n\x07\x66ilters\x18\x03 \x01(\t\x12\r\n\x05since\x18\x04 \x01(\t\x12\x11\n\tmax_batch\x18\x05 \x01(\r\"\xfc\x01\n\x0eSubscribeReply\x12%\n\x07started\x18\x01 \x01(\x0b\x32\x12.herald.v1.StartedH\x00\x12!\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x10.herald.v1.EventH\x00\x12)\n\theartbeat\x18\x03 \x01(\x0b\x32\x14.herald.v1.HeartbeatH\x00\x12%\n\x07success\x18\x04 \x01(\x0b\x32\x12.herald.v1.SuccessH\x00\x12\x1d\n\x03gap\x18\x05 \x01(\x0b\x32\x0e.herald.v1.GapH\x00\x12\'\n\x06\x65vents\x18\x06 \x01(\x0b\x32\x15.herald.v1.EventBatchH\x00\x42\x06\n\x04kind\",\n\x07Started\x12\x11\n\trecovered\x18\x01 \x01(\x08\x12\x0e\n\x06offset\x18\x02 \x01(\t\"7\n\x05\x45vent\x12\x0e\n\x06offset\x18\x01 \x01(\t\x12\x0c\n\x04json\x18\x02 \x01(\x0c\x12\x10\n\x08overtook\x18\x03 \x01(\x08\".\n\nEventBatch\x12 \n\x06\x65vents\x18\x01 \x03(\x0b\x32\x10.herald.v1.Event\"\x1b\n\tHeartbeat\x12\x0e\n\x06offset\x18\x01 \x01(\t\"4\n\x03Gap\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05since\x18\x02 \x01(\t\x12\x0e\n\x06oldest\x18\x03 \x01(\t\")\n\x07Success\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\t\"i\n\x12StartStreamRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x10\n\x08interval\x18\x03 \x01(\x01\x12\x0f\n\x07options\x18\x04 \x01(\t\x12\x12\n\nauth_token\x18\x05 \x01(\t\"\x1e\n\tStreamRef\x12\x11\n\tstream_id\x18\x01 \x01(\t\"\x14\n\x12ListStreamsRequest\"U\n\x0bStreamReply\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x0c\n\x04json\x18\x05 \x01(\x0c\"5\n\x0fStopStreamReply\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x11\n\tstream_id\x18\x02 \x01(\t\"J\n\x10ListStreamsReply\x12\'\n\x07streams\x18\x01 \x03(\x0b\x32\x16.herald.v1.StreamReply\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x32\xd6\x03\n\x06Herald\x12\x45\n\tSubscribe\x12\x1b.herald.v1.SubscribeRequest\x1a\x19.herald.v1.SubscribeReply0\x01\x12\x44\n\x0bStartStream\x12\x1d.herald.v1.StartStreamRequest\x1a\x16.herald.v1.StreamReply\x12>\n\nStopStream\x12\x14.herald.v1.StreamRef\x1a\x1a.herald.v1.StopStreamReply\x12;\n\x0bPauseStream\x12\x14.herald.v1.StreamRef\x1a\x16.herald.v1.StreamReply\x12<\n\x0cResumeStream\x12\x14.herald.v1.StreamRef\x1a\x16.herald.v1.StreamReply\x12\x39\n\tGetStream\x12\x14.herald.v1.StreamRef\x1a\x16.herald.v1.StreamReply\x12I\n\x0bListStreams\x12\x1d.herald.v1.ListStreamsRequest\x1a\x1b.herald.v1.ListStreamsReplyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16herald/v1/herald.proto\x12\therald.v1\"h\n\x10SubscribeRequest\x12\x12\n\nstream_ids\x18\x01 \x03(\t\x12\r\n\x05types\x18\x02 \x03(\t\x12\x0f\n\x07\x66ilters\x18\x03 \x01(\t\x12\r\n\x05since\x18\x04 \x01(\t\x12\x11\n\tmax_batch\x18\x05 \x01(\r\"\x9f\x02\n\x0eSubscribeReply\x12%\n\x07started\x18\x01 \x01(\x0b\x32\x12.herald.v1.StartedH\x00\x12!\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x10.herald.v1.EventH\x00\x12)\n\theartbeat\x18\x03 \x01(\x0b\x32\x14.herald.v1.HeartbeatH\x00\x12%\n\x07success\x18\x04 \x01(\x0b\x32\x12.herald.v1.SuccessH\x00\x12\x1d\n\x03gap\x18\x05 \x01(\x0b\x32\x0e.herald.v1.GapH\x00\x12\'\n\x06\x65vents\x18\x06 \x01(\x0b\x32\x15.herald.v1.EventBatchH\x00\x12!\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x10.herald.v1.ErrorH\x00\x42\x06\n\x04kind\",\n\x07Started\x12\x11\n\trecovered\x18\x01 \x01(\x08\x12\x0e\n\x06offset\x18\x02 \x01(\t\"7\n\x05\x45vent\x12\x0e\n\x06offset\x18\x01 \x01(\t\x12\x0c\n\x04json\x18\x02 \x01(\x0c\x12\x10\n\x08overtook\x18\x03 \x01(\x08\".\n\nEventBatch\x12 \n\x06\x65vents\x18\x01 \x03(\x0b\x32\x10.herald.v1.Event\"\x1b\n\tHeartbeat\x12\x0e\n\x06offset\x18\x01 \x01(\t\"4\n\x03Gap\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\r\n\x05since\x18\x02 \x01(\t\x12\x0e\n\x06oldest\x18\x03 \x01(\t\")\n\x07Success\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\t\"6\n\x05\x45rror\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\x12\x0e\n\x06offset\x18\x03 \x01(\t\"i\n\x12StartStreamRequest\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06target\x18\x02 \x01(\t\x12\x10\n\x08interval\x18\x03 \x01(\x01\x12\x0f\n\x07options\x18\x04 \x01(\t\x12\x12\n\nauth_token\x18\x05 \x01(\t\"\x1e\n\tStreamRef\x12\x11\n\tstream_id\x18\x01 \x01(\t\"\x14\n\x12ListStreamsRequest\"U\n\x0bStreamReply\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06target\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x0c\n\x04json\x18\x05 \x01(\x0c\"5\n\x0fStopStreamReply\x12\x0f\n\x07success\x18\x01 \x01(\x08\x12\x11\n\tstream_id\x18\x02 \x01(\t\"J\n\x10ListStreamsReply\x12\'\n\x07streams\x18\x01 \x03(\x0b\x32\x16.herald.v1.StreamReply\x12\r\n\x05\x63ount\x18\x02 \x01(\x05\x32\xd6\x03\n\x06Herald\x12\x45\n\tSubscribe\x12\x1b.herald.v1.SubscribeRequest\x1a\x19.herald.v1.SubscribeReply0\x01\x12\x44\n\x0bStartStream\x12\x1d.herald.v1.StartStreamRequest\x1a\x16.herald.v1.StreamReply\x12>\n\nStopStream\x12\x14.herald.v1.StreamRef\x1a\x1a.herald.v1.StopStreamReply\x12;\n\x0bPauseStream\x12\x14.herald.v1.StreamRef\x1a\x16.herald.v1.StreamReply\x12<\n\x0cResumeStream\x12\x14.herald.v1.StreamRef\x1a\x16.herald.v1.StreamReply\x12\x39\n\tGetStream\x12\x14.herald.v1.StreamRef\x1a\x16.herald.v1.StreamReply\x12I\n\x0bListStreams\x12\x1d.herald.v1.ListStreamsRequest\x1a\x1b.herald.v1.ListStreamsReplyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,31 +34,33 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUBSCRIBEREQUEST']._serialized_start=37
   _globals['_SUBSCRIBEREQUEST']._serialized_end=141
   _globals['_SUBSCRIBEREPLY']._serialized_start=144
-  _globals['_SUBSCRIBEREPLY']._serialized_end=396
-  _globals['_STARTED']._serialized_start=398
-  _globals['_STARTED']._serialized_end=442
-  _globals['_EVENT']._serialized_start=444
-  _globals['_EVENT']._serialized_end=499
-  _globals['_EVENTBATCH']._serialized_start=501
-  _globals['_EVENTBATCH']._serialized_end=547
-  _globals['_HEARTBEAT']._serialized_start=549
-  _globals['_HEARTBEAT']._serialized_end=576
-  _globals['_GAP']._serialized_start=578
-  _globals['_GAP']._serialized_end=630
-  _globals['_SUCCESS']._serialized_start=632
-  _globals['_SUCCESS']._serialized_end=673
-  _globals['_STARTSTREAMREQUEST']._serialized_start=675
-  _globals['_STARTSTREAMREQUEST']._serialized_end=780
-  _globals['_STREAMREF']._serialized_start=782
-  _globals['_STREAMREF']._serialized_end=812
-  _globals['_LISTSTREAMSREQUEST']._serialized_start=814
-  _globals['_LISTSTREAMSREQUEST']._serialized_end=834
-  _globals['_STREAMREPLY']._serialized_start=836
-  _globals['_STREAMREPLY']._serialized_end=921
-  _globals['_STOPSTREAMREPLY']._serialized_start=923
-  _globals['_STOPSTREAMREPLY']._serialized_end=976
-  _globals['_LISTSTREAMSREPLY']._serialized_start=978
-  _globals['_LISTSTREAMSREPLY']._serialized_end=1052
-  _globals['_HERALD']._serialized_start=1055
-  _globals['_HERALD']._serialized_end=1525
+  _globals['_SUBSCRIBEREPLY']._serialized_end=431
+  _globals['_STARTED']._serialized_start=433
+  _globals['_STARTED']._serialized_end=477
+  _globals['_EVENT']._serialized_start=479
+  _globals['_EVENT']._serialized_end=534
+  _globals['_EVENTBATCH']._serialized_start=536
+  _globals['_EVENTBATCH']._serialized_end=582
+  _globals['_HEARTBEAT']._serialized_start=584
+  _globals['_HEARTBEAT']._serialized_end=611
+  _globals['_GAP']._serialized_start=613
+  _globals['_GAP']._serialized_end=665
+  _globals['_SUCCESS']._serialized_start=667
+  _globals['_SUCCESS']._serialized_end=708
+  _globals['_ERROR']._serialized_start=710
+  _globals['_ERROR']._serialized_end=764
+  _globals['_STARTSTREAMREQUEST']._serialized_start=766
+  _globals['_STARTSTREAMREQUEST']._serialized_end=871
+  _globals['_STREAMREF']._serialized_start=873
+  _globals['_STREAMREF']._serialized_end=903
+  _globals['_LISTSTREAMSREQUEST']._serialized_start=905
+  _globals['_LISTSTREAMSREQUEST']._serialized_end=925
+  _globals['_STREAMREPLY']._serialized_start=927
+  _globals['_STREAMREPLY']._serialized_end=1012
+  _globals['_STOPSTREAMREPLY']._serialized_start=1014
+  _globals['_STOPSTREAMREPLY']._serialized_end=1067
+  _globals['_LISTSTREAMSREPLY']._serialized_start=1069
+  _globals['_LISTSTREAMSREPLY']._serialized_end=1143
+  _globals['_HERALD']._serialized_start=1146
+  _globals['_HERALD']._serialized_end=1616
 # @@protoc_insertion_point(module_scope)

@@ -5,8 +5,9 @@ herald's gRPC surface: live events over server streaming, and stream management.
 
 Subscribe follows the seed's lifecycle: the reply stream opens with `started`, then carries
 one `event` per log entry and a `heartbeat` every HERALD_HEARTBEAT_INTERVAL, and ends
-with `success` (the stream ended cleanly: server shutdown) or with a status: a client
-that fell behind is cut with RESOURCE_EXHAUSTED, a bad request is INVALID_ARGUMENT.
+with `success` (the stream ended cleanly: server shutdown) or with `error` followed by a
+status: a client that fell behind is cut with RESOURCE_EXHAUSTED, a bad request is
+INVALID_ARGUMENT.
 Authentication is metadata: `authorization: Bearer <token>` or `x-api-key: <key>`.
 """
 
@@ -80,6 +81,7 @@ class SubscribeReply(_message.Message):
     SUCCESS_FIELD_NUMBER: _builtins.int
     GAP_FIELD_NUMBER: _builtins.int
     EVENTS_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def started(self) -> Global___Started: ...
     @_builtins.property
@@ -92,6 +94,8 @@ class SubscribeReply(_message.Message):
     def gap(self) -> Global___Gap: ...
     @_builtins.property
     def events(self) -> Global___EventBatch: ...
+    @_builtins.property
+    def error(self) -> Global___Error: ...
     def __init__(
         self,
         *,
@@ -101,12 +105,13 @@ class SubscribeReply(_message.Message):
         success: Global___Success | None = ...,
         gap: Global___Gap | None = ...,
         events: Global___EventBatch | None = ...,
+        error: Global___Error | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "events", b"events", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "events", b"events", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["event", b"event", "events", b"events", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "event", b"event", "events", b"events", "gap", b"gap", "heartbeat", b"heartbeat", "kind", b"kind", "started", b"started", "success", b"success"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["started", "event", "heartbeat", "success", "gap", "events"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["started", "event", "heartbeat", "success", "gap", "events", "error"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -261,6 +266,36 @@ class Success(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Success: _TypeAlias = Success  # noqa: Y015
+
+@_typing.final
+class Error(_message.Message):
+    """The last reply of a stream that fails, right before its status (which says the same):
+    `error` is herald's error code (`slow_consumer`, `validation_error`, `unauthorized`...),
+    `offset` the last event sent in order, the point to resume from (empty: none sent).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ERROR_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    error: _builtins.str
+    detail: _builtins.str
+    offset: _builtins.str
+    def __init__(
+        self,
+        *,
+        error: _builtins.str = ...,
+        detail: _builtins.str = ...,
+        offset: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "error", b"error", "offset", b"offset"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Error: _TypeAlias = Error  # noqa: Y015
 
 @_typing.final
 class StartStreamRequest(_message.Message):

@@ -5,8 +5,9 @@ herald's gRPC surface: live events over server streaming, and stream management.
 
 Subscribe follows the seed's lifecycle: the reply stream opens with `started`, then carries
 one `event` per log entry and a `heartbeat` every HERALD_HEARTBEAT_INTERVAL, and ends
-with `success` (the stream ended cleanly: server shutdown) or with a status: a client
-that fell behind is cut with RESOURCE_EXHAUSTED, a bad request is INVALID_ARGUMENT.
+with `success` (the stream ended cleanly: server shutdown) or with `error` followed by a
+status: a client that fell behind is cut with RESOURCE_EXHAUSTED, a bad request is
+INVALID_ARGUMENT.
 Authentication is metadata: `authorization: Bearer <token>` or `x-api-key: <key>`.
 """
 
