@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint typecheck fmt bench bench-quick chaos chaos-quick browser node-deps clean
+.PHONY: setup run test lint typecheck fmt bench bench-quick chaos chaos-quick browser node-deps clean proto
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ chaos: $(STAMP) node-deps
 # The bounded form CI runs (under 5 minutes); its figures go to a temp dir, not the docs.
 chaos-quick: $(STAMP) node-deps
 	$(BIN)/python -m bench.chaos --quick $(if $(CHAOS_RESULTS),--results $(CHAOS_RESULTS) --no-report)
+
+# herald/grpc/v1 from proto/herald/v1/herald.proto (the generated code is committed).
+proto: $(STAMP)
+	$(BIN)/python -m herald.grpc.codegen
 
 clean:
 	rm -rf $(VENV) .herald .pytest_cache .mypy_cache .ruff_cache

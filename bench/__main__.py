@@ -42,6 +42,7 @@ SCENARIOS = (
     "push_jetstream",
     "commands",
     "command_entry",
+    "grpc_fanout",
 )
 
 

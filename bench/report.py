@@ -23,6 +23,7 @@ from bench.tables_command_entry import SECTIONS as COMMAND_ENTRY_SECTIONS
 from bench.tables_commands import SECTIONS as COMMAND_SECTIONS
 from bench.tables_dashboard import SECTIONS as DASHBOARD_SECTIONS
 from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
+from bench.tables_grpc import SECTIONS as GRPC_SECTIONS
 from bench.tables_jetstream import SECTIONS as JETSTREAM_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
 from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
@@ -45,6 +46,7 @@ SECTIONS = [
     *ENGAGEMENT_SECTIONS,
     *COMMAND_SECTIONS,
     *COMMAND_ENTRY_SECTIONS,
+    *GRPC_SECTIONS,
 ]
 
 

@@ -233,6 +233,10 @@ class Settings(BaseSettings):
     jwt_secret: str | None = Field(
         default=None, validation_alias=_env("HERALD_JWT_SECRET", "jwt_secret")
     )
+    #: gRPC (``herald.v1.Herald``) on this port, on the HTTP server's host; off when unset.
+    grpc_port: int | None = Field(
+        default=None, ge=0, le=65535, validation_alias=_env("HERALD_GRPC_PORT", "grpc_port")
+    )
 
     # --- X source ------------------------------------------------------------------
     session_cookie: str | None = Field(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +23,17 @@ log = logging.getLogger("herald")
 
 #: The reason clients are given when the server stops (Socket.IO's ``herald:disconnect``).
 SHUTDOWN_REASON = "server_shutdown"
+
+
+class Companion(Protocol):
+    """A server that runs beside the HTTP one on the same Herald (gRPC): started once the
+    Herald is, told to end its clients with the HTTP ones, stopped before the Herald."""
+
+    async def start(self) -> None: ...
+
+    async def close_clients(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class HeraldApp:
@@ -39,6 +51,9 @@ class HeraldApp:
         self._inner: ASGIApp | None = None
         self._mcp: McpMount | None = None
         self._owns_herald = False
+        #: Servers started after the Herald and stopped before it (``herald serve``'s gRPC).
+        self.companions: list[Companion] = []
+        self._started_companions: list[Companion] = []
         #: Why startup failed, for the server to report instead of a bare exit.
         self.startup_error: BaseException | None = None
         #: Set by a server that reports ``startup_error`` itself (no second copy in its log).
@@ -67,6 +82,9 @@ class HeraldApp:
             mount = self.mcp
             if mount is not None:
                 await mount.start()
+            for companion in self.companions:
+                await companion.start()
+                self._started_companions.append(companion)
         except BaseException:
             await self.shutdown()
             raise
@@ -76,6 +94,8 @@ class HeraldApp:
 
         Called by the server before it closes connections itself (which would cut them
         without a reason), and again on shutdown; it is idempotent."""
+        for companion in self._started_companions:
+            await companion.close_clients()
         delivery = self.herald.delivery
         if delivery is not None:
             await delivery.close_all(SHUTDOWN_REASON)
@@ -84,6 +104,8 @@ class HeraldApp:
         """Stop everything, in reverse order of startup."""
         try:
             await self.close_clients()
+            while self._started_companions:
+                await self._started_companions.pop().stop()
             mount = self.mcp
             if mount is not None:
                 await mount.aclose()

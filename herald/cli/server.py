@@ -68,11 +68,23 @@ async def _serve(
     sock = listen(host, port)  # a taken port fails before storage or engine start
     herald = Herald(settings, worker=worker, worker_concurrency=concurrency)
     app = create_app(herald)
+    grpc_note = ""
+    if settings.grpc_port is not None:
+        from herald.grpc import GrpcServer
+
+        grpc_server = GrpcServer(herald, host, settings.grpc_port)
+        try:
+            grpc_note = f", gRPC on {host}:{grpc_server.bind()}"
+        except HeraldError:
+            sock.close()
+            raise
+        app.companions.append(grpc_server)
 
     def ready() -> None:
         err.print(
             f"[bold green]herald[/] serving on http://{host}:{port}  "
-            f"(dashboard /, API /docs, Socket.IO /socket.io)  storage: {herald.redis_display_url}",
+            f"(dashboard /, API /docs, Socket.IO /socket.io{grpc_note})  "
+            f"storage: {herald.redis_display_url}",
             soft_wrap=True,
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, WebSocket
@@ -58,6 +59,9 @@ class Delivery:
         self.log = LogReader(redis, keys.events)
         self.tail = LogTail(self.log, self._dispatch, count=batch)
         self._external: ExternalEmitter | None = None
+        #: Live clients of transports served beside this one (gRPC), by transport: counted
+        #: in presence, ``/metrics`` and the shutdown wait like the others.
+        self.counters: dict[str, Callable[[], int]] = {}
         self.ctx = Context(settings, redis, self.log, self.hub, self.tail, self.auth, self.limiter)
         self.socketio = SocketIOTransport(self.ctx, keys.sio_session)
         self.presence = Presence(
@@ -141,6 +145,7 @@ class Delivery:
             "socketio": len(self.socketio.clients),
             "ws": len(self.ctx.ws_connections),
             "sse": len(self.ctx.sse_streams),
+            **{transport: count() for transport, count in self.counters.items()},
         }
 
     async def is_healthy(self) -> bool:

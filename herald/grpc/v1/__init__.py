@@ -1,0 +1,1 @@
+"""Generated from proto/herald/v1/herald.proto by ``make proto``."""
