@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import typer
 
-from herald.cli import accounts, alerts, mcp, pipelines, server, standins, streams, system, tail
+from herald.cli import (
+    accounts,
+    alerts,
+    mcp,
+    pipelines,
+    server,
+    standins,
+    streams,
+    system,
+    tail,
+    webhooks,
+)
 
 app = typer.Typer(
     name="herald",
@@ -24,6 +35,7 @@ tail.register(app)
 mcp.register(app)
 pipelines.register(app)
 alerts.register(app)
+webhooks.register(app)
 
 
 def main() -> None:

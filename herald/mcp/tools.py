@@ -91,6 +91,9 @@ def add_tools(server: MCPServer[Any], backend: Backend) -> None:
     from herald.mcp.alerts import add_alert_tools
 
     add_alert_tools(server, backend)
+    from herald.mcp.webhooks import add_webhook_tools
+
+    add_webhook_tools(server, backend)
 
 
 START_DOC = """Start monitoring in real time ("start monitoring @nasa's tweets").

@@ -84,4 +84,3 @@ class Schedule:
         if asked is not None:
             wait = max(wait, min(asked, max(*self.steps, RETRY_AFTER_CAP)))
         return wait
-
