@@ -155,7 +155,7 @@ class Consumer:
                     log.warning("webhook %s: storage error (%s); retrying", self.id, exc)
                     await self._pause(1.0)
         finally:
-            await client.aclose()
+            await client.close()
             with contextlib.suppress(RedisError, OSError):
                 await asyncio.shield(ctx.store.release(self.id, self.owner))
 

@@ -39,6 +39,7 @@ class Target:
     host: str
     hostname: str
     address: str
+    port: int
 
 
 def check_url(url: object, field: str = "url") -> str:
@@ -47,6 +48,8 @@ def check_url(url: object, field: str = "url") -> str:
     if not isinstance(url, str) or not url.strip():
         raise ValidationError(f"{field}: required, an http:// or https:// URL")
     url = url.strip()
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise ValidationError(f"{field}: must not contain spaces or control characters")
     if len(url) > MAX_URL:
         raise ValidationError(f"{field}: longer than {MAX_URL} characters")
     try:
@@ -129,7 +132,7 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
     netloc = f"{literal}:{parts.port}" if parts.port else literal
     pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
     host_header = parts.netloc.rsplit("@", 1)[-1]
-    return Target(url, pinned, host_header, host, str(chosen))
+    return Target(url, pinned, host_header, host, str(chosen), port)
 
 
 async def check_target(url: object, *, allow_private: bool, field: str = "url") -> str:

@@ -18,14 +18,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit
 
-import httpx
-
-from herald import __version__
 from herald.webhooks import presets, signing
-from herald.webhooks.safety import UnsafeTarget, resolve
+from herald.webhooks.http import Connection, HttpError
+from herald.webhooks.safety import Target, UnsafeTarget, resolve
 
-USER_AGENT = f"herald-webhooks/{__version__}"
+USER_AGENT = "herald-webhooks"
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +51,37 @@ class Limits:
     allow_private: bool = False
 
 
-def new_client(limits: Limits) -> httpx.AsyncClient:
-    """A client for one endpoint's deliveries (keep-alive between them)."""
-    return httpx.AsyncClient(
-        follow_redirects=False,
-        trust_env=False,
-        timeout=httpx.Timeout(
-            limits.timeout, connect=limits.connect_timeout, pool=limits.connect_timeout
-        ),
-        limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
-        headers={"user-agent": USER_AGENT},
-    )
+def new_client(limits: Limits) -> Connection:
+    """The connection for one endpoint's deliveries (kept alive between them)."""
+    return Connection()
+
+
+def _header_value(value: str) -> str:
+    """A header value as printable ASCII: anything else is percent-encoded (an eventId
+    made from a feed's entry id could otherwise carry a line break into the headers)."""
+    if value.isascii() and value.isprintable():
+        return value
+    return quote(value, safe="".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%"))
+
+
+def _request(target: Target, body: bytes, headers: dict[str, str]) -> bytes:
+    parts = urlsplit(target.url)
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    if parts.query:
+        path += "?" + quote(parts.query, safe=_PATH_SAFE + "?")
+    lines = [
+        f"POST {path} HTTP/1.1",
+        f"host: {target.host}",
+        f"user-agent: {USER_AGENT}",
+        "content-type: application/json",
+        f"content-length: {len(body)}",
+        *(f"{name}: {value}" for name, value in headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
 
 
 async def send(
-    client: httpx.AsyncClient,
+    client: Connection,
     limits: Limits,
     *,
     url: str,
@@ -86,42 +102,28 @@ async def send(
     except UnsafeTarget as exc:
         return Result(None, took(), f"refused: {exc}")
     body = presets.render(fmt, data, event)
-    headers = signing.headers(key, msg_id, int(time.time()), body)
-    headers["content-type"] = "application/json"
-    headers["host"] = target.host
-    extensions: dict[str, Any] = {}
-    if url.startswith("https"):
-        extensions["sni_hostname"] = target.hostname
+    msg_id = _header_value(msg_id)
+    request = _request(target, body, signing.headers(key, msg_id, int(time.time()), body))
+    port = target.port
+    tls = target.hostname if url.startswith("https") else None
     try:
         async with asyncio.timeout(limits.timeout + limits.connect_timeout):
-            async with client.stream(
-                "POST", target.pinned, content=body, headers=headers, extensions=extensions
-            ) as response:
-                size, truncated = 0, False
-                async for chunk in response.aiter_raw():
-                    size += len(chunk)
-                    if size > limits.max_response:
-                        truncated = True
-                        break
-                status = response.status_code
-                retry = response.headers.get("retry-after")
-    except (TimeoutError, httpx.TimeoutException):
+            answer = await client.post(
+                target.address,
+                port,
+                tls,
+                request,
+                connect_timeout=limits.connect_timeout,
+                cap=limits.max_response,
+            )
+    except TimeoutError:
         return Result(None, took(), f"timed out after {took() / 1000:.1f}s")
-    except httpx.HTTPError as exc:
-        return Result(None, took(), f"{type(exc).__name__}: {_reason(exc)}")
-    except OSError as exc:
-        return Result(None, took(), f"{type(exc).__name__}: {exc.strerror or 'network error'}")
+    except HttpError as exc:
+        return Result(None, took(), str(exc))
+    status = answer.status
     error = None
     if not 200 <= status < 300:
         error = f"HTTP {status}"
         if 300 <= status < 400:
             error += " (redirects are not followed)"
-    return Result(status, took(), error, retry, truncated)
-
-
-def _reason(exc: httpx.HTTPError) -> str:
-    """The exception's message without the request (the URL may carry a token)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if "://" in text:
-        return "request failed"
-    return text[:200] or "request failed"
+    return Result(status, took(), error, answer.headers.get("retry-after"), answer.truncated)
