@@ -11,7 +11,6 @@ has counted every delivery; CPU is this process's.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -98,8 +97,8 @@ async def _round(opts: Options, base: str, endpoints: int, events: int, tag: str
 async def run(opts: Options) -> None:
     events = 2000 if opts.quick else 20_000
     port = _free_port()
-    receiver = subprocess.Popen(
-        [sys.executable, "-m", "bench.webhookreceiver", "--port", str(port)], cwd=ROOT
+    receiver = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.webhookreceiver", "--port", str(port), cwd=ROOT
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -118,6 +117,6 @@ async def run(opts: Options) -> None:
             progress(NAME, f"{rounds[-1]['per_second']:.0f} deliveries/s")
     finally:
         receiver.terminate()
-        receiver.wait(10)
+        await asyncio.wait_for(receiver.wait(), 10)
     best = max(r["per_second"] for r in rounds)
     record(opts, NAME, {"rounds": rounds, "goal": GOAL, "meets": best >= GOAL})
