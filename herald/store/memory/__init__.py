@@ -20,6 +20,7 @@ from herald.store.memory.pollstate import (
 from herald.store.memory.presence import MemoryPresence
 from herald.store.memory.push import MemoryPushStore
 from herald.store.memory.ratelimit import MemoryRateLimits
+from herald.store.memory.webhooks import MemoryWebhookStore
 
 __all__ = [
     "MemoryAccountRecords",
@@ -34,4 +35,5 @@ __all__ = [
     "MemoryRateLimits",
     "MemorySeenStore",
     "MemorySnapshotStore",
+    "MemoryWebhookStore",
 ]
