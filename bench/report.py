@@ -27,6 +27,7 @@ from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
 from bench.tables_push import SECTIONS as PUSH_SECTIONS
 from bench.tables_pushingest import SECTIONS as PUSHINGEST_SECTIONS
 from bench.tables_sentiment import SECTIONS as SENTIMENT_SECTIONS
+from bench.tables_webhooks import SECTIONS as WEBHOOK_SECTIONS
 
 DOC = ROOT / "docs" / "benchmarks.md"
 IMG = ROOT / "docs" / "img"
@@ -41,6 +42,7 @@ SECTIONS = [
     *JETSTREAM_SECTIONS,
     *PUSHINGEST_SECTIONS,
     *ENGAGEMENT_SECTIONS,
+    *WEBHOOK_SECTIONS,
 ]
 
 

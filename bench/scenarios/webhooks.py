@@ -11,6 +11,7 @@ has counted every delivery; CPU is this process's.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -96,6 +97,7 @@ async def _round(opts: Options, base: str, endpoints: int, events: int, tag: str
 
 async def run(opts: Options) -> None:
     events = 2000 if opts.quick else 20_000
+    load = round(os.getloadavg()[0], 2)
     port = _free_port()
     receiver = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.webhookreceiver", "--port", str(port), cwd=ROOT
@@ -119,4 +121,5 @@ async def run(opts: Options) -> None:
         receiver.terminate()
         await asyncio.wait_for(receiver.wait(), 10)
     best = max(r["per_second"] for r in rounds)
-    record(opts, NAME, {"rounds": rounds, "goal": GOAL, "meets": best >= GOAL})
+    results = {"rounds": rounds, "goal": GOAL, "meets": best >= GOAL, "load": load}
+    record(opts, NAME, results)
