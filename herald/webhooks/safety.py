@@ -23,6 +23,8 @@ from herald.errors import ValidationError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 MAX_URL = 2048
 SCHEMES = ("http", "https")
+#: Seconds a host name may take to resolve.
+RESOLVE_TIMEOUT = 5.0
 
 
 class UnsafeTarget(Exception):
@@ -96,9 +98,14 @@ async def _addresses(host: str, port: int) -> list[IPAddress]:
         pass
     loop = asyncio.get_running_loop()
     try:
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        async with asyncio.timeout(RESOLVE_TIMEOUT):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        raise UnsafeTarget(
+            f"the host {host!r} did not resolve within {RESOLVE_TIMEOUT:g}s"
+        ) from None
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeTarget(f"the host {host!r} does not resolve ({exc})") from None
+        raise UnsafeTarget(f"the host {host!r} does not resolve ({exc.args[-1]})") from None
     found: list[IPAddress] = []
     for info in infos:
         try:
