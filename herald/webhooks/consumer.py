@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 from redis.exceptions import RedisError
 
+from herald.errors import HeraldError
 from herald.events import Event, EventType
 from herald.store.logentry import Entry
 from herald.store.logreader import LogReader
@@ -154,6 +155,9 @@ class Consumer:
                 except (RedisError, OSError) as exc:
                     log.warning("webhook %s: storage error (%s); retrying", self.id, exc)
                     await self._pause(1.0)
+                except HeraldError as exc:  # e.g. a secret sealed with another key
+                    log.error("webhook %s cannot deliver: %s", self.id, exc.detail)
+                    await self._pause(30.0)
         finally:
             await client.close()
             with contextlib.suppress(RedisError, OSError):

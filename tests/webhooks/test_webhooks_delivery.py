@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import orjson
 
+from herald.service import Herald
+from herald.sources.memory import MemorySource
 from tests.waiting import wait_until
-from tests.webhooks.conftest import Rig, append, tweet
+from tests.webhooks.conftest import Rig, append, hook_settings, tweet
 from tests.webhooks.receiver import Answer
 
 
@@ -98,3 +101,47 @@ async def test_selector_filters(rig: Rig) -> None:
     await append(rig.herald, [tweet(4, "s2", "rocket again")])
     await wait_until(lambda: len(rig.receiver.delivered) >= 2, 15, what="two deliveries")
     assert [r.json["tweet"]["id"] for r in rig.receiver.delivered] == ["3", "4"]
+
+
+async def test_two_processes_one_owner_and_a_takeover(
+    rig: Rig, key_prefix: str, tmp_path: Path
+) -> None:
+    """A second herald on the same Redis stands by; when the owner stops it takes over."""
+    hook = await make(rig)
+    other = Herald(hook_settings(key_prefix, tmp_path), sources=[MemorySource()], delivery=False)
+    await other.start()
+    try:
+        await append(rig.herald, [tweet(i) for i in range(100)])
+        await wait_until(lambda: len(rig.receiver.delivered) >= 100, 20, what="100 deliveries")
+        owners = {rig.herald.webhook_host, other.webhook_host}
+        assert None not in owners
+        ids = [r.headers["webhook-id"] for r in rig.receiver.delivered]
+        assert len(ids) == len(set(ids)) == 100  # one owner: nothing sent twice
+        await rig.herald.stop()  # the first process goes away (its lease with it)
+        await append(other, [tweet(i) for i in range(100, 150)])
+        await wait_until(lambda: len(rig.receiver.delivered) >= 150, 20, what="taken over")
+        got = rig.receiver.verified(str(hook["secret"]))
+        assert [b["tweet"]["id"] for b in got] == [str(i) for i in range(150)]
+    finally:
+        await other.stop()
+
+
+async def test_a_selector_change_applies_to_what_follows(rig: Rig) -> None:
+    hook = await make(rig, selector={"streamIds": ["a"]})
+    await append(rig.herald, [tweet(1, "a"), tweet(2, "b")])
+    await wait_until(lambda: len(rig.receiver.delivered) >= 1, 15, what="a delivery")
+    changed = await rig.api.patch(
+        f"/api/webhooks/{hook['id']}", json={"selector": {"streamIds": ["b"]}}
+    )
+    assert changed.status_code == 200 and changed.json()["selector"] == {"streamIds": ["b"]}
+    host = rig.herald.webhook_host
+    assert host is not None
+
+    def restarted() -> bool:  # an edit takes effect when the host next reloads (≤ 0.5 s)
+        running = host.consumers.get(str(hook["id"]))
+        return running is not None and running[1].endpoint["selector"] == {"streamIds": ["b"]}
+
+    await wait_until(restarted, 10, what="the consumer restarted with the new selector")
+    await append(rig.herald, [tweet(3, "a"), tweet(4, "b")])
+    await wait_until(lambda: len(rig.receiver.delivered) >= 2, 15, what="two deliveries")
+    assert [r.json["tweet"]["id"] for r in rig.receiver.delivered] == ["1", "4"]
