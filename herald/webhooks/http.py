@@ -113,9 +113,11 @@ class Connection:
     async def _exchange(self, request: bytes, cap: int) -> Answer:
         reader, writer = self._reader, self._writer
         assert reader is not None and writer is not None
+        answered = False
         try:
             writer.write(request)
             await writer.drain()
+            answered = False
             while True:
                 try:
                     head = await reader.readuntil(b"\r\n\r\n")
@@ -125,6 +127,7 @@ class Connection:
                     raise HttpError("the answer ended inside its headers") from None
                 except asyncio.LimitOverrunError:
                     raise HttpError(f"the answer's headers are over {MAX_HEAD} bytes") from None
+                answered = True
                 status, headers, keep = _parse_head(head)
                 if status >= 200:
                     break
@@ -137,7 +140,7 @@ class Connection:
             raise HttpError("the answer ended early or is malformed") from None
         except (ConnectionError, ssl.SSLError) as exc:
             await self.close()
-            if isinstance(exc, ConnectionResetError | BrokenPipeError):
+            if isinstance(exc, ConnectionResetError | BrokenPipeError) and not answered:
                 raise _Stale() from None
             raise HttpError(type(exc).__name__) from None
         except BaseException:

@@ -96,3 +96,6 @@ async def test_kill_9_and_restart_lose_nothing(
     for i in range(1, len(ids)):
         if ids[i] in ids[:i]:
             assert ids[i] == ids[i - 1], "a duplicate that is not the event just before"
+    key = secret.removeprefix("whsec_")
+    for n in (1, 2, 3):  # the processes' own output never shows the secret
+        assert key not in (tmp_path / f"serve{n}.log").read_text()
