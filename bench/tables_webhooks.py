@@ -34,18 +34,34 @@ def webhooks(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
             _fmt(r["seconds"], " s"),
             _fmt(r["per_second"]),
             _fmt(r["per_cpu_second"]),
-            _verdict(max(r["per_second"], 0) >= goal),
+            _verdict(r["per_second"] >= goal),
+            _verdict((r["per_cpu_second"] or 0) >= goal),
         ]
         for r in res["rounds"]
     ]
     lines += _table(
-        ["endpoints", "deliveries", "wall", "per second", "per CPU second", "≥ 2,000/s"], rows
+        [
+            "endpoints",
+            "deliveries",
+            "wall",
+            "per second",
+            "per CPU second",
+            "wall ≥ 2,000/s",
+            "CPU ≥ 2,000/s",
+        ],
+        rows,
     )
     load = res.get("load")
     if load is not None:
         lines += [
             f"Load average of the machine when the run started: {load:.1f} on "
-            f"{entry['machine']['cores']} cores (the receiver and Redis share them).",
+            f"{entry['machine']['cores']} cores, which the receiver and Redis share with "
+            "herald. Each delivery is one HTTP exchange and one Redis script call, two "
+            "round trips between processes; on a crowded machine each waits for the other "
+            "process to be scheduled, so the wall rate measures the machine's scheduling "
+            "as much as herald. The CPU column is herald's own cost: the rate its own CPU "
+            "allows with a core to itself and a receiver and Redis that keep up (an upper "
+            "bound, not measured as wall time here).",
             "",
         ]
     return lines
