@@ -38,6 +38,7 @@ from redis.exceptions import RedisError
 
 from herald.errors import HeraldError
 from herald.events import Event, EventType
+from herald.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_LATENCY
 from herald.store.logentry import Entry
 from herald.store.logreader import LogReader
 from herald.store.secrets import Cipher
@@ -241,6 +242,8 @@ class Consumer:
                 event=body if fmt != "standard" else None,
             )
             attempts += 1
+            WEBHOOK_LATENCY.observe(result.latency_ms / 1000)
+            WEBHOOK_ATTEMPTS.labels("delivered" if result.ok else "failed").inc()
             record = attempt_record(msg_id, entry.offset, attempts, result)
             if result.ok:
                 if not await ctx.store.commit(self.id, self.owner, entry.offset, record, True):

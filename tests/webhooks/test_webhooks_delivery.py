@@ -37,6 +37,8 @@ async def test_every_event_once_in_order_verified(rig: Rig) -> None:
     )
     status = (await rig.api.get(f"/api/webhooks/{hook['id']}")).json()["status"]
     assert status["delivered"] == 50 and status["offset"] == bodies[-1]["offset"]
+    metrics = (await rig.api.get("/metrics")).text
+    assert 'herald_webhook_attempts_total{outcome="delivered"}' in metrics
 
 
 async def test_outage_retries_on_schedule_then_in_order(rig: Rig) -> None:
