@@ -16,6 +16,7 @@ stream ``webhook:{id}``, like ``account:health``) in one script.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -398,6 +399,4 @@ class RedisWebhookStore:
 
 
 def _now_ms() -> int:
-    import time
-
     return int(time.time() * 1000)

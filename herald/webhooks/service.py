@@ -18,7 +18,6 @@ import orjson
 
 from herald.errors import NotFound, ValidationError
 from herald.events import utc_now_iso
-from herald.store.codec import stream_fields, text
 from herald.store.eventlog import EventLog
 from herald.store.logentry import Entry, is_offset
 from herald.store.secrets import Cipher
@@ -33,6 +32,8 @@ from herald.webhooks.sender import Limits, new_client, send
 #: does not have it.
 SCAN_LIMIT = 20_000
 MAX_ATTEMPTS_SHOWN = 1000
+#: How many of the stream's recent events a resend by eventId looks through first.
+HISTORY_LIMIT = 2000
 
 
 class WebhooksManager:
@@ -182,13 +183,9 @@ class WebhooksManager:
         """The log entry of ``event_id``: from its stream's history, else the recent log."""
         stream_id = event_id.rpartition("@")[2]
         if stream_id:
-            keys = self._log._keys
-            items = await self._log._redis.xrevrange(keys.history(stream_id), count=2000)
-            for item in items or []:
-                fields = stream_fields(item)
-                body = orjson.loads(fields[b"e"])
-                if body.get("eventId") == event_id:
-                    offset = text(fields[b"o"])
+            for body in await self._log.history(stream_id, HISTORY_LIMIT):
+                if body.get("eventId") == event_id and is_offset(body.get("offset")):
+                    offset = str(body["offset"])
                     held = await self._log.between(offset, offset, 1)
                     if held:
                         return held[0]
