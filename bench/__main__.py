@@ -43,6 +43,7 @@ SCENARIOS = (
     "commands",
     "command_entry",
     "grpc_fanout",
+    "webhooks",
 )
 
 

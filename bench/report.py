@@ -30,6 +30,7 @@ from bench.tables_piperun import SECTIONS as RUNTIME_SECTIONS
 from bench.tables_push import SECTIONS as PUSH_SECTIONS
 from bench.tables_pushingest import SECTIONS as PUSHINGEST_SECTIONS
 from bench.tables_sentiment import SECTIONS as SENTIMENT_SECTIONS
+from bench.tables_webhooks import SECTIONS as WEBHOOK_SECTIONS
 
 DOC = ROOT / "docs" / "benchmarks.md"
 IMG = ROOT / "docs" / "img"
@@ -47,6 +48,7 @@ SECTIONS = [
     *COMMAND_SECTIONS,
     *COMMAND_ENTRY_SECTIONS,
     *GRPC_SECTIONS,
+    *WEBHOOK_SECTIONS,
 ]
 
 

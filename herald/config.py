@@ -150,6 +150,53 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_ALERTS_BLOCK", "alerts_block"),
     )
 
+    # --- webhooks -------------------------------------------------------------------
+    webhooks: bool = Field(default=True, validation_alias=_env("HERALD_WEBHOOKS", "webhooks"))
+    webhooks_allow_private: bool = Field(
+        default=False,
+        validation_alias=_env("HERALD_WEBHOOKS_ALLOW_PRIVATE", "webhooks_allow_private"),
+    )
+    webhooks_schedule: str = Field(
+        default="0,5,300,1800,7200,18000,36000,36000",
+        validation_alias=_env("HERALD_WEBHOOKS_SCHEDULE", "webhooks_schedule"),
+    )
+    webhooks_jitter: float = Field(
+        default=0.1,
+        ge=0,
+        le=0.5,
+        validation_alias=_env("HERALD_WEBHOOKS_JITTER", "webhooks_jitter"),
+    )
+    webhooks_connect_timeout: float = Field(
+        default=5,
+        gt=0,
+        le=60,
+        validation_alias=_env("HERALD_WEBHOOKS_CONNECT_TIMEOUT", "webhooks_connect_timeout"),
+    )
+    webhooks_timeout: float = Field(
+        default=15,
+        gt=0,
+        le=300,
+        validation_alias=_env("HERALD_WEBHOOKS_TIMEOUT", "webhooks_timeout"),
+    )
+    webhooks_max_response: int = Field(
+        default=64 * 1024,
+        ge=0,
+        le=16 * 1024 * 1024,
+        validation_alias=_env("HERALD_WEBHOOKS_MAX_RESPONSE", "webhooks_max_response"),
+    )
+    webhooks_lease_ttl: float = Field(
+        default=10,
+        ge=0.5,
+        le=600,
+        validation_alias=_env("HERALD_WEBHOOKS_LEASE_TTL", "webhooks_lease_ttl"),
+    )
+    webhooks_attempts_kept: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        validation_alias=_env("HERALD_WEBHOOKS_ATTEMPTS_KEPT", "webhooks_attempts_kept"),
+    )
+
     # --- push sources ---------------------------------------------------------------
     push_lease_ttl: float = Field(
         default=5,
@@ -370,6 +417,14 @@ class Settings(BaseSettings):
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhooks_schedule")
+    @classmethod
+    def _schedule_steps(cls, value: str) -> str:
+        from herald.webhooks.schedule import parse_schedule
+
+        parse_schedule(value)
         return value
 
     @model_validator(mode="after")

@@ -78,3 +78,15 @@ PUSH_RECONNECTS = Counter(
     ["connection", "reason"],
     registry=REGISTRY,
 )
+WEBHOOK_ATTEMPTS = Counter(
+    "herald_webhook_attempts",
+    "Webhook delivery attempts by the ordered consumers, by outcome (delivered, failed)",
+    ["outcome"],
+    registry=REGISTRY,
+)
+WEBHOOK_LATENCY = Histogram(
+    "herald_webhook_latency_seconds",
+    "Wall time of one webhook attempt (resolve, connect if needed, send, answer)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)

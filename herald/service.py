@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from herald.pipeline.runtime.pushmarks import PushMarks
     from herald.sources.x.accounts import AccountStore
     from herald.store.pipelines import PipelineStore
+    from herald.store.secrets import Cipher
+    from herald.webhooks.host import WebhookHost
+    from herald.webhooks.service import WebhooksManager
 
 log = logging.getLogger("herald")
 
@@ -83,6 +86,8 @@ class Herald:
         self.commands: CommandsService | None = None
         """X writes (post, delete, like, retweet...) for every entry point; see commands.md."""
         self._commands_host: CommandsHost | None = None
+        self.webhook_host: WebhookHost | None = None
+        self._sealer: Cipher | None = None
 
     # --- wiring ------------------------------------------------------------------
     @property
@@ -218,6 +223,7 @@ class Herald:
             )
             await self.pipeline_host.start()
         await self._start_alerts(redis, store)
+        await self._start_webhooks(redis)
 
     async def _start_alerts(self, redis: Redis, store: PipelineStore) -> None:
         """The alerts service answers in every process; the evaluator runs where a worker
@@ -257,6 +263,49 @@ class Herald:
         self._commands_host, self.commands = host, host.service
         host.start()
 
+    async def _start_webhooks(self, redis: Redis) -> None:
+        """The webhooks service answers in every process; deliveries run where a worker
+        runs (one owner per endpoint at a time, through its lease)."""
+        import os
+        import socket
+
+        from herald.store.webhooks import RedisWebhookStore
+        from herald.webhooks.consumer import Context
+        from herald.webhooks.host import WebhookHost
+        from herald.webhooks.schedule import Schedule, parse_schedule
+        from herald.webhooks.sender import Limits
+        from herald.webhooks.service import WebhooksManager
+
+        s = self.settings
+        store = RedisWebhookStore(
+            redis,
+            self.keys,
+            attempts_kept=s.webhooks_attempts_kept,
+            log_maxlen=s.log_maxlen,
+            history_size=s.history_size,
+            ttl=s.state_ttl,
+        )
+        limits = Limits(
+            connect_timeout=s.webhooks_connect_timeout,
+            timeout=s.webhooks_timeout,
+            max_response=s.webhooks_max_response,
+            allow_private=s.webhooks_allow_private,
+        )
+        cipher = self._cipher
+        self.webhooks: WebhooksManager = WebhooksManager(store, self.log, cipher, limits)
+        if self._want_worker and s.webhooks:
+            ctx = Context(
+                store,
+                self.log,
+                cipher,
+                Schedule(parse_schedule(s.webhooks_schedule), jitter=s.webhooks_jitter),
+                limits,
+                lease_ttl=s.webhooks_lease_ttl,
+                worker_id=f"{socket.gethostname()}:{os.getpid()}",
+            )
+            self.webhook_host = WebhookHost(ctx)
+            await self.webhook_host.start()
+
     def _push_marks(self) -> PushMarks:
         """Watermarks of push streams, from their connections' status."""
         from herald.pipeline.runtime.pushmarks import PushMarks
@@ -269,6 +318,14 @@ class Herald:
         from herald.sources.catalog import build_sources
 
         return build_sources(self.settings, redis, self.keys)
+
+    def _cipher(self) -> Cipher:
+        """The secrets key, read (or made) on first use only."""
+        if self._sealer is None:
+            from herald.store.secrets import Cipher
+
+            self._sealer = Cipher.from_settings(self.settings)
+        return self._sealer
 
     def accounts(self) -> AccountStore:
         """The X session cookies, stored encrypted."""
@@ -309,6 +366,9 @@ class Herald:
             if self._commands_host is not None:
                 commands, self._commands_host, self.commands = self._commands_host, None, None
                 await commands.stop()
+            if self.webhook_host is not None:
+                hooks, self.webhook_host = self.webhook_host, None
+                await hooks.stop()
             if self.alerts_host is not None:
                 alerts, self.alerts_host = self.alerts_host, None
                 await alerts.stop(grace=float(self.settings.shutdown_timeout))

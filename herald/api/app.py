@@ -30,6 +30,7 @@ from herald.api import (
     schemas,
     streams,
     system,
+    webhooks,
 )
 from herald.api.access import attach, require_caller
 from herald.api.errors import error_response, install_error_handlers
@@ -135,6 +136,7 @@ def build_routes(
     app.include_router(presence.build_router(herald))
     app.include_router(alerts.build_router(herald))
     app.include_router(commands.build_router(herald))
+    app.include_router(webhooks.build_router(herald))
     # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.
     # The log filters by the token's claim itself; any authenticated caller may read it.
     app.include_router(

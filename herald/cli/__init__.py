@@ -16,6 +16,7 @@ from herald.cli import (
     system,
     tail,
     x,
+    webhooks,
 )
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ mcp.register(app)
 pipelines.register(app)
 alerts.register(app)
 x.register(app)
+webhooks.register(app)
 
 
 def main() -> None:

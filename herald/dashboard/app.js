@@ -12,6 +12,7 @@ import { PresencePill } from "./presence.js";
 import { renderer } from "./render.js";
 import { $, LIFECYCLE, labelFor, state, targetOf, tick, toast } from "./state.js";
 import { drawCharts, installActions, renderHealth, renderStats, renderStreams } from "./streams.js";
+import { WebhooksPanel } from "./webhooks.js";
 
 const REFRESH_MS = 5_000;
 const FEED_KEEP = 500;
@@ -221,6 +222,7 @@ function addEvent(ev, { quiet = false } = {}) {
   }
   if (state.insights.add(ev) && !quiet) renderer.mark("insights");
   alerts.onEvent(ev, { live: !quiet });
+  webhooks.onEvent(ev);
   if (!quiet) renderFeedSoon();
   return true;
 }
@@ -282,6 +284,7 @@ $("feed-clear").addEventListener("click", () => {
 
 const alerts = new AlertsPanel({ toast, mark: () => renderer.mark("alerts") });
 const presence = new PresencePill($("presence"));
+const webhooks = new WebhooksPanel({ toast });
 renderer
   .on("feed", renderFeed)
   .on("charts", () => {
@@ -292,6 +295,7 @@ renderer
   .on("insights", () => drawInsights(state.insights, scopeLabel))
   .on("alerts", () => alerts.draw());
 alerts.start();
+webhooks.start();
 presence.start();
 renderer.mark("insights", "alerts");
 
@@ -312,4 +316,4 @@ setInterval(tick, 1000);
 setInterval(() => state.rows.forEach((_, id) => drawCharts(id)), 60_000);
 setInterval(() => renderer.mark("insights"), 2_000); // time moves the windows on
 // For debugging from the console, and for the tests: render counts and buffer sizes.
-window.heraldDashboard = { state, live, renderer, alerts, presence };
+window.heraldDashboard = { state, live, renderer, alerts, presence, webhooks };

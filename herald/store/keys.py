@@ -226,6 +226,36 @@ class Keys:
         """string (JSON, with a PX): why an account's writes are paused (X's 226 or 326)."""
         return f"{self.prefix}:writes:{account_id}:paused"
 
+    # --- webhooks (herald.store.webhooks) ----------------------------------------------
+    @property
+    def webhooks(self) -> str:
+        """hash: endpoint id -> the endpoint (JSON; its secret sealed, never in the clear)."""
+        return f"{self.prefix}:webhooks:endpoints"
+
+    @property
+    def webhook_order(self) -> str:
+        """zset: endpoint ids scored by creation, so endpoints list in creation order."""
+        return f"{self.prefix}:webhooks:order"
+
+    @property
+    def webhook_version(self) -> str:
+        """string: a counter bumped by every endpoint change (deliverers reload on a move)."""
+        return f"{self.prefix}:webhooks:version"
+
+    def webhook_state(self, endpoint_id: str) -> str:
+        """hash: the endpoint's committed offset, its retry in progress (offset, attempts,
+        nextAt), health, counters; written only by the lease holder (fenced scripts)."""
+        return f"{self.prefix}:webhook:{{{endpoint_id}}}:state"
+
+    def webhook_lease(self, endpoint_id: str) -> str:
+        """string: owner token of the process delivering to the endpoint, with a PX lease."""
+        return f"{self.prefix}:webhook:{{{endpoint_id}}}:lease"
+
+    def webhook_attempts(self, endpoint_id: str) -> str:
+        """list: the newest delivery attempts (JSON: eventId, offset, status, latencyMs,
+        error, at), newest first, capped at ``HERALD_WEBHOOKS_ATTEMPTS_KEPT``."""
+        return f"{self.prefix}:webhook:{{{endpoint_id}}}:attempts"
+
 
 def poll_job_key(stream_id: str) -> str:
     return f"poll:{stream_id}"

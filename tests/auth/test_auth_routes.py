@@ -83,6 +83,15 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/commands"): Call(json={"type": "no_such_type", "data": {}}, success=(400,)),
     ("GET", "/api/commands"): Call(success=(200, 503)),  # 503: no commands service here
     ("GET", "/api/commands/{command_id}"): Call(success=(404, 503)),
+    ("GET", "/api/webhooks"): Call(),
+    # a public address literal: checked without DNS, and nothing is sent on create
+    ("POST", "/api/webhooks"): Call(json={"url": "https://93.184.215.14/hook"}, success=(201,)),
+    ("GET", "/api/webhooks/{webhook_id}"): Call(success=(404,)),  # no such webhook
+    ("PATCH", "/api/webhooks/{webhook_id}"): Call(json={"enabled": False}, success=(404,)),
+    ("DELETE", "/api/webhooks/{webhook_id}"): Call(success=(404,)),
+    ("GET", "/api/webhooks/{webhook_id}/attempts"): Call(success=(404,)),
+    ("POST", "/api/webhooks/{webhook_id}/resend"): Call(json={"offset": "1-0"}, success=(404,)),
+    ("POST", "/api/webhooks/{webhook_id}/test"): Call(success=(404,)),
 }
 
 

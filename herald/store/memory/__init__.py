@@ -21,6 +21,7 @@ from herald.store.memory.pollstate import (
 from herald.store.memory.presence import MemoryPresence
 from herald.store.memory.push import MemoryPushStore
 from herald.store.memory.ratelimit import MemoryRateLimits
+from herald.store.memory.webhooks import MemoryWebhookStore
 
 __all__ = [
     "MemoryAccountRecords",
@@ -36,4 +37,5 @@ __all__ = [
     "MemoryRateLimits",
     "MemorySeenStore",
     "MemorySnapshotStore",
+    "MemoryWebhookStore",
 ]
