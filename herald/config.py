@@ -7,7 +7,7 @@ Every knob herald has lives here, with its environment name beside it, so that
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -248,9 +248,10 @@ class Settings(BaseSettings):
         le=40,
         validation_alias=_env("HERALD_MASTODON_PAGE_SIZE", "mastodon_page_size"),
     )
-    x_transaction_id: bool = Field(
-        default=True, validation_alias=_env("HERALD_X_TRANSACTION_ID", "x_transaction_id")
+    x_transaction_id: bool | Literal["auto"] = Field(
+        default="auto", validation_alias=_env("HERALD_X_TRANSACTION_ID", "x_transaction_id")
     )
+    """``auto``: sign requests for x.com (and twitter.com) only, not for a stand-in."""
     secret_key: str | None = Field(
         default=None, validation_alias=_env("HERALD_SECRET_KEY", "secret_key")
     )

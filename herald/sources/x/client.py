@@ -35,7 +35,7 @@ from herald.errors import (
     WriteRefused,
 )
 from herald.sources.x.accounts import parse_cookie
-from herald.sources.x.operations import Operation, Operations, load_operations
+from herald.sources.x.operations import Operations, load_operations
 from herald.sources.x.ratelimit import Budget
 from herald.sources.x.urls import URLCache
 
@@ -118,6 +118,32 @@ class TransactionIds:
                     f"({type(exc).__name__}); X may have changed it: upgrade twscrape"
                 ) from exc
         return str(self._generator.calc(method, path))
+
+
+X_HOSTS = ("x.com", "twitter.com")
+_UNSIGNED_LOGGED: set[str] = set()
+
+
+def signs_requests(settings: Settings) -> bool:
+    """Whether requests carry ``x-client-transaction-id``. ``HERALD_X_TRANSACTION_ID=auto``
+    (the default) signs for x.com and twitter.com only: the signature is derived from
+    x.com's own web app, which a stand-in or a self-hosted double does not serve, and only
+    X checks it. ``true`` or ``false`` decide for every host."""
+    mode = settings.x_transaction_id
+    if mode != "auto":
+        return bool(mode)
+    host = (httpx.URL(settings.x_base_url).host or "").lower()
+    if any(host == known or host.endswith(f".{known}") for known in X_HOSTS):
+        return True
+    if host not in _UNSIGNED_LOGGED:
+        _UNSIGNED_LOGGED.add(host)
+        log.info(
+            "X requests to %s are not signed (x-client-transaction-id): it is not x.com, so "
+            "there is no web app to derive the signature from; set HERALD_X_TRANSACTION_ID="
+            "true to sign anyway",
+            host or settings.x_base_url,
+        )
+    return False
 
 
 class Signer(Protocol):
@@ -305,7 +331,7 @@ class XClient:
         self._session_lock = asyncio.Lock()
         self._txid: TransactionIds | None = (
             TransactionIds(self._cookie_dict, settings.poll_timeout, factory=transaction_ids)
-            if settings.x_transaction_id
+            if signs_requests(settings)
             else None
         )
         self._http = httpx.AsyncClient(
@@ -335,10 +361,10 @@ class XClient:
         }
         if op.field_toggles:
             params["fieldToggles"] = _compact(op.field_toggles)
-        response = await self._get(op, params)
+        response = await self._get(op.name, op.path, params)
         if response.status_code == 404 and self._txid is not None:
             # X answers 404 to a stale x-client-transaction-id; compute a fresh one once.
-            response = await self._get(op, params, fresh_txid=True)
+            response = await self._get(op.name, op.path, params, fresh_txid=True)
         try:
             return self._read(name, response)
         except AccountAuthFailed:
@@ -406,6 +432,18 @@ class XClient:
             self._ct0 = None
             raise
 
+    async def rest(self, name: str, path: str, params: Mapping[str, str]) -> XResponse:
+        """GET one of the REST (1.1) endpoints X's web app uses, such as the DM inbox."""
+        await self._ensure_session()
+        response = await self._get(name, path, params)
+        if response.status_code == 404 and self._txid is not None:
+            response = await self._get(name, path, params, fresh_txid=True)
+        try:
+            return self._read(name, response)
+        except AccountAuthFailed:
+            self._ct0 = None
+            raise
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -460,15 +498,15 @@ class XClient:
 
     # --- transport ---------------------------------------------------------------
     async def _get(
-        self, op: Operation, params: dict[str, str], *, fresh_txid: bool = False
+        self, name: str, path: str, params: Mapping[str, str], *, fresh_txid: bool = False
     ) -> httpx.Response:
         headers: dict[str, str] = {"content-type": "application/json"}
         if self._txid is not None:
             headers["x-client-transaction-id"] = await self._txid.header(
-                "GET", op.path, fresh=fresh_txid
+                "GET", path, fresh=fresh_txid
             )
-        url = self._urls.get(op.path, params)
-        return await self._send(op.name, "GET", url, headers=headers)
+        url = self._urls.get(path, params)
+        return await self._send(name, "GET", url, headers=headers)
 
     async def _send(
         self,
