@@ -369,6 +369,19 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("x_transaction_id", mode="before")
+    @classmethod
+    def _signing_mode(cls, value: object) -> object:
+        """``auto``, or true or false as every boolean setting reads them."""
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word == "auto":
+                return "auto"
+            if word in _TRUE or word in _FALSE:
+                return word in _TRUE
+            raise ValueError("not true, false or auto")
+        return value
+
     @model_validator(mode="after")
     def _intervals_in_order(self) -> Settings:
         if not self.min_interval <= self.default_interval <= self.max_interval:
@@ -400,6 +413,8 @@ SECRET_FIELDS = frozenset(
     {"redis_url", "redis_password", "api_keys", "jwt_secret", "session_cookie", "secret_key"}
 )
 _KINDS = {int: "a whole number", float: "a number", bool: "true or false"}
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
 def load_settings() -> Settings:
