@@ -13,6 +13,7 @@ from herald.engine.poller import PollOutcome
 from herald.events import EventType
 from herald.service import Herald
 from herald.sources.x.inbox import CURSOR_FIELD
+from herald.store.cursors import encode_cursor
 from herald.testing.fakex.dms import PAGE
 from tests.engine.x_world import COOKIE, XWorld, x_world
 
@@ -205,3 +206,40 @@ async def test_an_inbox_named_by_an_account_label(settings: Settings) -> None:
         assert outcome["outcome"] == "error"
         [error] = await world.events(missing, EventType.ERROR.value)
         assert "nobody" in error["error"] and error["kind"] == "auth_failed"
+
+
+async def test_a_new_account_reads_its_inbox_from_now_on(settings: Settings) -> None:
+    other = "0ther5e55101c00c1e5ec4e7a17e5e55101c00c1"  # made up
+    async with x_world(settings) as world:
+        stream = await inbox_of(world, "alice")
+        await world.poll(stream)
+        await world.control("POST", "/sessions", json={"authToken": other, "username": "bob"})
+        await dm(world, "bob", "carol", "in bob's inbox before the switch")
+        await world.herald.manager.update(stream, authToken=other)
+        switched = await world.poll(stream)
+        assert switched["outcome"] == "ok"
+        [notice] = await world.events(stream, EventType.ERROR.value)
+        assert notice["notice"] is True and notice["kind"] == "inbox_changed"
+        await dm(world, "alice", "carol", "alice's, no longer this stream's")
+        after = await dm(world, "bob", "carol", "bob's, after the switch")
+        await world.poll(stream)
+        assert [d["id"] for d in await dms(world, stream)] == [after]
+
+
+async def test_a_cursor_x_refuses_is_a_gap_then_the_inbox_goes_on(settings: Settings) -> None:
+    async with x_world(settings) as world:
+        stream = await inbox_of(world, "alice")
+        await world.poll(stream)
+        record = await world.herald.store.get(stream)
+        assert record is not None
+        stale = {**record.cursor, CURSOR_FIELD: "GRwm-expired"}
+        await world.herald.store.set_state(stream, {"cursor": encode_cursor(stale)})
+        await dm(world, "alice", "bob", "sent while the cursor went stale")
+        refused = await world.poll(stream)
+        assert refused["outcome"] == "ok"
+        [gap] = await world.events(stream, EventType.GAP.value)
+        assert "cursor" in gap["reason"] and gap["streamType"] == "x:dm"
+        assert await stored_cursor(world.herald, stream) != "GRwm-expired"
+        later = await dm(world, "alice", "bob", "after the gap")
+        await world.poll(stream)
+        assert [d["id"] for d in await dms(world, stream)] == [later]

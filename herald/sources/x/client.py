@@ -161,6 +161,11 @@ async def _twscrape_generator(cookies: dict[str, str]) -> Signer:
 
 
 # --- errors ------------------------------------------------------------------------
+class BadRequest(UpstreamError):
+    """X refused the request itself (HTTP 400): a parameter it no longer accepts, such as
+    an inbox cursor too old to resume from."""
+
+
 REFRESH_HINT = "add a fresh one with `herald accounts add`"
 
 
@@ -256,7 +261,8 @@ def classify(what: str, response: httpx.Response, now: float) -> Any:
         raise UpstreamError(f"X failed to answer {what} (HTTP {status}); it will be retried")
     if status >= 300:
         hint = " (its query id may be outdated: update operations.json)" if status == 404 else ""
-        raise UpstreamError(f"X refused {what} with HTTP {status}{hint}")
+        refused = BadRequest if status == 400 else UpstreamError
+        raise refused(f"X refused {what} with HTTP {status}{hint}")
     if errors and not has_data:
         messages = "; ".join(f"({code}) {message}" for code, message in errors)[:300]
         raise UpstreamError(f"X answered {what} with errors and no data: {messages}")

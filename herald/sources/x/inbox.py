@@ -9,6 +9,12 @@ so a poll that stops early, a failed poll or a restarted worker resumes exactly 
 nothing is skipped. New messages are then told apart by the posts diff (message ids are
 snowflakes) and appended once by their ids.
 
+The cursor belongs to one account's inbox: when a stream's account changes (a new
+``authToken``), the new inbox is read from its initial state again and nothing of it is
+announced (a ``notice`` says so). When X refuses the stored cursor (HTTP 400: too old), the
+inbox is read from its current state and a ``stream:gap`` says messages in between may have
+been missed.
+
 A conversation herald cannot read (end-to-end encrypted) becomes one
 ``stream:dm:unreadable`` change; the ids of conversations already reported are kept in
 the cursor (the newest :data:`NOTICED_KEPT`), and the event id is the conversation's, so
@@ -22,7 +28,8 @@ from typing import Any
 
 from herald.errors import SchemaError
 from herald.events import EventType
-from herald.sources.base import Change, FetchResult, PollContext
+from herald.sources.base import Change, FetchResult, Gap, Notice, PollContext
+from herald.sources.x.client import BadRequest
 from herald.sources.x.dms import DirectMessage, InboxPage, Unreadable, parse_inbox
 from herald.sources.x.parse import parse_user
 from herald.sources.x.readers import Call
@@ -55,6 +62,7 @@ PARAMS: dict[str, str] = {
 CURSOR_FIELD = "dmCursor"
 SELF_FIELD = "selfId"
 NOTICED_FIELD = "unreadable"
+ACCOUNT_FIELD = "inboxOf"
 NOTICED_KEPT = 500
 
 
@@ -86,14 +94,57 @@ def unreadable_change(item: Unreadable) -> Change:
     return Change(EventType.DM_UNREADABLE, item.conversation_id, item.payload())
 
 
-async def read_dms(call: Call, ctx: PollContext, max_pages: int = 1) -> FetchResult:
-    """The inbox since the stored cursor (the initial state on the baseline)."""
-    self_id = ctx.cursor.get(SELF_FIELD) or await own_user_id(call)
-    stored = ctx.cursor.get(CURSOR_FIELD)
+async def read_dms(
+    call: Call, ctx: PollContext, max_pages: int = 1, account_id: str | None = None
+) -> FetchResult:
+    """The inbox since the stored cursor (the initial state on the baseline).
+
+    ``account_id`` is the account read with: a cursor of another account's inbox is not
+    resumed from.
+    """
+    state = dict(ctx.cursor)
+    moved = bool(state.get(CURSOR_FIELD)) and state.get(ACCOUNT_FIELD, account_id) != account_id
+    if moved:
+        state = {k: v for k, v in state.items() if k == NOTICED_FIELD}
+    self_id = state.get(SELF_FIELD) or await own_user_id(call)
+    stored = state.get(CURSOR_FIELD)
+    gap: Gap | None = None
+    notices: tuple[Notice, ...] = ()
+    announce = True
     if ctx.baseline or not stored:
         pages = [parse_inbox(await call(INITIAL, PARAMS), self_id)]
+        announce = ctx.baseline  # a baseline announces nothing anyway; a moved inbox neither
+        if moved:
+            notices = (Notice("inbox_changed", _MOVED),)
     else:
-        pages = await _updates(call, stored, self_id, max_pages)
+        try:
+            pages = await _updates(call, stored, self_id, max_pages)
+        except BadRequest:
+            pages = [parse_inbox(await call(INITIAL, PARAMS), self_id)]
+            announce, gap = False, Gap(reason=_REFUSED)
+    return _result(pages, state, self_id, account_id, announce=announce, gap=gap, notices=notices)
+
+
+_MOVED = (
+    "the stream's X account changed: its inbox was read again from its current state, and "
+    "only messages that arrive from now on are reported"
+)
+_REFUSED = (
+    "X no longer accepts the stored inbox cursor (too old): the inbox was read again from "
+    "its current state, and messages that arrived in between may not have been reported"
+)
+
+
+def _result(
+    pages: list[InboxPage],
+    state: Mapping[str, str],
+    self_id: str,
+    account_id: str | None,
+    *,
+    announce: bool,
+    gap: Gap | None,
+    notices: tuple[Notice, ...],
+) -> FetchResult:
     messages: dict[str, DirectMessage] = {}
     unreadable: dict[str, Unreadable] = {}
     for page in pages:
@@ -101,13 +152,19 @@ async def read_dms(call: Call, ctx: PollContext, max_pages: int = 1) -> FetchRes
             messages.setdefault(message.id, message)
         for item in page.unreadable:
             unreadable.setdefault(item.conversation_id, item)
-    noticed = _noticed(ctx.cursor)
+    noticed = _noticed(state)
     fresh = [u for u in unreadable.values() if u.conversation_id not in noticed]
     kept = [*noticed, *(u.conversation_id for u in fresh)][-NOTICED_KEPT:]
     cursor = {CURSOR_FIELD: pages[-1].cursor, SELF_FIELD: self_id}
+    if account_id:
+        cursor[ACCOUNT_FIELD] = account_id
     if kept:
         cursor[NOTICED_FIELD] = ",".join(kept)
     items: list[Any] = sorted(messages.values(), key=lambda m: m.order, reverse=True)
     return FetchResult(
-        items=items, cursor=cursor, changes=tuple(unreadable_change(u) for u in fresh)
+        items=items if announce else [],
+        cursor=cursor,
+        changes=tuple(unreadable_change(u) for u in fresh),
+        gap=gap,
+        notices=notices,
     )

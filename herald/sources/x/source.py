@@ -144,7 +144,8 @@ class XSource:
                 retry_after=wait,
             )
         try:
-            result = await read_dms(self._caller(account, endpoint), ctx, self._settings.max_pages)
+            call = self._caller(account, endpoint)
+            result = await read_dms(call, ctx, self._settings.max_pages, account.id)
         except (AccountAuthFailed, AccountLocked, AccountSuspended) as exc:
             await self.accounts.set_health(account.id, _health_of(exc), exc.detail)
             await self._drop_client(account.id)
