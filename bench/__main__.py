@@ -40,6 +40,7 @@ SCENARIOS = (
     "sentiment",
     "push_ingest",
     "push_jetstream",
+    "pollcost_dm",
 )
 
 

@@ -20,6 +20,7 @@ from bench.common import DEFAULT_RESULTS, REDIS_URL, ROOT
 from bench.tables import SECTIONS as SCENARIO_SECTIONS
 from bench.tables_alerts import SECTIONS as ALERT_SECTIONS
 from bench.tables_dashboard import SECTIONS as DASHBOARD_SECTIONS
+from bench.tables_dm import SECTIONS as DM_SECTIONS
 from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
 from bench.tables_jetstream import SECTIONS as JETSTREAM_SECTIONS
 from bench.tables_pipelines import SECTIONS as PIPELINE_SECTIONS
@@ -41,6 +42,7 @@ SECTIONS = [
     *JETSTREAM_SECTIONS,
     *PUSHINGEST_SECTIONS,
     *ENGAGEMENT_SECTIONS,
+    *DM_SECTIONS,
 ]
 
 
