@@ -12,6 +12,7 @@ from herald.config import Settings
 from herald.engine.poller import PollOutcome
 from herald.events import EventType
 from herald.service import Herald
+from herald.sources.memory import MemorySource
 from herald.sources.x.inbox import CURSOR_FIELD
 from herald.store.cursors import encode_cursor
 from herald.testing.fakex.dms import PAGE
@@ -243,3 +244,18 @@ async def test_a_cursor_x_refuses_is_a_gap_then_the_inbox_goes_on(settings: Sett
         later = await dm(world, "alice", "bob", "after the gap")
         await world.poll(stream)
         assert [d["id"] for d in await dms(world, stream)] == [later]
+
+
+@pytest.mark.herald_options(worker=False)
+async def test_the_in_memory_twin_serves_x_dm_too(herald: Herald, source: MemorySource) -> None:
+    source.send_dm("me", "bob", "old")
+    stream = await herald.manager.create("x:dm", "me", interval=3600)
+    first = await herald.manager.poll_now(stream["id"])
+    assert (first["outcome"], first["events"]) == ("baseline", 0)
+    sent = source.send_dm("me", "bob", "new")
+    assert (await herald.manager.poll_now(stream["id"]))["events"] == 1
+    assert (await herald.manager.poll_now(stream["id"]))["events"] == 0
+    history = await herald.manager.history(stream["id"], 100)
+    [event] = [e for e in history if e["type"] == DM]
+    assert event["eventId"] == f"dm:{sent.id}@{stream['id']}"
+    assert event["dm"]["text"] == "new" and event["platform"] == "x"
