@@ -37,6 +37,7 @@ from herald.errors import (
 from herald.sources.x.accounts import parse_cookie
 from herald.sources.x.operations import Operations, load_operations
 from herald.sources.x.ratelimit import Budget
+from herald.sources.x.signing import signs_requests
 from herald.sources.x.urls import URLCache
 
 log = logging.getLogger(__name__)
@@ -118,32 +119,6 @@ class TransactionIds:
                     f"({type(exc).__name__}); X may have changed it: upgrade twscrape"
                 ) from exc
         return str(self._generator.calc(method, path))
-
-
-X_HOSTS = ("x.com", "twitter.com")
-_UNSIGNED_LOGGED: set[str] = set()
-
-
-def signs_requests(settings: Settings) -> bool:
-    """Whether requests carry ``x-client-transaction-id``. ``HERALD_X_TRANSACTION_ID=auto``
-    (the default) signs for x.com and twitter.com only: the signature is derived from
-    x.com's own web app, which a stand-in or a self-hosted double does not serve, and only
-    X checks it. ``true`` or ``false`` decide for every host."""
-    mode = settings.x_transaction_id
-    if mode != "auto":
-        return bool(mode)
-    host = (httpx.URL(settings.x_base_url).host or "").lower()
-    if any(host == known or host.endswith(f".{known}") for known in X_HOSTS):
-        return True
-    if host not in _UNSIGNED_LOGGED:
-        _UNSIGNED_LOGGED.add(host)
-        log.info(
-            "X requests to %s are not signed (x-client-transaction-id): it is not x.com, so "
-            "there is no web app to derive the signature from; set HERALD_X_TRANSACTION_ID="
-            "true to sign anyway",
-            host or settings.x_base_url,
-        )
-    return False
 
 
 class Signer(Protocol):

@@ -12,8 +12,9 @@ from x_scripted import Script
 from x_support import AUTH_TOKEN, serve_asgi
 
 from herald.config import Settings
-from herald.sources.x import client as client_module
-from herald.sources.x.client import Signer, XClient, signs_requests
+from herald.sources.x import signing
+from herald.sources.x.client import Signer, XClient
+from herald.sources.x.signing import signs_requests
 
 
 @pytest.mark.parametrize(
@@ -49,9 +50,9 @@ def test_the_default_is_auto() -> None:
 def test_an_unsigned_host_is_said_once_at_info(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_module, "_UNSIGNED_LOGGED", set())
+    monkeypatch.setattr(signing, "_UNSIGNED_LOGGED", set())
     settings = Settings(x_base_url="http://127.0.0.1:8090")
-    with caplog.at_level(logging.INFO, logger="herald.sources.x.client"):
+    with caplog.at_level(logging.INFO, logger="herald.sources.x.signing"):
         for _ in range(3):
             assert not signs_requests(settings)
     said = [r for r in caplog.records if "not signed" in r.getMessage()]
