@@ -180,3 +180,13 @@ async def test_a_bad_cursor_is_a_clear_400(client: httpx.AsyncClient) -> None:
         r = await client.get(UPDATES, params={"cursor": cursor})
         assert r.status_code == 400
         assert r.json()["errors"][0]["code"] == 214
+
+
+async def test_an_unbound_session_reads_the_fakex_session_inbox(client: httpx.AsyncClient) -> None:
+    """The README's way: feed `fakex_session` before anything asked for it."""
+    r = await client.post("/_fakex/users/fakex_session/dms", json={"from": "bob", "text": "hi"})
+    assert r.status_code == 201, r.text
+    entries = (await client.get(INITIAL)).json()["inbox_initial_state"]["entries"]
+    assert [e["message"]["message_data"]["text"] for e in entries] == ["hi"]
+    settings = (await client.get("/i/api/1.1/account/settings.json")).json()
+    assert settings["screen_name"] == "fakex_session"

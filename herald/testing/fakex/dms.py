@@ -167,6 +167,8 @@ class NewEncrypted(BaseModel):
 
 
 def _known(fake: FakeX, username: str) -> FakeUser:
+    if username.lower() == SESSION_USER:  # the inbox of every session not bound to a user
+        return fake.world.ensure_user(SESSION_USER)
     user = fake.world.find(username)
     if user is None:
         raise HTTPException(404, f"no user {username!r}")

@@ -51,7 +51,8 @@ async def index(request: Request) -> Response:
     page = (
         "<!doctype html><title>fakex</title><h1>fakex: a local X stand-in</h1>"
         "<p>Serves <code>/i/api/graphql/{queryId}/{Operation}</code> for UserByScreenName, "
-        "UserTweets, Followers and SearchTimeline.</p>"
+        "UserTweets, Followers and SearchTimeline, and the direct-message inbox "
+        "(<code>/i/api/1.1/dm/...</code>, synthetic shapes).</p>"
         f"<table><tr><th>user</th><th>id</th><th>followers</th><th>tweets</th></tr>{rows}</table>"
         f"<h2>Control API</h2><ul>{api}</ul>"
     )
