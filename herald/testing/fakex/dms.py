@@ -30,7 +30,7 @@ from herald.testing.fakex.faults import GARBAGE
 from herald.testing.fakex.graphql import fault_response
 from herald.testing.fakex.service import FakeX, fakex_of
 from herald.testing.fakex.session import session_error, x_error
-from herald.testing.fakex.state import FakeUser, snowflake_time
+from herald.testing.fakex.state import SESSION_USER, FakeUser, snowflake_time
 
 router = APIRouter()
 control = APIRouter(prefix="/_fakex")
