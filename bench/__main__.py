@@ -44,6 +44,7 @@ SCENARIOS = (
     "command_entry",
     "grpc_fanout",
     "webhooks",
+    "pollcost_dm",
 )
 
 

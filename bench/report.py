@@ -22,6 +22,7 @@ from bench.tables_alerts import SECTIONS as ALERT_SECTIONS
 from bench.tables_command_entry import SECTIONS as COMMAND_ENTRY_SECTIONS
 from bench.tables_commands import SECTIONS as COMMAND_SECTIONS
 from bench.tables_dashboard import SECTIONS as DASHBOARD_SECTIONS
+from bench.tables_dm import SECTIONS as DM_SECTIONS
 from bench.tables_engagement import SECTIONS as ENGAGEMENT_SECTIONS
 from bench.tables_grpc import SECTIONS as GRPC_SECTIONS
 from bench.tables_jetstream import SECTIONS as JETSTREAM_SECTIONS
@@ -49,6 +50,7 @@ SECTIONS = [
     *COMMAND_ENTRY_SECTIONS,
     *GRPC_SECTIONS,
     *WEBHOOK_SECTIONS,
+    *DM_SECTIONS,
 ]
 
 

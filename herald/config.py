@@ -7,7 +7,7 @@ Every knob herald has lives here, with its environment name beside it, so that
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -299,9 +299,10 @@ class Settings(BaseSettings):
         le=40,
         validation_alias=_env("HERALD_MASTODON_PAGE_SIZE", "mastodon_page_size"),
     )
-    x_transaction_id: bool = Field(
-        default=True, validation_alias=_env("HERALD_X_TRANSACTION_ID", "x_transaction_id")
+    x_transaction_id: bool | Literal["auto"] = Field(
+        default="auto", validation_alias=_env("HERALD_X_TRANSACTION_ID", "x_transaction_id")
     )
+    """``auto``: sign requests for x.com (and twitter.com) only, not for a stand-in."""
     secret_key: str | None = Field(
         default=None, validation_alias=_env("HERALD_SECRET_KEY", "secret_key")
     )
@@ -427,6 +428,19 @@ class Settings(BaseSettings):
         parse_schedule(value)
         return value
 
+    @field_validator("x_transaction_id", mode="before")
+    @classmethod
+    def _signing_mode(cls, value: object) -> object:
+        """``auto``, or true or false as every boolean setting reads them."""
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if word == "auto":
+                return "auto"
+            if word in _TRUE or word in _FALSE:
+                return word in _TRUE
+            raise ValueError("not true, false or auto")
+        return value
+
     @model_validator(mode="after")
     def _intervals_in_order(self) -> Settings:
         if not self.min_interval <= self.default_interval <= self.max_interval:
@@ -458,6 +472,8 @@ SECRET_FIELDS = frozenset(
     {"redis_url", "redis_password", "api_keys", "jwt_secret", "session_cookie", "secret_key"}
 )
 _KINDS = {int: "a whole number", float: "a number", bool: "true or false"}
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
 def load_settings() -> Settings:

@@ -212,7 +212,6 @@ async def _end(pid: int, grace: float = 5.0) -> None:
 def herald_env(**extra: str) -> dict[str, str]:
     """herald's settings for a chaos run: the stand-in, short intervals, no auth."""
     return {
-        "HERALD_X_TRANSACTION_ID": "false",
         "HERALD_SESSION_COOKIE": "chaos-session",
         "HERALD_MIN_INTERVAL": "1",
         "HERALD_POLL_TIMEOUT": "5",

@@ -81,7 +81,6 @@ async def _polls(opts: Options, base: str, count: int, row: Row) -> dict[str, An
         redis_url=opts.redis_url,
         redis_prefix=prefix,
         x_base_url=base,
-        x_transaction_id=False,
         session_cookie=COOKIE,
         secret_key="bench secret key",
     )

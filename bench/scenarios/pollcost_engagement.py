@@ -78,7 +78,6 @@ async def _open(
         redis_url=opts.redis_url,
         redis_prefix=prefix,
         x_base_url=base,
-        x_transaction_id=False,
         # a session per case: fakex's budget is 500 requests per 15 minutes per session
         session_cookie=f"{COOKIE}-{index}",
         secret_key="bench secret key",

@@ -15,8 +15,8 @@ from herald.cli import (
     streams,
     system,
     tail,
-    x,
     webhooks,
+    x,
 )
 
 app = typer.Typer(

@@ -16,7 +16,7 @@ from herald.engine.engagement import MetricsChange
 from herald.events import Event, EventType
 from herald.push.base import PushChange
 from herald.sentiment import scored
-from herald.sources.base import Gap, Notice
+from herald.sources.base import Change, Gap, Notice
 from herald.sources.catalog import stream_types
 from herald.sources.models import Item
 from herald.store.engagement import Tracked
@@ -48,6 +48,11 @@ def _event(
 
 def change_event(record: StreamRecord, change: PushChange) -> Event:
     """A push source's change as an event of its stream (built like every other event)."""
+    return _event(record, change.type, change.object_id, change.payload)
+
+
+def source_change_event(record: StreamRecord, change: Change) -> Event:
+    """A change a polled source reported beside its items (an unreadable conversation)."""
     return _event(record, change.type, change.object_id, change.payload)
 
 

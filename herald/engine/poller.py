@@ -197,6 +197,7 @@ class Poller:
             # the hole lies before what this poll found: it comes first
             found.events.insert(0, changes.gap_event(record, result.gap))
         found.events.extend(changes.notice_event(record, n) for n in result.notices)
+        found.events.extend(changes.source_change_event(record, c) for c in result.changes)
         appended = await self._log.append(record.id, found.events, require_active=True)
         await self._remember(record, found)
         next_poll = self._next_at(max(record.interval, result.min_interval or 0.0))

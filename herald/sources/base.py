@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from herald.events import EventType
 from herald.sources.models import Item, User
 
 
@@ -75,6 +76,17 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """A change a source reports beside its items, one event each: an X conversation
+    herald cannot read (``stream:dm:unreadable``). ``object_id`` must stay the same when a
+    retried poll finds the change again, so the event is appended once."""
+
+    type: EventType
+    object_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Window:
     """The part of a timeline one poll read without a hole: from the newest item down to
     the item of order ``floor``. An item seen before whose order lies strictly above
@@ -99,6 +111,8 @@ class FetchResult:
     notices: tuple[Notice, ...] = ()
     window: Window | None = None
     """What the read covered without a hole; None: it proves nothing about absences."""
+    changes: tuple[Change, ...] = ()
+    """Events beside the items (also on the baseline: they are notices, not news)."""
 
 
 @runtime_checkable

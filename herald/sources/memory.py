@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from herald.sources.base import FetchResult, FollowerSnapshot, PollContext
 from herald.sources.catalog import stream_types
 from herald.sources.models import Tweet, User
+from herald.sources.x.dms import DirectMessage
 
 
 @dataclass
@@ -21,16 +22,19 @@ class _Account:
     posts: list[Tweet] = field(default_factory=list)
     mentions: list[Tweet] = field(default_factory=list)
     followers: dict[str, User] = field(default_factory=dict)
+    dms: list[DirectMessage] = field(default_factory=list)
 
 
 class MemorySource:
     """Serves X's types by default: a follower snapshot for every type whose entry diffs
     ``followers``, posts for the others (an account's mentions for ``mention_types``; for
-    ``search_types``, every post holding each word of the target)."""
+    ``search_types``, every post holding each word of the target; for ``dm_types``, the
+    messages sent to the target's inbox with :meth:`send_dm`)."""
 
-    stream_types: tuple[str, ...] = ("tweet", "mention", "follower", "x:search")
+    stream_types: tuple[str, ...] = ("tweet", "mention", "follower", "x:search", "x:dm")
     mention_types: frozenset[str] = frozenset({"mention"})
     search_types: frozenset[str] = frozenset({"x:search"})
+    dm_types: frozenset[str] = frozenset({"x:dm"})
 
     def __init__(self, *, page_size: int = 20, delay: float = 0.0) -> None:
         self._accounts: defaultdict[str, _Account] = defaultdict(_Account)
@@ -61,6 +65,21 @@ class MemorySource:
             if word.startswith("@") and len(word) > 1:
                 self._acct(word[1:]).mentions.insert(0, tweet)
         return tweet
+
+    def send_dm(self, inbox: str, sender: str, text: str = "hi") -> DirectMessage:
+        """A direct message from ``sender`` in the inbox an ``x:dm`` stream of ``inbox``
+        reads (``me``, or an account's label)."""
+        mid = str(next(self._ids))
+        message = DirectMessage(
+            id=mid,
+            text=text,
+            sender_id=f"id-{sender}",
+            sender=sender,
+            conversation_id=f"{sender}-{inbox}",
+            timestamp="2026-01-01T00:00:00Z",
+        )
+        self._acct(inbox).dms.insert(0, message)
+        return message
 
     def follow(self, username: str, follower: str) -> User:
         user = User(id=str(next(self._ids)), username=follower, name=follower.title())
@@ -96,6 +115,8 @@ class MemorySource:
                     count=len(users), followers=users[:limit], complete=len(users) <= limit
                 )
             )
+        if ctx.type in self.dm_types:
+            return FetchResult(items=acct.dms[: self.page_size])
         items = acct.mentions if ctx.type in self.mention_types else acct.posts
         return FetchResult(items=items[: self.page_size])
 

@@ -80,7 +80,6 @@ async def test_fires_once_survives_a_kill_never_resolves_on_a_stall_resolves_onc
     env = _env(
         key_prefix,
         HERALD_X_BASE_URL=fakex,
-        HERALD_X_TRANSACTION_ID="false",
         HERALD_SESSION_COOKIE=COOKIE,
         HERALD_PIPELINE_SKEW="1",
         HERALD_PIPELINE_LEASE_TTL="1",

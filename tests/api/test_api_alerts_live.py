@@ -44,7 +44,6 @@ async def test_a_rule_made_with_the_cli_fires_on_a_real_server(
         "HERALD_REDIS_PREFIX": key_prefix,
         "HERALD_DATA_DIR": str(tmp_path / "data"),
         "HERALD_X_BASE_URL": fake_url,
-        "HERALD_X_TRANSACTION_ID": "false",
         "HERALD_SESSION_COOKIE": COOKIE,
         "HERALD_SECRET_KEY": "alerts-e2e-secret",
         "HERALD_API_KEYS": API_KEY,

@@ -81,7 +81,6 @@ async def test_the_api_matches_its_openapi_document(
         "HERALD_REDIS_PREFIX": key_prefix,
         "HERALD_DATA_DIR": str(tmp_path / "data"),
         "HERALD_X_BASE_URL": fake_url,
-        "HERALD_X_TRANSACTION_ID": "false",
         "HERALD_SESSION_COOKIE": "auth_token=fuzz0123456789abcdef0123456789abcdef0123",
         "HERALD_SECRET_KEY": "fuzz-secret-key",
         "HERALD_API_KEYS": API_KEY,

@@ -60,7 +60,6 @@ async def test_no_secret_reaches_the_verbose_log(
         "HERALD_REDIS_PREFIX": key_prefix,
         "HERALD_DATA_DIR": str(tmp_path / "data"),
         "HERALD_X_BASE_URL": fake_url,
-        "HERALD_X_TRANSACTION_ID": "false",
         "HERALD_SESSION_COOKIE": f"auth_token={GOOD}",
         "HERALD_SECRET_KEY": SECRET_KEY,
         "HERALD_API_KEYS": API_KEY,

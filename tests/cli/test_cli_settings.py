@@ -35,7 +35,8 @@ CASES = [
     (
         "worker",
         {"REDIS_URL": "redis://127.0.0.1:6379/0", "HERALD_X_TRANSACTION_ID": "maybe"},
-        "invalid HERALD_X_TRANSACTION_ID='maybe': not true or false (allowed: true or false)",
+        "invalid HERALD_X_TRANSACTION_ID='maybe': not true, false or auto "
+        "(allowed: see docs/configuration.md)",
     ),
     (
         "serve",

@@ -34,7 +34,6 @@ class Cluster:
             REDIS_URL=EXTERNAL_REDIS_URL,
             HERALD_REDIS_PREFIX=prefix,
             HERALD_X_BASE_URL=f"http://127.0.0.1:{self.fakex_port}",
-            HERALD_X_TRANSACTION_ID="false",
             HERALD_SESSION_COOKIE="cluster-test-session",
             HERALD_MIN_INTERVAL="0.5",
             HERALD_POLL_TIMEOUT="3",

@@ -148,7 +148,6 @@ async def test_a_killed_workers_polls_run_again_within_the_bound(
     env = _env(
         key_prefix,
         HERALD_X_BASE_URL=fakex,
-        HERALD_X_TRANSACTION_ID="false",
         HERALD_SESSION_COOKIE=COOKIE,
     )
     worker = [sys.executable, "-m", "herald.cli", "worker"]
@@ -157,7 +156,6 @@ async def test_a_killed_workers_polls_run_again_within_the_bound(
         redis_prefix=key_prefix,
         min_interval=0.2,
         x_base_url=fakex,
-        x_transaction_id=False,
         session_cookie=COOKIE,
     )
     users = [f"kill{i}" for i in range(4)]

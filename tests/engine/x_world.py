@@ -59,7 +59,6 @@ async def x_world(settings: Settings, **overrides: Any) -> AsyncIterator[XWorld]
         x_settings = settings.model_copy(
             update={
                 "x_base_url": url,
-                "x_transaction_id": False,
                 "secret_key": "test secret key",
                 "session_cookie": None,
                 "poll_timeout": 10,  # several pages on a busy machine: a bound, not a wait

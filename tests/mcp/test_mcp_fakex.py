@@ -68,7 +68,6 @@ async def stack(
                 "HERALD_REDIS_PREFIX": key_prefix,
                 "HERALD_MIN_INTERVAL": "1",
                 "HERALD_X_BASE_URL": fakex_url,
-                "HERALD_X_TRANSACTION_ID": "false",
                 "HERALD_SESSION_COOKIE": "fakex-session-token",
                 "HERALD_SECRET_KEY": "mcp fakex test key",
                 "HERALD_DATA_DIR": str(tmp_path),

@@ -35,7 +35,6 @@ def serve_env(data_dir: Path, fakex_url: str, **extra: str) -> dict[str, str]:
     return clean_env(
         HERALD_DATA_DIR=str(data_dir),
         HERALD_X_BASE_URL=fakex_url,
-        HERALD_X_TRANSACTION_ID="false",
         HERALD_SESSION_COOKIE=SESSION,
         HERALD_MIN_INTERVAL="1",
         HERALD_JITTER="0",

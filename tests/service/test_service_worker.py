@@ -36,7 +36,6 @@ def start_worker(log: Path, prefix: str, fakex_url: str) -> HeraldProcess:
         REDIS_URL=EXTERNAL_REDIS_URL,
         HERALD_REDIS_PREFIX=prefix,
         HERALD_X_BASE_URL=fakex_url,
-        HERALD_X_TRANSACTION_ID="false",
         HERALD_SESSION_COOKIE=SESSION,
         HERALD_MIN_INTERVAL="1",
         HERALD_JITTER="0",
@@ -63,7 +62,6 @@ async def test_worker_stops_within_the_bound_and_loses_no_poll(
         redis_url=EXTERNAL_REDIS_URL,
         redis_prefix=key_prefix,
         x_base_url=fakex_url,
-        x_transaction_id=False,
         session_cookie=SESSION,
         min_interval=1,
     )

@@ -35,8 +35,9 @@ from herald.errors import (
     WriteRefused,
 )
 from herald.sources.x.accounts import parse_cookie
-from herald.sources.x.operations import Operation, Operations, load_operations
+from herald.sources.x.operations import Operations, load_operations
 from herald.sources.x.ratelimit import Budget
+from herald.sources.x.signing import signs_requests
 from herald.sources.x.urls import URLCache
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,11 @@ async def _twscrape_generator(cookies: dict[str, str]) -> Signer:
 
 
 # --- errors ------------------------------------------------------------------------
+class BadRequest(UpstreamError):
+    """X refused the request itself (HTTP 400): a parameter it no longer accepts, such as
+    an inbox cursor too old to resume from."""
+
+
 REFRESH_HINT = "add a fresh one with `herald accounts add`"
 
 
@@ -230,7 +236,8 @@ def classify(what: str, response: httpx.Response, now: float) -> Any:
         raise UpstreamError(f"X failed to answer {what} (HTTP {status}); it will be retried")
     if status >= 300:
         hint = " (its query id may be outdated: update operations.json)" if status == 404 else ""
-        raise UpstreamError(f"X refused {what} with HTTP {status}{hint}")
+        refused = BadRequest if status == 400 else UpstreamError
+        raise refused(f"X refused {what} with HTTP {status}{hint}")
     if errors and not has_data:
         messages = "; ".join(f"({code}) {message}" for code, message in errors)[:300]
         raise UpstreamError(f"X answered {what} with errors and no data: {messages}")
@@ -305,7 +312,7 @@ class XClient:
         self._session_lock = asyncio.Lock()
         self._txid: TransactionIds | None = (
             TransactionIds(self._cookie_dict, settings.poll_timeout, factory=transaction_ids)
-            if settings.x_transaction_id
+            if signs_requests(settings)
             else None
         )
         self._http = httpx.AsyncClient(
@@ -335,10 +342,10 @@ class XClient:
         }
         if op.field_toggles:
             params["fieldToggles"] = _compact(op.field_toggles)
-        response = await self._get(op, params)
+        response = await self._get(op.name, op.path, params)
         if response.status_code == 404 and self._txid is not None:
             # X answers 404 to a stale x-client-transaction-id; compute a fresh one once.
-            response = await self._get(op, params, fresh_txid=True)
+            response = await self._get(op.name, op.path, params, fresh_txid=True)
         try:
             return self._read(name, response)
         except AccountAuthFailed:
@@ -406,6 +413,18 @@ class XClient:
             self._ct0 = None
             raise
 
+    async def rest(self, name: str, path: str, params: Mapping[str, str]) -> XResponse:
+        """GET one of the REST (1.1) endpoints X's web app uses, such as the DM inbox."""
+        await self._ensure_session()
+        response = await self._get(name, path, params)
+        if response.status_code == 404 and self._txid is not None:
+            response = await self._get(name, path, params, fresh_txid=True)
+        try:
+            return self._read(name, response)
+        except AccountAuthFailed:
+            self._ct0 = None
+            raise
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -460,15 +479,15 @@ class XClient:
 
     # --- transport ---------------------------------------------------------------
     async def _get(
-        self, op: Operation, params: dict[str, str], *, fresh_txid: bool = False
+        self, name: str, path: str, params: Mapping[str, str], *, fresh_txid: bool = False
     ) -> httpx.Response:
         headers: dict[str, str] = {"content-type": "application/json"}
         if self._txid is not None:
             headers["x-client-transaction-id"] = await self._txid.header(
-                "GET", op.path, fresh=fresh_txid
+                "GET", path, fresh=fresh_txid
             )
-        url = self._urls.get(op.path, params)
-        return await self._send(op.name, "GET", url, headers=headers)
+        url = self._urls.get(path, params)
+        return await self._send(name, "GET", url, headers=headers)
 
     async def _send(
         self,

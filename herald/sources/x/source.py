@@ -1,5 +1,5 @@
-"""The X source: tweets, followers and mentions of one user, or one search, per poll, read
-with an account.
+"""The X source: tweets, followers and mentions of one user, one search, or the account's
+own direct messages, per poll, read with an account.
 
 The per-type readers (``readers.py``) are plain functions over a ``call(operation,
 variables)``; :class:`XSource` supplies a call that picks an account, keeps its health and
@@ -26,8 +26,15 @@ from herald.errors import (
     ValidationError,
 )
 from herald.sources.base import FetchResult, PollContext
-from herald.sources.x.accounts import Account, AccountStore, Health, NoUsableAccount
+from herald.sources.x.accounts import (
+    Account,
+    AccountNotFound,
+    AccountStore,
+    Health,
+    NoUsableAccount,
+)
 from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
+from herald.sources.x.inbox import REST_PATHS, UPDATES, read_dms
 from herald.sources.x.operations import Operations
 from herald.sources.x.ratelimit import Budget
 from herald.sources.x.readers import (
@@ -37,6 +44,7 @@ from herald.sources.x.readers import (
     read_search,
     read_tweets,
 )
+from herald.sources.x.types import ME
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 
@@ -49,6 +57,7 @@ PRIMARY_ENDPOINT = {
     "follower": "UserByScreenName",
     "mention": "SearchTimeline",
     "x:search": "SearchTimeline",
+    "x:dm": UPDATES,
 }
 ACCOUNT_ATTEMPTS = 3
 
@@ -65,7 +74,7 @@ def _health_of(exc: AccountAuthFailed | AccountLocked | AccountSuspended) -> Hea
 class XSource:
     """X for the engine: account choice, health and shared budgets around the readers."""
 
-    stream_types: tuple[str, ...] = ("tweet", "follower", "mention", "x:search")
+    stream_types: tuple[str, ...] = ("tweet", "follower", "mention", "x:search", "x:dm")
 
     def __init__(
         self,
@@ -94,6 +103,8 @@ class XSource:
         if ctx.type not in PRIMARY_ENDPOINT:
             raise ValidationError(f"type: the X source reads {', '.join(self.stream_types)}")
         endpoint = PRIMARY_ENDPOINT[ctx.type]
+        if ctx.type == "x:dm":
+            return await self._fetch_inbox(ctx, endpoint)
         limited: RateLimited | None = None
         for _ in range(ACCOUNT_ATTEMPTS):
             try:
@@ -111,12 +122,67 @@ class XSource:
                 await self.accounts.set_health(account.id, _health_of(exc), exc.detail)
                 await self._drop_client(account.id)
                 raise
-            if account.health not in ("ok", "write_paused"):  # a read does not lift that
-                await self.accounts.set_health(account.id, "ok")
-            await self.accounts.touch(account.id)
+            await self._used(account)
             return result
         assert limited is not None
         raise limited
+
+    async def _used(self, account: Account) -> None:
+        if account.health not in ("ok", "write_paused"):  # a read does not lift that
+            await self.accounts.set_health(account.id, "ok")
+        await self.accounts.touch(account.id)
+
+    async def _fetch_inbox(self, ctx: PollContext, endpoint: str) -> FetchResult:
+        """A direct-message inbox is one account's: read with that account or not at all,
+        never with another one of the pool when its budget is spent."""
+        account = await self._inbox_account(ctx)
+        wait = await self.accounts.limits.check(account.id, endpoint)
+        if wait is not None:
+            raise RateLimited(
+                f"X's rate limit for the direct-message inbox is spent on this account; "
+                f"polling resumes after the reset, in {wait:.0f}s",
+                retry_after=wait,
+            )
+        try:
+            call = self._caller(account, endpoint)
+            result = await read_dms(call, ctx, self._settings.max_pages, account.id)
+        except (AccountAuthFailed, AccountLocked, AccountSuspended) as exc:
+            await self.accounts.set_health(account.id, _health_of(exc), exc.detail)
+            await self._drop_client(account.id)
+            raise
+        await self._used(account)
+        return result
+
+    async def _inbox_account(self, ctx: PollContext) -> Account:
+        """``me``: the stream's own account (its authToken), else HERALD_SESSION_COOKIE's;
+        otherwise the stored account with that id or label."""
+        target = ctx.username
+        if target == ME:
+            if ctx.account_id:
+                return await self.accounts.get(ctx.account_id)
+            env = await self.accounts.env_account(self._settings.session_cookie)
+            if env is None:
+                raise NoUsableAccount(
+                    "an x:dm stream of `me` reads the inbox of its authToken or of "
+                    "HERALD_SESSION_COOKIE, and neither is set (or name a stored account)"
+                )
+            return env
+        found = [a for a in await self.accounts.list() if target in (a.id, a.label)]
+        if not found:
+            raise AccountNotFound(
+                f"no stored X account has the id or label {target!r}: add it with "
+                "`herald accounts add --label`"
+            )
+        if len(found) > 1:
+            raise AccountNotFound(
+                f"several stored X accounts carry the label {target!r}: target one by its id"
+            )
+        if ctx.account_id and ctx.account_id != found[0].id:
+            raise AccountAuthFailed(
+                f"the stream's authToken is another account than {target!r}: one stream "
+                "reads one inbox (start it with target `me` to read the authToken's)"
+            )
+        return found[0]
 
     async def aclose(self) -> None:
         async with self._clients_lock:
@@ -170,7 +236,11 @@ class XSource:
         async def call(operation: str, variables: Mapping[str, Any]) -> dict[str, Any]:
             client = await self._client(account.id)
             try:
-                response = await client.graphql(operation, variables)
+                path = REST_PATHS.get(operation)
+                if path is not None:
+                    response = await client.rest(operation, path, variables)
+                else:
+                    response = await client.graphql(operation, variables)
             except RateLimited as exc:
                 reset = time.time() + (exc.retry_after or DEFAULT_RETRY_AFTER)
                 for spent in {operation, endpoint}:

@@ -1,5 +1,5 @@
 """X's stream types as data (DESIGN §3 and §5): tweets, followers and mentions of a handle,
-and the tweets a search query finds."""
+the tweets a search query finds, and the direct messages of the account's own inbox."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from herald.events import EventType
 from herald.sentiment import SCHEMA as SENTIMENT_SCHEMA
 from herald.sources.models import Tweet, User
 from herald.sources.types import StreamType, Target
+from herald.sources.x.dms import DirectMessage
 
 HANDLE = Target(
     description="an X handle: 1-15 letters, digits or underscores; a leading @ is dropped",
@@ -67,6 +68,32 @@ QUERY = Target(
     label="search query",
 )
 
+ME = "me"
+_ACCOUNT_REF = r"[A-Za-z0-9_.@-]{1,64}"
+INBOX_PATTERN = rf"^[ \t]*{_ACCOUNT_REF}[ \t]*$"
+_INBOX = re.compile(INBOX_PATTERN)
+
+
+def inbox(value: object) -> str:
+    """Whose inbox an ``x:dm`` stream reads: ``me`` (the stream's authToken account, else
+    HERALD_SESSION_COOKIE's), or the id or label of an account added with ``herald accounts
+    add``. Never an account picked from the pool: a direct message belongs to one account."""
+    rule = "`me`, or the id or label of a stored X account (1-64 letters, digits, _.@-)"
+    if not isinstance(value, str) or not _INBOX.match(value):
+        raise ValidationError(f"target: not an inbox ({rule})")
+    ref = value.strip(" \t")
+    return ME if ref.lower() == ME else ref
+
+
+INBOX = Target(
+    description="whose direct messages: `me` (the authToken's account, else "
+    "HERALD_SESSION_COOKIE's), or the id or label of an account from `herald accounts`",
+    example=ME,
+    validate=inbox,
+    pattern=INBOX_PATTERN,
+    label="inbox (me or an account)",
+)
+
 _OPTION_DOCS = {
     "followerSnapshotLimit": "followers kept in the snapshot that 'lost' is computed from "
     "(0-100000, default 1000)",
@@ -115,6 +142,27 @@ FOLLOWER_SCHEMA: dict[str, Any] = {
         "name": {"type": "string"},
     },
 }
+
+DM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "text", "sender", "conversationId", "timestamp"],
+    "properties": {
+        "id": {"type": "string"},
+        "text": {"type": "string"},
+        "sender": {"type": "string"},
+        "senderId": {"type": "string"},
+        "senderName": {"type": "string"},
+        "conversationId": {"type": "string"},
+        "conversationType": {"type": "string"},
+        "timestamp": {"type": "string"},
+        "direction": {"type": "string", "enum": ["incoming", "outgoing"]},
+        "sentiment": SENTIMENT_SCHEMA,
+    },
+}
+
+
+def _dm(item: DirectMessage) -> dict[str, Any]:
+    return item.dm_payload()
 
 
 def _tweet(item: Tweet) -> dict[str, Any]:
@@ -190,5 +238,20 @@ STREAM_TYPES: tuple[StreamType, ...] = (
         payload=_tweet,
         sentiment_field="text",
         payload_schema=TWEET_SCHEMA,
+    ),
+    StreamType(
+        name="x:dm",
+        platform="x",
+        summary="new direct messages of the account's own inbox (end-to-end encrypted "
+        "conversations are reported as unreadable, never read)",
+        target=INBOX,
+        diff="posts",
+        new_event=EventType.DM_NEW,
+        events=(EventType.DM_NEW, EventType.DM_UNREADABLE),
+        payload_key="dm",
+        payload=_dm,
+        sentiment_field="text",
+        payload_schema=DM_SCHEMA,
+        needs_account=True,
     ),
 )

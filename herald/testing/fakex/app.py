@@ -9,6 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from herald.testing.fakex.control import router as control_router
+from herald.testing.fakex.dms import control as dm_control_router
+from herald.testing.fakex.dms import router as dm_router
 from herald.testing.fakex.graphql import router as graphql_router
 from herald.testing.fakex.mutations import router as mutations_router
 from herald.testing.fakex.pages import router as pages_router
@@ -32,4 +34,6 @@ def create_app(
     app.include_router(mutations_router)
     app.include_router(control_router)
     app.include_router(pages_router)
+    app.include_router(dm_router)
+    app.include_router(dm_control_router)
     return app

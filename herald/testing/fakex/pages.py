@@ -25,7 +25,9 @@ CONTROL_API = (
     ),
     ("POST", "/_fakex/tweets/{id}/pin", "pin it on its author's profile"),
     ("DELETE", "/_fakex/tweets/{id}", "delete a tweet"),
-    ("POST", "/_fakex/sessions", "{authToken, username}: the user a session writes as"),
+    ("POST", "/_fakex/users/{u}/dms", "{from, text, conversationId?} (synthetic DM shapes)"),
+    ("POST", "/_fakex/users/{u}/dms/encrypted", "{from}: an end-to-end encrypted conversation"),
+    ("POST", "/_fakex/sessions", "{authToken, username}: whom a session writes as and reads"),
     ("POST", "/_fakex/faults", "{status?, mode?, count, operation?, resetIn?, seconds?, keep?}"),
     ("GET", "/_fakex/requests", "request counts per operation"),
     ("POST", "/_fakex/reset", "back to the seeded state"),
@@ -50,7 +52,8 @@ async def index(request: Request) -> Response:
         "<!doctype html><title>fakex</title><h1>fakex: a local X stand-in</h1>"
         "<p>Serves <code>/i/api/graphql/{queryId}/{Operation}</code> for UserByScreenName, "
         "UserTweets, Followers and SearchTimeline, and POSTs of CreateTweet, DeleteTweet, "
-        "FavoriteTweet, UnfavoriteTweet, CreateRetweet and DeleteRetweet.</p>"
+        "FavoriteTweet, UnfavoriteTweet, CreateRetweet and DeleteRetweet, and the "
+        "direct-message inbox (<code>/i/api/1.1/dm/...</code>, synthetic shapes).</p>"
         f"<table><tr><th>user</th><th>id</th><th>followers</th><th>tweets</th></tr>{rows}</table>"
         f"<h2>Control API</h2><ul>{api}</ul>"
     )

@@ -10,6 +10,7 @@ from typing import cast
 
 from starlette.requests import Request
 
+from herald.testing.fakex.dmstate import DirectMessages
 from herald.testing.fakex.faults import Faults
 from herald.testing.fakex.limits import RateLimits
 from herald.testing.fakex.recordings import Recordings
@@ -37,6 +38,7 @@ class FakeX:
             self._add_recorded_user(self.recordings)
         self.responder = Responder(self.world, self.recordings)
         self.faults = Faults()
+        self.dms = DirectMessages()
         self.limits = RateLimits(self.rate_limit, self.rate_window)
         self.requests: Counter[str] = Counter()
 

@@ -45,7 +45,6 @@ async def fakex(fakex_url: str) -> AsyncIterator[httpx.AsyncClient]:
 def x_settings(fakex_url: str, tmp_path: Path) -> Settings:
     return Settings(
         x_base_url=fakex_url,
-        x_transaction_id=False,
         poll_timeout=2,
         data_dir=tmp_path,
         secret_key="test secret key",

@@ -37,7 +37,6 @@ async def peer() -> AsyncIterator[tuple[Script, str]]:
 def settings_for(url: str, tmp_path: Path, **extra: object) -> Settings:
     values: dict[str, object] = {
         "x_base_url": url,
-        "x_transaction_id": False,
         "poll_timeout": 1,
         "data_dir": tmp_path,
     }

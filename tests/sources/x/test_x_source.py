@@ -39,7 +39,7 @@ async def requests_seen(fakex: httpx.AsyncClient) -> dict[str, int]:
 
 def test_it_is_a_source(source: XSource) -> None:
     assert isinstance(source, Source)
-    assert source.stream_types == ("tweet", "follower", "mention", "x:search")
+    assert source.stream_types == ("tweet", "follower", "mention", "x:search", "x:dm")
 
 
 async def test_tweets_with_the_pinned_one_flagged(

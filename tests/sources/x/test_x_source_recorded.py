@@ -21,7 +21,6 @@ from herald.sources.x.source import XSource
 def recorded_settings(fakex_recorded_url: str, tmp_path: Path) -> Settings:
     return Settings(
         x_base_url=fakex_recorded_url,
-        x_transaction_id=False,
         poll_timeout=5,
         data_dir=tmp_path,
         secret_key="test secret key",
