@@ -68,7 +68,7 @@ def build_router(herald: Herald) -> APIRouter:
 
     read = [Depends(require_all_streams)]
 
-    @router.get("/commands", dependencies=read, responses={200: schemas.LISTED})
+    @router.get("/commands", dependencies=read, responses={200: schemas.LISTED, **errors(400, 503)})
     async def list_commands(limit: int = Query(50, ge=1, le=MAX_LIST)) -> JSON:
         """The most recent commands, newest first."""
         found: list[dict[str, Any]] = await entry.require(commands_of(herald)).list(limit=limit)
