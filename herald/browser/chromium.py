@@ -93,10 +93,10 @@ def browser_pids() -> set[int]:
             comm = Path(f"/proc/{pid}/comm").read_text().strip()
             if "chrom" not in comm:
                 continue
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if not any(arg.startswith(b"--type=") for arg in cmdline):
+        if b"--type=" not in cmdline:  # helpers rewrite their argv into one string
             pids.add(pid)
     return pids
 

@@ -94,17 +94,25 @@ class XSource:
         self._operations = operations
         self._transaction_ids = transaction_ids
         self.browser_pool = browser_pool or BrowserPool.from_settings(settings)
+        self._owns_pool = browser_pool is None  # a pool handed in is its giver's to close
         self._fallback = BrowserFallback(settings, self.browser_pool)
         self._clients: dict[str, tuple[str, XClient]] = {}
         self._clients_lock = asyncio.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, redis: aioredis.Redis, keys: Keys) -> XSource:
+    def from_settings(
+        cls,
+        settings: Settings,
+        redis: aioredis.Redis,
+        keys: Keys,
+        *,
+        browser_pool: BrowserPool | None = None,
+    ) -> XSource:
         cipher = Cipher.from_settings(settings)
         accounts = AccountStore(
             redis, keys, cipher, log_maxlen=settings.log_maxlen, ttl=settings.state_ttl
         )
-        return cls(settings, accounts)
+        return cls(settings, accounts, browser_pool=browser_pool)
 
     async def fetch(self, ctx: PollContext) -> FetchResult:
         if ctx.type not in PRIMARY_ENDPOINT:
@@ -196,7 +204,8 @@ class XSource:
             clients, self._clients = self._clients, {}
         for _, client in clients.values():
             await client.aclose()
-        await self.browser_pool.close_all()
+        if self._owns_pool:
+            await self.browser_pool.close_all()
 
     def __repr__(self) -> str:
         return f"XSource(base_url={self._settings.x_base_url!r}, accounts={self.accounts!r})"

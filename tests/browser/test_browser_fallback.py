@@ -1,0 +1,97 @@
+"""The fallback end to end: fakex refuses herald's signed GraphQL, the stream keeps
+reporting through a real Chromium loading fakex's profile page, then returns to GraphQL.
+
+Every new tweet is reported once, none is lost across either switch, and the stream's
+status says which path served the last poll.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from herald.browser import BrowserPool, PoolLimits
+from tests.browser.browser_world import browser_world
+from tests.engine.x_world import XWorld
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pool(chromium: str) -> AsyncIterator[BrowserPool]:
+    """One pool (one Chromium) for the module."""
+    shared = BrowserPool(PoolLimits(acquire_timeout=10), chromium=chromium)
+    try:
+        yield shared
+    finally:
+        await shared.close_all()
+
+
+async def status(world: XWorld, stream_id: str) -> dict[str, Any]:
+    return await world.herald.manager.status(stream_id)
+
+
+async def new_tweet_ids(world: XWorld, stream_id: str) -> list[str]:
+    return [e["tweet"]["id"] for e in await world.events(stream_id, "stream:tweet:new")]
+
+
+async def page_requests(world: XWorld) -> int:
+    seen = await world.control("GET", "/requests")
+    return int(sum(seen.get("fromPages", {}).values()))
+
+
+async def test_refused_graphql_is_served_by_the_browser_and_comes_back(
+    pool: BrowserPool,
+) -> None:
+    prefix = f"herald-test-{secrets.token_hex(4)}"
+    async with browser_world(pool, prefix, browser_after=2, browser_probe_every=2) as world:
+        await world.control("POST", "/users", json={"username": "ann"})
+        await world.tweet("ann", "old news")
+        sid = await world.start("tweet", "ann")
+        await world.poll(sid)  # the baseline, on GraphQL
+        assert (await status(world, sid))["path"] == "graphql"
+        posted: list[str] = []
+
+        await world.control("POST", "/faults", json={"mode": "signature_refused", "count": 10_000})
+        posted.append(await world.tweet("ann", "while refused 1"))
+        await world.poll(sid)  # the first refusal fails the poll, as any error does
+        first = await status(world, sid)
+        assert first["lastErrorKind"] == "signature_refused" and first["path"] == "graphql"
+        assert await new_tweet_ids(world, sid) == []
+
+        posted.append(await world.tweet("ann", "while refused 2"))
+        before = await page_requests(world)
+        await world.poll(sid)  # refused again: the browser serves it
+        switched = await status(world, sid)
+        assert switched["path"] == "browser" and switched["consecutiveErrors"] == 0
+        assert await page_requests(world) > before  # the page's own GraphQL calls
+        assert await new_tweet_ids(world, sid) == posted  # both, once, the gap closed
+
+        for n in range(3):  # two browser polls, then a probe that is refused again
+            posted.append(await world.tweet("ann", f"browser {n}"))
+            await world.poll(sid)
+            assert (await status(world, sid))["path"] == "browser"
+            assert await new_tweet_ids(world, sid) == posted
+
+        await world.control("DELETE", "/faults")  # GraphQL works again
+        seen_by_path = []
+        for n in range(3):  # two more browser polls, then the probe finds GraphQL back
+            posted.append(await world.tweet("ann", f"after {n}"))
+            await world.poll(sid)
+            seen_by_path.append((await status(world, sid))["path"])
+            assert await new_tweet_ids(world, sid) == posted
+        assert seen_by_path == ["browser", "browser", "graphql"]
+
+        before = await page_requests(world)
+        posted.append(await world.tweet("ann", "back on graphql"))
+        await world.poll(sid)
+        assert (await status(world, sid))["path"] == "graphql"
+        assert await page_requests(world) == before  # no page loaded any more
+        ids = await new_tweet_ids(world, sid)
+        assert ids == posted and len(set(ids)) == len(ids)
+        errors = await world.events(sid, "stream:error")
+        assert [e["error"] for e in errors][:1] and len(errors) == 1
