@@ -156,27 +156,28 @@ class BrowserPool:
                 "the browser path is off or no Chromium was found "
                 "(set HERALD_BROWSER=on and HERALD_CHROMIUM, or install chromium)"
             )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.limits.acquire_timeout  # for a slot; a launch is apart
         async with self._cond:
-            self._waiting += 1
-            try:
-                async with asyncio.timeout(self.limits.acquire_timeout):
-                    while True:
-                        chosen = self._free_browser()
-                        if chosen is None and len(self._live()) < self.limits.browsers:
-                            chosen = await self._launch()
-                        if chosen is not None:
-                            chosen.leases += 1
-                            chosen.idle_since = None
-                            return chosen
-                        await self._cond.wait()
-            except TimeoutError as exc:
-                raise FetchTimeout(
-                    f"no browser page free within {self.limits.acquire_timeout:g}s "
-                    f"({self.limits.browsers} browsers x {self.limits.pages_per_browser} pages, "
-                    "all busy)"
-                ) from exc
-            finally:
-                self._waiting -= 1
+            while True:
+                chosen = self._free_browser()
+                if chosen is None and len(self._live()) < self.limits.browsers:
+                    chosen = await self._launch()
+                if chosen is not None:
+                    chosen.leases += 1
+                    chosen.idle_since = None
+                    return chosen
+                self._waiting += 1
+                try:
+                    await asyncio.wait_for(self._cond.wait(), max(deadline - loop.time(), 0))
+                except TimeoutError as exc:
+                    raise FetchTimeout(
+                        f"no browser page free within {self.limits.acquire_timeout:g}s "
+                        f"({self.limits.browsers} browsers x {self.limits.pages_per_browser} "
+                        "pages, all busy)"
+                    ) from exc
+                finally:
+                    self._waiting -= 1
 
     async def release_browser(self, pooled: PooledBrowser) -> None:
         async with self._cond:
