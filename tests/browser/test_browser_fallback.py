@@ -95,3 +95,46 @@ async def test_refused_graphql_is_served_by_the_browser_and_comes_back(
         assert ids == posted and len(set(ids)) == len(ids)
         errors = await world.events(sid, "stream:error")
         assert [e["error"] for e in errors][:1] and len(errors) == 1
+
+
+async def test_a_challenge_on_a_search_is_served_by_the_search_page(pool: BrowserPool) -> None:
+    """``browser_after=1``: the first refusal already goes through the browser. Mentions
+    and searches load x.com's search page; a follower stream has no page and fails."""
+    prefix = f"herald-test-{secrets.token_hex(4)}"
+    async with browser_world(pool, prefix, browser_after=1) as world:
+        for name in ("bob", "cat"):
+            await world.control("POST", "/users", json={"username": name})
+        search = await world.start("x:search", "kiwi")
+        mention = await world.start("mention", "bob")
+        followers = await world.start("follower", "bob")
+        for sid in (search, mention, followers):
+            await world.poll(sid)  # baselines on GraphQL
+        await world.control("POST", "/faults", json={"mode": "challenge", "count": 10_000})
+        kiwi = await world.tweet("cat", "kiwi season @bob")
+        for sid in (search, mention, followers):
+            await world.poll(sid)
+        for sid in (search, mention):
+            assert (await status(world, sid))["path"] == "browser"
+        assert await new_tweet_ids(world, search) == [kiwi]
+        mentions = await world.events(mention, "stream:mention:new")
+        assert [e["mention"]["id"] for e in mentions] == [kiwi]
+        stuck = await status(world, followers)
+        assert stuck["lastErrorKind"] == "challenge" and stuck["path"] == "graphql"
+        assert "challenge page" in stuck["lastError"]
+
+
+async def test_with_the_browser_off_a_refusal_stays_an_error(chromium: str) -> None:
+    off = BrowserPool(chromium=chromium, enabled=False)
+    prefix = f"herald-test-{secrets.token_hex(4)}"
+    async with browser_world(off, prefix, browser_after=1) as world:
+        await world.control("POST", "/users", json={"username": "dan"})
+        sid = await world.start("tweet", "dan")
+        await world.poll(sid)
+        await world.control("POST", "/faults", json={"mode": "signature_refused", "count": 100})
+        await world.tweet("dan", "unseen for now")
+        for _ in range(2):
+            await world.poll(sid)
+        now = await status(world, sid)
+        assert now["consecutiveErrors"] == 2 and now["lastErrorKind"] == "signature_refused"
+        assert now["path"] == "graphql" and await new_tweet_ids(world, sid) == []
+        assert await page_requests(world) == 0 and off.status()["launched"] == 0
