@@ -276,6 +276,9 @@ class BrowserPool:
 
     # --- internals (called with the condition's lock held) --------------------------------
     def _live(self) -> list[PooledBrowser]:
+        for pooled in [b for b in self._browsers if b.alive]:
+            if not pooled.browser.is_connected():  # died; its event may still be on its way
+                self._disconnected(pooled)
         return [b for b in self._browsers if b.alive]
 
     def _free_browser(self) -> PooledBrowser | None:

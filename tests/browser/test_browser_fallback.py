@@ -7,7 +7,10 @@ status says which path served the last poll.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import secrets
+import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +20,7 @@ import pytest_asyncio
 from herald.browser import BrowserPool, PoolLimits
 from tests.browser.browser_world import browser_world
 from tests.engine.x_world import XWorld
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
@@ -138,3 +142,39 @@ async def test_with_the_browser_off_a_refusal_stays_an_error(chromium: str) -> N
         assert now["consecutiveErrors"] == 2 and now["lastErrorKind"] == "signature_refused"
         assert now["path"] == "graphql" and await new_tweet_ids(world, sid) == []
         assert await page_requests(world) == 0 and off.status()["launched"] == 0
+
+
+async def test_a_browser_killed_mid_poll_loses_and_repeats_nothing(pool: BrowserPool) -> None:
+    """kill -9 of Chromium while the page waits for its timeline: that poll fails, the next
+    starts a new browser and reports what the failed one missed, once."""
+    prefix = f"herald-test-{secrets.token_hex(4)}"
+    async with browser_world(pool, prefix, browser_after=1, browser_probe_every=1000) as world:
+        await world.control("POST", "/users", json={"username": "eve"})
+        sid = await world.start("tweet", "eve")
+        await world.poll(sid)
+        await world.control("POST", "/faults", json={"mode": "signature_refused", "count": 10_000})
+        posted = [await world.tweet("eve", "first through the browser")]
+        await world.poll(sid)
+        assert (await status(world, sid))["path"] == "browser"
+        hang = {"mode": "timeout", "operation": "UserTweets", "count": 1, "seconds": 30}
+        await world.control("POST", "/faults", json=hang)  # the page's next timeline call hangs
+        posted.append(await world.tweet("eve", "posted while the browser dies"))
+        asked = (await world.control("GET", "/requests"))["fromPages"]["UserTweets"]
+        polling = asyncio.create_task(world.poll(sid))
+
+        async def hanging() -> bool:
+            seen = (await world.control("GET", "/requests"))["fromPages"]
+            return bool(seen["UserTweets"] > asked)
+
+        await wait_until(hanging, 15, what="the page's timeline call")
+        pid = pool.status()["browsers"][0]["pid"]
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.wait_for(polling, 15)
+        failed = await status(world, sid)
+        assert failed["consecutiveErrors"] == 1
+        assert failed["lastErrorKind"] in ("browser_unavailable", "timeout")
+        assert await new_tweet_ids(world, sid) == posted[:1]
+        await world.poll(sid)  # a fresh browser
+        assert (await status(world, sid))["path"] == "browser"
+        assert await new_tweet_ids(world, sid) == posted
+        assert pool.status()["browsers"][0]["pid"] != pid and pool.status()["restarts"] >= 1

@@ -237,7 +237,15 @@ class XSource:
         self, fallback: BrowserFallback, ctx: PollContext, account: Account
     ) -> FetchResult:
         cookies = parse_cookie(await self.accounts.cookie(account.id))
-        result = await fallback.fetch(ctx, account.id, cookies, self._read)
+        try:
+            result = await fallback.fetch(ctx, account.id, cookies, self._read)
+        except RateLimited as exc:  # the page's own calls spend the same budget
+            reset = time.time() + (exc.retry_after or DEFAULT_RETRY_AFTER)
+            await self.accounts.limits.record(
+                account.id, PRIMARY_ENDPOINT[ctx.type], Budget(0, reset)
+            )
+            await self.accounts.set_health(account.id, "rate_limited", exc.detail)
+            raise
         metrics.X_FETCH_PATH.labels(BROWSER).inc()
         return result
 
