@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from herald.browser.chromium import browser_enabled, find_chromium
-from herald.browser.pool import BrowserPool, PooledBrowser, PooledPage, PoolLimits, Session
+from herald.browser.model import PooledBrowser, PooledPage, PoolLimits, Session
+from herald.browser.pool import BrowserPool
 
 __all__ = [
     "BrowserPool",

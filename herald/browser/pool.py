@@ -19,101 +19,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from herald import metrics
 from herald.browser.chromium import ARGS, browser_enabled, browser_pids
+from herald.browser.model import PooledBrowser, PooledPage, PoolLimits, Session
 from herald.config import Settings
 from herald.errors import BrowserUnavailable, FetchTimeout
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Page, Playwright, Route
+    from playwright.async_api import BrowserContext, Playwright, Route
 
 log = logging.getLogger(__name__)
 BLOCKED = frozenset({"image", "media", "font"})
-
-
-@dataclass(frozen=True, slots=True)
-class PoolLimits:
-    browsers: int = 2
-    pages_per_browser: int = 4
-    retire_after: int = 200
-    idle_seconds: float = 300.0
-    acquire_timeout: float = 30.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> PoolLimits:
-        return cls(
-            browsers=settings.browser_max,
-            pages_per_browser=settings.browser_pages,
-            retire_after=settings.browser_retire_after,
-            idle_seconds=settings.browser_idle,
-            acquire_timeout=settings.poll_timeout,
-        )
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "browsers": self.browsers,
-            "pagesPerBrowser": self.pages_per_browser,
-            "retireAfter": self.retire_after,
-            "idleSeconds": self.idle_seconds,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """Who a page browses as: an account id (not a secret) and its cookies (secret)."""
-
-    key: str
-    cookies: Mapping[str, str] = field(repr=False)
-    url: str
-
-    def fingerprint(self) -> str:
-        raw = "\n".join(f"{k}={v}" for k, v in sorted(self.cookies.items()))
-        return hashlib.sha256(f"{self.url}\n{raw}".encode()).hexdigest()
-
-
-@dataclass(eq=False)
-class PooledBrowser:
-    id: str
-    browser: Browser
-    pid: int | None
-    started_at: float
-    pages: int = 0
-    served: int = 0
-    leases: int = 0
-    alive: bool = True
-    retiring: bool = False
-    idle_since: float | None = None
-    contexts: dict[str, tuple[str, BrowserContext]] = field(default_factory=dict)
-
-    def public(self) -> dict[str, Any]:
-        started = datetime.fromtimestamp(self.started_at, UTC)
-        return {
-            "id": self.id,
-            "pid": self.pid,
-            "pages": self.pages,
-            "pagesServed": self.served,
-            "contexts": len(self.contexts),
-            "retiring": self.retiring,
-            "startedAt": started.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        }
-
-
-@dataclass(eq=False)
-class PooledPage:
-    page: Page
-    owner: PooledBrowser
-    account: str | None
-    released: bool = False
+__all__ = ["BLOCKED", "BrowserPool", "PoolLimits", "PooledBrowser", "PooledPage", "Session"]
 
 
 class BrowserPool:
@@ -126,12 +50,16 @@ class BrowserPool:
         chromium: str | None,
         enabled: bool = True,
         args: tuple[str, ...] = ARGS,
+        playwright: Playwright | None = None,
     ) -> None:
+        """``playwright``: a started driver to share (it stays its giver's to stop);
+        otherwise the pool starts its own on the first launch and stops it in close_all."""
         self.limits = limits or PoolLimits()
         self.chromium = chromium
         self.enabled = enabled
         self._args = list(args)
-        self._pw: Playwright | None = None
+        self._pw: Playwright | None = playwright
+        self._own_driver = playwright is None
         self._browsers: list[PooledBrowser] = []
         self._cond = asyncio.Condition()
         self._ids = itertools.count(1)
@@ -241,7 +169,9 @@ class BrowserPool:
             for pooled in browsers:
                 pooled.alive = False
                 await self._close(pooled)
-            pw, self._pw = self._pw, None
+            pw = self._pw if self._own_driver else None
+            if self._own_driver:
+                self._pw = None
             self._gauges()
             self._cond.notify_all()
         if pw is not None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import Playwright
 
 from herald.browser import BrowserPool, PoolLimits
 from tests.browser.browser_world import browser_world
@@ -26,9 +27,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def pool(chromium: str) -> AsyncIterator[BrowserPool]:
+async def pool(chromium: str, driver: Playwright) -> AsyncIterator[BrowserPool]:
     """One pool (one Chromium) for the module."""
-    shared = BrowserPool(PoolLimits(acquire_timeout=10), chromium=chromium)
+    shared = BrowserPool(PoolLimits(acquire_timeout=10), chromium=chromium, playwright=driver)
     try:
         yield shared
     finally:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+from playwright.async_api import Playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -22,7 +23,7 @@ from herald.errors import FetchTimeout
 from tests.servers import serve_asgi
 from tests.waiting import wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
 
 PAGE = """<!doctype html><title>site</title><body>
 <img src="/pic.png"><video src="/clip.mp4"></video>
@@ -52,8 +53,10 @@ async def site() -> AsyncIterator[tuple[str, Counter[str]]]:
 
 
 @asynccontextmanager
-async def make_pool(chromium: str, **limits: float) -> AsyncIterator[BrowserPool]:
-    pool = BrowserPool(PoolLimits(**limits), chromium=chromium)  # type: ignore[arg-type]
+async def make_pool(
+    chromium: str, driver: Playwright, **limits: float
+) -> AsyncIterator[BrowserPool]:
+    pool = BrowserPool(PoolLimits(**limits), chromium=chromium, playwright=driver)  # type: ignore[arg-type]
     try:
         yield pool
     finally:
@@ -61,8 +64,12 @@ async def make_pool(chromium: str, **limits: float) -> AsyncIterator[BrowserPool
     assert pool.status()["browsers"] == []
 
 
-async def test_limits_browsers_and_pages_then_wait_for_a_free_slot(chromium: str) -> None:
-    async with make_pool(chromium, browsers=2, pages_per_browser=2, acquire_timeout=0.5) as pool:
+async def test_limits_browsers_and_pages_then_wait_for_a_free_slot(
+    chromium: str, driver: Playwright
+) -> None:
+    async with make_pool(
+        chromium, driver, browsers=2, pages_per_browser=2, acquire_timeout=0.5
+    ) as pool:
         pages = []
         for _ in range(4):
             browser = await pool.acquire_browser()
@@ -85,8 +92,8 @@ async def test_limits_browsers_and_pages_then_wait_for_a_free_slot(chromium: str
         assert pool.status()["pages"] == 0 and pool.status()["pagesServed"] == 5
 
 
-async def test_a_browser_retires_after_n_pages(chromium: str) -> None:
-    async with make_pool(chromium, retire_after=2) as pool:
+async def test_a_browser_retires_after_n_pages(chromium: str, driver: Playwright) -> None:
+    async with make_pool(chromium, driver, retire_after=2) as pool:
         first = None
         for _ in range(2):
             async with pool.page() as page:
@@ -100,8 +107,8 @@ async def test_a_browser_retires_after_n_pages(chromium: str) -> None:
         assert pool.status()["launched"] == 2
 
 
-async def test_an_idle_browser_is_closed(chromium: str) -> None:
-    async with make_pool(chromium, idle_seconds=0.3) as pool:
+async def test_an_idle_browser_is_closed(chromium: str, driver: Playwright) -> None:
+    async with make_pool(chromium, driver, idle_seconds=0.3) as pool:
         async with pool.page() as page:
             held = page.owner
             await asyncio.sleep(0)  # (no wait on the clock: the page is simply in use)
@@ -111,8 +118,10 @@ async def test_an_idle_browser_is_closed(chromium: str) -> None:
             assert await page.page.evaluate("2 * 3") == 6
 
 
-async def test_a_killed_browser_is_replaced_on_the_next_acquire(chromium: str) -> None:
-    async with site() as (url, hits), make_pool(chromium) as pool:
+async def test_a_killed_browser_is_replaced_on_the_next_acquire(
+    chromium: str, driver: Playwright
+) -> None:
+    async with site() as (url, hits), make_pool(chromium, driver) as pool:
         async with pool.page() as page:
             await page.page.goto(url + "/")
         pid = pool.status()["browsers"][0]["pid"]
@@ -129,8 +138,8 @@ async def test_a_killed_browser_is_replaced_on_the_next_acquire(chromium: str) -
         assert hits["/"] == 2
 
 
-async def test_killed_mid_page_fails_that_page_only(chromium: str) -> None:
-    async with site() as (url, _), make_pool(chromium) as pool:
+async def test_killed_mid_page_fails_that_page_only(chromium: str, driver: Playwright) -> None:
+    async with site() as (url, _), make_pool(chromium, driver) as pool:
         async with pool.page() as page:
             await page.page.goto(url + "/")
             os.kill(pool.status()["browsers"][0]["pid"], signal.SIGKILL)
@@ -142,10 +151,10 @@ async def test_killed_mid_page_fails_that_page_only(chromium: str) -> None:
 
 
 async def test_one_context_per_account_with_its_cookie_and_no_leak(
-    chromium: str, caplog: pytest.LogCaptureFixture
+    chromium: str, driver: Playwright, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    async with site() as (url, _), make_pool(chromium) as pool:
+    async with site() as (url, _), make_pool(chromium, driver) as pool:
         a = Session("acct-a", {"auth_token": SECRET_A}, url)
         b = Session("acct-b", {"auth_token": SECRET_B}, url)
         seen = {}
@@ -164,8 +173,8 @@ async def test_one_context_per_account_with_its_cookie_and_no_leak(
         assert SECRET_A not in text and SECRET_B not in text
 
 
-async def test_images_media_and_fonts_are_blocked(chromium: str) -> None:
-    async with site() as (url, hits), make_pool(chromium) as pool:
+async def test_images_media_and_fonts_are_blocked(chromium: str, driver: Playwright) -> None:
+    async with site() as (url, hits), make_pool(chromium, driver) as pool:
         async with pool.page() as page:
             await page.page.goto(url + "/", wait_until="load")
             await page.page.wait_for_function("document.body.dataset.data === '{}'")
