@@ -8,6 +8,7 @@ status says which path served the last poll.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 import signal
@@ -20,7 +21,7 @@ from playwright.async_api import Playwright
 
 from herald.browser import BrowserPool, PoolLimits
 from tests.browser.browser_world import browser_world
-from tests.engine.x_world import XWorld
+from tests.engine.x_world import COOKIE, XWorld
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
@@ -50,8 +51,9 @@ async def page_requests(world: XWorld) -> int:
 
 
 async def test_refused_graphql_is_served_by_the_browser_and_comes_back(
-    pool: BrowserPool,
+    pool: BrowserPool, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     prefix = f"herald-test-{secrets.token_hex(4)}"
     async with browser_world(pool, prefix, browser_after=2, browser_probe_every=2) as world:
         await world.control("POST", "/users", json={"username": "ann"})
@@ -99,7 +101,9 @@ async def test_refused_graphql_is_served_by_the_browser_and_comes_back(
         ids = await new_tweet_ids(world, sid)
         assert ids == posted and len(set(ids)) == len(ids)
         errors = await world.events(sid, "stream:error")
-        assert [e["error"] for e in errors][:1] and len(errors) == 1
+        assert len(errors) == 1 and "HTTP 404" in errors[0]["error"]
+        everything = caplog.text + repr(pool.status()) + repr(await world.events(sid))
+        assert COOKIE not in everything  # the account's cookie, in the browser's jar too
 
 
 async def test_a_challenge_on_a_search_is_served_by_the_search_page(pool: BrowserPool) -> None:
