@@ -45,6 +45,7 @@ SCENARIOS = (
     "grpc_fanout",
     "webhooks",
     "pollcost_dm",
+    "browserpool",
 )
 
 

@@ -413,6 +413,37 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_COMMAND_SETTLE_AFTER", "command_settle_after"),
     )
 
+    # --- the browser pool (X's fallback fetcher) ----------------------------------------
+    browser: str = Field(
+        default="auto",
+        pattern=r"^(?i:on|off|auto)$",
+        validation_alias=_env("HERALD_BROWSER", "browser"),
+    )
+    chromium: str | None = Field(default=None, validation_alias=_env("HERALD_CHROMIUM", "chromium"))
+    browser_max: int = Field(
+        default=2, ge=1, le=32, validation_alias=_env("HERALD_BROWSER_MAX", "browser_max")
+    )
+    browser_pages: int = Field(
+        default=4, ge=1, le=64, validation_alias=_env("HERALD_BROWSER_PAGES", "browser_pages")
+    )
+    browser_retire_after: int = Field(
+        default=200,
+        ge=1,
+        validation_alias=_env("HERALD_BROWSER_RETIRE_AFTER", "browser_retire_after"),
+    )
+    browser_idle: float = Field(
+        default=300, gt=0, validation_alias=_env("HERALD_BROWSER_IDLE", "browser_idle")
+    )
+    browser_after: int = Field(
+        default=2, ge=1, le=100, validation_alias=_env("HERALD_BROWSER_AFTER", "browser_after")
+    )
+    browser_probe_every: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        validation_alias=_env("HERALD_BROWSER_PROBE_EVERY", "browser_probe_every"),
+    )
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

@@ -245,3 +245,25 @@ class WriteRefused(SourceError):
     def __init__(self, detail: str, *, x_codes: frozenset[int] = frozenset()) -> None:
         super().__init__(detail)
         self.x_codes = x_codes
+
+
+# --- the browser fallback (X) -------------------------------------------------------------
+class SignatureRefused(UpstreamError):
+    """X answered a GraphQL request with 404: the request's signature
+    (``x-client-transaction-id``) or its query id is not what x.com's web app sends now.
+    A page of x.com in a browser runs X's own code, so the browser path can serve the poll."""
+
+    kind = "signature_refused"
+
+
+class ChallengeRequired(SourceError):
+    """X answered with a challenge page (an HTML interstitial that only a browser running
+    its script gets past), not with JSON."""
+
+    kind = "challenge"
+
+
+class BrowserUnavailable(SourceError):
+    """The browser path was needed but is off, has no Chromium, or could not start it."""
+
+    kind = "browser_unavailable"

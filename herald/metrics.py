@@ -90,3 +90,27 @@ WEBHOOK_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     registry=REGISTRY,
 )
+BROWSER_LAUNCHES = Counter(
+    "herald_browser_launches",
+    "Chromium browsers started by the pool (start, or restart after one died)",
+    ["reason"],
+    registry=REGISTRY,
+)
+BROWSER_PAGES = Counter(
+    "herald_browser_pages", "Pages the browser pool served (opened and closed)", registry=REGISTRY
+)
+BROWSER_BLOCKED = Counter(
+    "herald_browser_blocked_requests",
+    "Image, media and font requests the browser pool blocked",
+    registry=REGISTRY,
+)
+BROWSER_OPEN = Gauge("herald_browser_browsers", "Browsers the pool holds open", registry=REGISTRY)
+BROWSER_OPEN_PAGES = Gauge(
+    "herald_browser_open_pages", "Pages open in the pool's browsers", registry=REGISTRY
+)
+X_FETCH_PATH = Counter(
+    "herald_x_fetch_path",
+    "X polls by the path that served them (graphql or browser)",
+    ["path"],
+    registry=REGISTRY,
+)

@@ -7,6 +7,7 @@ so every background task is cancelled and awaited on the way out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from types import TracebackType
@@ -39,6 +40,7 @@ from herald.store.streams import StreamStore
 if TYPE_CHECKING:
     from herald.alerts.host import AlertsHost
     from herald.alerts.service import AlertsManager
+    from herald.browser.pool import BrowserPool
     from herald.commands.base import CommandsService
     from herald.commands.host import CommandsHost
     from herald.delivery import Delivery
@@ -88,6 +90,7 @@ class Herald:
         self._commands_host: CommandsHost | None = None
         self.webhook_host: WebhookHost | None = None
         self._sealer: Cipher | None = None
+        self._own_pool: BrowserPool | None = None
 
     # --- wiring ------------------------------------------------------------------
     @property
@@ -343,6 +346,21 @@ class Herald:
             )
         return self._accounts
 
+    @property
+    def browser_pool(self) -> BrowserPool:
+        """The browser pool: the X source's (its fallback fetcher), else one of this
+        Herald's own for the seed's pool API. Nothing launches until a page is asked for."""
+        from herald.browser.pool import BrowserPool
+
+        if hasattr(self, "sources"):
+            with contextlib.suppress(HeraldError):
+                pool = getattr(self.sources.for_type("tweet"), "browser_pool", None)
+                if isinstance(pool, BrowserPool):
+                    return pool
+        if self._own_pool is None:
+            self._own_pool = BrowserPool.from_settings(self.settings)
+        return self._own_pool
+
     async def _register_token(self, token: str, stream_type: str) -> str:
         """A source that keeps its own tokens (Mastodon) stores it; else it is an X cookie."""
         source = self.sources.for_type(stream_type)
@@ -386,6 +404,8 @@ class Herald:
                 await delivery.stop()
             if hasattr(self, "sources"):
                 await self.sources.aclose()
+            if self._own_pool is not None:
+                await self._own_pool.close_all()
             if hasattr(self, "scheduler"):
                 await self.scheduler.aclose()
         finally:

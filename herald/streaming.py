@@ -8,16 +8,23 @@ and stopped by :func:`shutdown`. Call :func:`configure` first to use a Herald of
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from herald.engine.manager import STREAM_TYPES
 from herald.service import Herald
 from herald.sources.x import poll_followers, poll_mentions, poll_tweets
 
+if TYPE_CHECKING:
+    from herald.browser import PooledBrowser, PooledPage, Session
+
 __all__ = [
     "STREAM_TYPES",
+    "acquire_browser",
+    "acquire_page",
+    "close_all_browsers",
     "configure",
     "create_stream",
+    "get_browser_pool_status",
     "get_stream_history",
     "get_stream_stats",
     "get_stream_status",
@@ -27,6 +34,8 @@ __all__ = [
     "poll_followers",
     "poll_mentions",
     "poll_tweets",
+    "release_browser",
+    "release_page",
     "resume_stream",
     "set_io",
     "shutdown",
@@ -135,3 +144,36 @@ async def shutdown() -> None:
         if _default is not None:
             await _default.stop()
             _default = None
+
+
+# --- the browser pool (the seed's acquireBrowser, ..., getBrowserPoolStatus) -----------------
+async def acquire_browser() -> PooledBrowser:
+    """A pooled browser with a free page slot (``acquireBrowser``); give it back with
+    :func:`release_browser`."""
+    return await (await _herald()).browser_pool.acquire_browser()
+
+
+async def release_browser(browser: PooledBrowser) -> None:
+    """``releaseBrowser``: the browser may now be retired or closed when idle."""
+    await (await _herald()).browser_pool.release_browser(browser)
+
+
+async def acquire_page(browser: PooledBrowser, session: Session | None = None) -> PooledPage:
+    """``acquirePage``: a page in ``browser`` (``.page`` is the Playwright page), in the
+    context of ``session``'s account, with images, media and fonts blocked."""
+    return await (await _herald()).browser_pool.acquire_page(browser, session)
+
+
+async def release_page(page: PooledPage) -> None:
+    """``releasePage``: close the page and count it against the browser's retirement."""
+    await (await _herald()).browser_pool.release_page(page)
+
+
+async def close_all_browsers() -> None:
+    """``closeAllBrowsers``: close every pooled browser (the pool starts again on demand)."""
+    await (await _herald()).browser_pool.close_all()
+
+
+async def get_browser_pool_status() -> dict[str, Any]:
+    """``getBrowserPoolStatus``: what ``GET /api/browser-pool`` answers."""
+    return (await _herald()).browser_pool.status()

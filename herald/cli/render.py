@@ -102,6 +102,8 @@ def stream_sheet(s: dict[str, Any]) -> Table:
     if s.get("lastError"):
         kind = f" ({s['lastErrorKind']})" if s.get("lastErrorKind") else ""
         rows.append(("last error", f"[red]{escape(str(s['lastError']))}{escape(kind)}[/]"))
+    if s.get("path"):  # X: which way the last poll read (graphql or browser)
+        rows.append(("read through", escape(str(s["path"]))))
     if s.get("stopReason"):
         rows.append(("stopped because", escape(str(s["stopReason"]))))
     if s.get("options"):

@@ -178,6 +178,8 @@ class Poller:
             baseline=not record.baselined,
             high_water=int(record.high_water or 0),
             known=known,
+            consecutive_errors=record.consecutive_errors,
+            last_error_kind=record.last_error_kind,
         )
         return await source.fetch(ctx)
 

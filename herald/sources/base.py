@@ -35,6 +35,10 @@ class PollContext:
     baseline: bool = True
     high_water: int = 0
     known: Collection[str] = frozenset()
+    consecutive_errors: int = 0
+    """Failed polls in a row before this one, and the kind of the last failure: a source
+    with a second way to read may switch to it when the first keeps failing."""
+    last_error_kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,8 +85,10 @@ class StreamRecord:
     counts: dict[str, int] = field(default_factory=dict)
 
     def public(self) -> dict[str, Any]:
-        """The API shape: the seed's fields first (``interval`` in ms, as the seed has it)."""
-        return {
+        """The API shape: the seed's fields first (``interval`` in ms, as the seed has it).
+        ``path`` is there when the source says which way it read the last poll (X:
+        ``graphql`` or ``browser``)."""
+        body = {
             "id": self.id,
             "type": self.type,
             "username": self.username,
@@ -108,6 +110,9 @@ class StreamRecord:
             "counts": dict(self.counts),
             "eventsTotal": sum(self.counts.values()),
         }
+        if "path" in self.cursor:
+            body["path"] = self.cursor["path"]
+        return body
 
 
 def _s(raw: Mapping[bytes, bytes], name: str) -> str | None:

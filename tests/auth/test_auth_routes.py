@@ -54,6 +54,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/presence"): Call(),
     ("GET", "/api/stream-types"): Call(),
     ("GET", "/metrics"): Call(),
+    ("GET", "/api/browser-pool"): Call(),
     ("GET", "/api/accounts"): Call(),
     ("POST", "/api/accounts"): Call(
         json={"cookie": "auth_token=0123456789abcdef0123456789abcdef01234567"}, success=(201,)

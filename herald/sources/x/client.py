@@ -26,9 +26,11 @@ from herald.errors import (
     AccountLocked,
     AccountSuspended,
     AutomationSuspected,
+    ChallengeRequired,
     FetchTimeout,
     RateLimited,
     SchemaError,
+    SignatureRefused,
     SourceError,
     UpstreamError,
     WriteOutcomeUnknown,
@@ -172,6 +174,17 @@ def _looks_logged_out(response: httpx.Response) -> bool:
     return is_html and ("login" in text or "log in" in text or "sign in" in text)
 
 
+CHALLENGE_MARKS = ("challenge", "just a moment", "captcha", "arkose")
+
+
+def _looks_like_challenge(response: httpx.Response) -> bool:
+    """An HTML interstitial asking the client to run a script (Cloudflare's or Arkose's
+    challenge) instead of the JSON asked for: a browser gets past it, httpx cannot."""
+    text = response.text[:20_000].lower() if response.content else ""
+    is_html = "text/html" in response.headers.get("content-type", "") or text.startswith("<")
+    return is_html and any(mark in text for mark in CHALLENGE_MARKS)
+
+
 def _rate_limited(what: str, response: httpx.Response, now: float) -> RateLimited:
     budget = Budget.from_headers(response.headers)
     retry_after = max(1.0, budget.reset - now) if budget else DEFAULT_RETRY_AFTER
@@ -223,6 +236,11 @@ def classify(what: str, response: httpx.Response, now: float) -> Any:
     if status == 429 or any(code == 88 for code, _ in errors):
         raise _rate_limited(what, response, now)
     has_data = isinstance(body, dict) and bool(body.get("data"))
+    if body is None and status in (403, 503) and _looks_like_challenge(response):
+        raise ChallengeRequired(
+            f"X answered {what} with a challenge page (HTTP {status}) instead of JSON; "
+            "the browser path (HERALD_BROWSER) can get past it"
+        )
     if status >= 400 or (errors and not has_data):
         account = _account_error(what, status, errors)
         if account is not None:
@@ -234,10 +252,15 @@ def classify(what: str, response: httpx.Response, now: float) -> Any:
         )
     if status >= 500:
         raise UpstreamError(f"X failed to answer {what} (HTTP {status}); it will be retried")
+    if status == 404:
+        raise SignatureRefused(
+            f"X refused {what} with HTTP 404: its request signature (x-client-transaction-id) "
+            "or its query id is not what x.com accepts now (upgrade twscrape or update "
+            "operations.json; the browser path, HERALD_BROWSER, can serve meanwhile)"
+        )
     if status >= 300:
-        hint = " (its query id may be outdated: update operations.json)" if status == 404 else ""
         refused = BadRequest if status == 400 else UpstreamError
-        raise refused(f"X refused {what} with HTTP {status}{hint}")
+        raise refused(f"X refused {what} with HTTP {status}")
     if errors and not has_data:
         messages = "; ".join(f"({code}) {message}" for code, message in errors)[:300]
         raise UpstreamError(f"X answered {what} with errors and no data: {messages}")

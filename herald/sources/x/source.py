@@ -17,6 +17,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from herald import metrics
+from herald.browser.pool import BrowserPool
 from herald.config import Settings
 from herald.errors import (
     AccountAuthFailed,
@@ -32,8 +34,10 @@ from herald.sources.x.accounts import (
     AccountStore,
     Health,
     NoUsableAccount,
+    parse_cookie,
 )
 from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
+from herald.sources.x.fallback import BROWSER, FIXABLE, GRAPHQL, BrowserFallback, on_path
 from herald.sources.x.inbox import REST_PATHS, UPDATES, read_dms
 from herald.sources.x.operations import Operations
 from herald.sources.x.ratelimit import Budget
@@ -83,21 +87,32 @@ class XSource:
         *,
         operations: Operations | None = None,
         transaction_ids: GeneratorFactory | None = None,
+        browser_pool: BrowserPool | None = None,
     ) -> None:
         self._settings = settings
         self.accounts = accounts
         self._operations = operations
         self._transaction_ids = transaction_ids
+        self.browser_pool = browser_pool or BrowserPool.from_settings(settings)
+        self._owns_pool = browser_pool is None  # a pool handed in is its giver's to close
+        self._fallback = BrowserFallback(settings, self.browser_pool)
         self._clients: dict[str, tuple[str, XClient]] = {}
         self._clients_lock = asyncio.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, redis: aioredis.Redis, keys: Keys) -> XSource:
+    def from_settings(
+        cls,
+        settings: Settings,
+        redis: aioredis.Redis,
+        keys: Keys,
+        *,
+        browser_pool: BrowserPool | None = None,
+    ) -> XSource:
         cipher = Cipher.from_settings(settings)
         accounts = AccountStore(
             redis, keys, cipher, log_maxlen=settings.log_maxlen, ttl=settings.state_ttl
         )
-        return cls(settings, accounts)
+        return cls(settings, accounts, browser_pool=browser_pool)
 
     async def fetch(self, ctx: PollContext) -> FetchResult:
         if ctx.type not in PRIMARY_ENDPOINT:
@@ -114,7 +129,7 @@ class XSource:
                     raise limited from None  # X's own answer says more than "all spent"
                 raise
             try:
-                result = await self._read(ctx, self._caller(account, endpoint))
+                result = await self._serve(ctx, account, endpoint)
             except RateLimited as exc:
                 limited = exc  # the budget is recorded: the next choice skips this account
                 continue
@@ -189,11 +204,51 @@ class XSource:
             clients, self._clients = self._clients, {}
         for _, client in clients.values():
             await client.aclose()
+        if self._owns_pool:
+            await self.browser_pool.close_all()
 
     def __repr__(self) -> str:
         return f"XSource(base_url={self._settings.x_base_url!r}, accounts={self.accounts!r})"
 
     # --- internals -------------------------------------------------------------
+    async def _serve(self, ctx: PollContext, account: Account, endpoint: str) -> FetchResult:
+        """GraphQL, or the browser path when it keeps being refused (see fallback.py)."""
+        fallback = self._fallback if self._fallback.serves(ctx) else None
+        on_browser = fallback is not None and fallback.on_browser(ctx)
+        if fallback is not None and on_browser and not fallback.probe_due(ctx):
+            result = await self._via_browser(fallback, ctx, account)
+            return on_path(result, BROWSER, fallback.browser_polls(ctx) + 1)
+        try:
+            result = await self._read(ctx, self._caller(account, endpoint))
+        except FIXABLE as exc:
+            if fallback is None or not (on_browser or fallback.should_switch(ctx)):
+                raise
+            log.info(
+                "stream %s: GraphQL refused (%s); reading through the browser",
+                ctx.stream_id,
+                type(exc).__name__,
+            )
+            result = await self._via_browser(fallback, ctx, account)
+            return on_path(result, BROWSER, 0)
+        metrics.X_FETCH_PATH.labels(GRAPHQL).inc()
+        return on_path(result, GRAPHQL)
+
+    async def _via_browser(
+        self, fallback: BrowserFallback, ctx: PollContext, account: Account
+    ) -> FetchResult:
+        cookies = parse_cookie(await self.accounts.cookie(account.id))
+        try:
+            result = await fallback.fetch(ctx, account.id, cookies, self._read)
+        except RateLimited as exc:  # the page's own calls spend the same budget
+            reset = time.time() + (exc.retry_after or DEFAULT_RETRY_AFTER)
+            await self.accounts.limits.record(
+                account.id, PRIMARY_ENDPOINT[ctx.type], Budget(0, reset)
+            )
+            await self.accounts.set_health(account.id, "rate_limited", exc.detail)
+            raise
+        metrics.X_FETCH_PATH.labels(BROWSER).inc()
+        return result
+
     async def _read(self, ctx: PollContext, call: Call) -> FetchResult:
         pages = self._settings.max_pages
         if ctx.type == "tweet":

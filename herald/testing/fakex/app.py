@@ -14,6 +14,7 @@ from herald.testing.fakex.dms import router as dm_router
 from herald.testing.fakex.graphql import router as graphql_router
 from herald.testing.fakex.mutations import router as mutations_router
 from herald.testing.fakex.pages import router as pages_router
+from herald.testing.fakex.profile_page import router as profile_router
 from herald.testing.fakex.service import FakeX
 
 
@@ -36,4 +37,5 @@ def create_app(
     app.include_router(pages_router)
     app.include_router(dm_router)
     app.include_router(dm_control_router)
+    app.include_router(profile_router)  # last: /{username} must not shadow the paths above
     return app

@@ -189,6 +189,12 @@ async def add_fault(body: NewFault, request: Request) -> dict[str, Any]:
     return {"pending": fake.faults.pending()}
 
 
+@router.delete("/faults")
+async def clear_faults(request: Request) -> dict[str, Any]:
+    """Drop every queued fault (a long ``signature_refused`` run, say)."""
+    return {"cleared": fakex_of(request).faults.clear()}
+
+
 @router.get("/faults")
 async def list_faults(request: Request) -> dict[str, Any]:
     return {"pending": fakex_of(request).faults.pending()}
@@ -196,8 +202,12 @@ async def list_faults(request: Request) -> dict[str, Any]:
 
 @router.get("/requests")
 async def requests_seen(request: Request) -> dict[str, Any]:
-    counts = fakex_of(request).requests
-    return {"total": sum(counts.values()), "operations": dict(counts)}
+    fake = fakex_of(request)
+    counts = fake.requests
+    body: dict[str, Any] = {"total": sum(counts.values()), "operations": dict(counts)}
+    if fake.page_requests:  # those of them made by a served profile or search page
+        body["fromPages"] = dict(fake.page_requests)
+    return body
 
 
 @router.post("/reset")

@@ -16,7 +16,22 @@ FaultMode = Literal[
     "automated",
     "locked",
     "timeout_after_commit",
+    # the browser path (herald/testing/fakex/profile_page.py)
+    "signature_refused",
+    "challenge",
 ]
+# Faults that only herald's own client meets: a request from the stand-in's profile or
+# search page (it carries a transaction id the page was given, as x.com's web app computes
+# one X accepts) passes them and does not use them up. Synthetic: X's real check is its
+# x-client-transaction-id algorithm, which a browser running X's script satisfies.
+PAGE_PASSES: frozenset[str] = frozenset({"signature_refused", "challenge"})
+# What X's challenge interstitial looks like to an HTTP client: HTML, not JSON.
+CHALLENGE_PAGE = (
+    b"<!doctype html><html><head><title>Just a moment...</title></head><body>"
+    b"<noscript>Enable JavaScript and cookies to continue</noscript>"
+    b"<div id='challenge-form'>Checking your browser before accessing x.com</div>"
+    b"<script>/* challenge */</script></body></html>"
+)
 
 # X's error codes for the statuses a fault may answer with.
 STATUS_ERRORS: dict[int, tuple[int, str]] = {
@@ -91,14 +106,22 @@ class Faults:
     def add(self, fault: Fault) -> None:
         self.queue.append(fault)
 
-    def take(self, operation: str) -> Fault | None:
+    def take(self, operation: str, *, from_page: bool = False) -> Fault | None:
+        """The fault this request meets; a page's request passes the PAGE_PASSES modes."""
         for fault in self.queue:
+            if from_page and fault.mode in PAGE_PASSES:
+                continue
             if fault.operation in (None, operation):
                 fault.count -= 1
                 if fault.count <= 0:
                     self.queue.remove(fault)
                 return fault
         return None
+
+    def clear(self) -> int:
+        """Drop every queued fault; returns how many there were."""
+        count, self.queue = len(self.queue), []
+        return count
 
     def pending(self) -> list[dict[str, Any]]:
         return [f.payload() for f in self.queue]

@@ -15,7 +15,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import JSONResponse, Response
 
 from herald.testing.fakex import templates
-from herald.testing.fakex.faults import GARBAGE, Fault, cut_page, status_error
+from herald.testing.fakex.faults import (
+    CHALLENGE_PAGE,
+    GARBAGE,
+    Fault,
+    cut_page,
+    status_error,
+)
 from herald.testing.fakex.limits import Budget
 from herald.testing.fakex.responses import BadVariables, Responder
 from herald.testing.fakex.service import FakeX, fakex_of
@@ -40,6 +46,8 @@ def operations(responder: Responder) -> dict[str, Callable[[Json], Json]]:
 async def graphql(query_id: str, operation: str, request: Request) -> Response:
     fake = fakex_of(request)
     fake.requests[operation] += 1
+    if fake.from_page(request):
+        fake.page_requests[operation] += 1
     refused = session_error(request)
     if refused is not None:
         return refused
@@ -49,7 +57,7 @@ async def graphql(query_id: str, operation: str, request: Request) -> Response:
     budget, allowed = fake.limits.spend(request.cookies["auth_token"], operation)
     if not allowed:
         return x_error(429, *status_error(429), headers=budget.headers())
-    fault = fake.faults.take(operation)
+    fault = fake.faults.take(operation, from_page=fake.from_page(request))
     if fault is not None and fault.mode != "short":
         return await fault_response(fault, operation, request, fake, budget)
     try:
@@ -82,6 +90,10 @@ async def fault_response(
         return Response(GARBAGE, 200, headers=headers, media_type="application/json")
     if fault.mode == "empty":
         return JSONResponse(templates.empty_timeline(operation), headers=headers)
+    if fault.mode == "signature_refused":  # as X answers a stale x-client-transaction-id
+        return Response(b"", 404, headers=headers)
+    if fault.mode == "challenge":
+        return Response(CHALLENGE_PAGE, 403, headers=headers, media_type="text/html")
     if fault.mode == "logged_out":
         return JSONResponse(templates.error_body(*NOT_AUTHENTICATED), headers=headers)
     status = fault.status or 500

@@ -29,6 +29,7 @@ CONTROL_API = (
     ("POST", "/_fakex/users/{u}/dms/encrypted", "{from}: an end-to-end encrypted conversation"),
     ("POST", "/_fakex/sessions", "{authToken, username}: whom a session writes as and reads"),
     ("POST", "/_fakex/faults", "{status?, mode?, count, operation?, resetIn?, seconds?, keep?}"),
+    ("DELETE", "/_fakex/faults", "drop every queued fault"),
     ("GET", "/_fakex/requests", "request counts per operation"),
     ("POST", "/_fakex/reset", "back to the seeded state"),
 )

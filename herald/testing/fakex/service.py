@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
+import secrets
+from collections import Counter, deque
 from datetime import datetime
 from pathlib import Path
 from typing import cast
@@ -16,6 +17,8 @@ from herald.testing.fakex.limits import RateLimits
 from herald.testing.fakex.recordings import Recordings
 from herald.testing.fakex.responses import Responder
 from herald.testing.fakex.state import SEED_EPOCH, FakeUser, World, seeded_world
+
+PAGE_IDS = 1000  # page loads whose transaction ids are still accepted
 
 
 class FakeX:
@@ -41,6 +44,19 @@ class FakeX:
         self.dms = DirectMessages()
         self.limits = RateLimits(self.rate_limit, self.rate_window)
         self.requests: Counter[str] = Counter()
+        self.page_requests: Counter[str] = Counter()
+        self._page_ids: deque[str] = deque(maxlen=PAGE_IDS)
+
+    def page_id(self) -> str:
+        """A transaction id for one page load; the page's own GraphQL calls send it."""
+        value = secrets.token_urlsafe(24)
+        self._page_ids.append(value)
+        return value
+
+    def from_page(self, request: Request) -> bool:
+        """A GraphQL request made by a page this stand-in served (see PAGE_PASSES)."""
+        value = request.headers.get("x-client-transaction-id")
+        return value is not None and value in self._page_ids
 
     def _add_recorded_user(self, recordings: Recordings) -> None:
         user = recordings.user

@@ -17,9 +17,11 @@ from herald.errors import (
     AccountAuthFailed,
     AccountLocked,
     AccountSuspended,
+    ChallengeRequired,
     FetchTimeout,
     RateLimited,
     SchemaError,
+    SignatureRefused,
     SourceError,
     UpstreamError,
 )
@@ -129,7 +131,17 @@ X_ERRORS = [
         "HTTP 503",
     ),
     (Answer(502, raw=b"<html>bad gateway</html>"), UpstreamError, "HTTP 502"),
-    (Answer(404, {}), UpstreamError, "operations.json"),
+    (Answer(404, {}), SignatureRefused, "operations.json"),
+    (Answer(404, raw=b""), SignatureRefused, "x-client-transaction-id"),
+    (
+        Answer(
+            403,
+            raw=b"<html><title>Just a moment...</title>challenge-platform</html>",
+            headers={"content-type": "text/html"},
+        ),
+        ChallengeRequired,
+        "challenge page",
+    ),
     (Answer(200, raw=b"\x00\xffnot json{"), SchemaError, "not JSON"),
     (Answer(200, raw=b"[1, 2]"), SchemaError, "not an object"),
     (
