@@ -62,7 +62,7 @@ class Cluster:
             self.stop(name)
 
 
-async def wait_http(url: str, timeout: float = 20) -> None:
+async def wait_http(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
         while True:
