@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-from herald.errors import ValidationError
+from herald.errors import HeraldError, ValidationError
 
 MAX_LIMIT = 200
 """The most hits one search page returns."""
@@ -31,6 +31,13 @@ MAX_TERMS = 16
 MAX_TEXT = 32_768
 """The most characters of an event's text that are indexed."""
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+
+class ArchiveOff(HeraldError):
+    """Search and export need the archive, and this herald runs without one."""
+
+    code = "archive_off"
+    status = 503
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +118,11 @@ class Archive(Protocol):
 
     async def search(self, query: Query) -> Page: ...
 
-    def export(self, filters: Filters, *, chunk: int = 1000) -> AsyncIterator[ArchivedEvent]:
-        """Every matching event, oldest first, read ``chunk`` at a time (bounded memory)."""
+    def export(
+        self, filters: Filters, *, terms: Sequence[Term] = (), chunk: int = 1000
+    ) -> AsyncIterator[ArchivedEvent]:
+        """Every matching event (with every term, if any), oldest first, read ``chunk`` at
+        a time (bounded memory)."""
 
     async def purge(self, before: int) -> int:
         """Delete the events with ``ts`` before ``before`` (epoch ms); the number deleted."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
-from herald.archive.base import ArchivedEvent, Filters, Hit, Page, Query, page_cursor
+from herald.archive.base import ArchivedEvent, Filters, Hit, Page, Query, Term, page_cursor
 from herald.archive.matching import match
 
 
@@ -55,9 +55,11 @@ class MemoryArchive:
                 break
         return Page(hits, page_cursor(hits, query.limit))
 
-    async def export(self, filters: Filters, *, chunk: int = 1000) -> AsyncIterator[ArchivedEvent]:
+    async def export(
+        self, filters: Filters, *, terms: Sequence[Term] = (), chunk: int = 1000
+    ) -> AsyncIterator[ArchivedEvent]:
         for i, event in enumerate(self._ordered()):
-            if wanted(event, filters):
+            if wanted(event, filters) and (not terms or match(event.text, terms) is not None):
                 yield event
             if i % chunk == chunk - 1:
                 await asyncio.sleep(0)

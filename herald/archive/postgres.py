@@ -184,11 +184,17 @@ class PostgresArchive:
         hits = [Hit(_event(row), row[8]) for row in rows]
         return Page(hits, page_cursor(hits, query.limit))
 
-    async def export(self, filters: Filters, *, chunk: int = 1000) -> AsyncIterator[ArchivedEvent]:
+    async def export(
+        self, filters: Filters, *, terms: Sequence[Term] = (), chunk: int = 1000
+    ) -> AsyncIterator[ArchivedEvent]:
         args: list[Any] = []
+        clauses: list[sql.Composable] = []
+        if terms:
+            clauses.append(sql.SQL("tsv @@ ") + tsquery(terms, args))
+        clauses.extend(_where(filters, args))
         statement = sql.SQL(
             "SELECT " + _COLUMNS + " FROM {} WHERE {} ORDER BY ts, event_id"
-        ).format(self.table, _and(_where(filters, args)))
+        ).format(self.table, _and(clauses))
         try:
             async with (
                 self._pool.connection() as conn,

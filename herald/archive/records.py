@@ -15,6 +15,7 @@ import orjson
 
 from herald.archive.base import MAX_TEXT, ArchivedEvent, parse_time
 from herald.errors import ValidationError
+from herald.events import with_offset
 from herald.sources.catalog import item_of
 
 # Body keys that are columns (or envelope) rather than text.
@@ -82,6 +83,7 @@ def record_of(body: Mapping[str, Any], offset: str = "", raw: bytes | None = Non
     event_id = body.get("eventId")
     if not isinstance(event_id, str) or not event_id:
         raise ValidationError("eventId: every archived event needs one")
+    spliced = raw is not None and bool(offset) and "offset" not in body
     if offset and body.get("offset") != offset:
         body = {"offset": offset, **body}
     detected = body.get("detectedAt")
@@ -91,7 +93,12 @@ def record_of(body: Mapping[str, Any], offset: str = "", raw: bytes | None = Non
         ts = None
     if ts is None:
         ts = _offset_ms(offset)
-    encoded = raw if raw is not None and not offset else orjson.dumps(body)
+    if spliced and raw is not None:
+        encoded = with_offset(raw, offset)  # the log's bytes as they are, offset first
+    elif raw is not None and not offset:
+        encoded = raw
+    else:
+        encoded = orjson.dumps(body)
     return ArchivedEvent(
         event_id=event_id,
         ts=ts,
@@ -112,7 +119,7 @@ def record_of_entry(offset: str, data: bytes) -> ArchivedEvent | None:
         return None
     if not isinstance(body, dict) or not isinstance(body.get("eventId"), str):
         return None
-    return record_of(body, offset)
+    return record_of(body, offset, data)
 
 
 def _offset_ms(offset: str) -> int:

@@ -222,18 +222,25 @@ class SqliteArchive:
         hits = [Hit(_event(row), row[8]) for row in rows]
         return Page(hits, page_cursor(hits, query.limit))
 
-    async def export(self, filters: Filters, *, chunk: int = 1000) -> AsyncIterator[ArchivedEvent]:
+    async def export(
+        self, filters: Filters, *, terms: Sequence[Term] = (), chunk: int = 1000
+    ) -> AsyncIterator[ArchivedEvent]:
         conn = await asyncio.to_thread(self._connect)
         try:
             after: tuple[int, str] | None = None
             while True:
                 args: list[Any] = []
-                clauses = _where(filters, args)
+                source = "events e"
+                if terms:
+                    source = "events_fts JOIN events e ON e.id = events_fts.rowid"
+                    args.append(fts_query(terms))
+                clauses = ["events_fts MATCH ?"] if terms else []
+                clauses += _where(filters, args)
                 if after is not None:
                     clauses.append("(e.ts, e.event_id) > (?, ?)")
                     args.extend(after)
                 where = " AND ".join(clauses) or "1"
-                sql = f"SELECT {_COLUMNS} FROM events e WHERE {where}"
+                sql = f"SELECT {_COLUMNS} FROM {source} WHERE {where}"
                 sql += " ORDER BY e.ts, e.event_id LIMIT ?"
                 args.append(chunk)
                 rows = await asyncio.to_thread(_fetch, conn, sql, args)

@@ -163,3 +163,9 @@ async def test_purge_removes_old_events_from_search_too(archive: Archive) -> Non
     assert await archive.purge(T0) == 0
     # a purged eventId may be archived again (it is new to the archive)
     assert await archive.insert_many([event(0, "old news 0")]) == 1
+
+
+async def test_export_with_terms(archive: Archive) -> None:
+    await archive.insert_many([event(i, "alpha" if i % 3 == 0 else "beta") for i in range(10)])
+    got = [e.event_id async for e in archive.export(Filters(), terms=parse_terms("alpha"), chunk=2)]
+    assert got == [f"item:{i}@s1" for i in (0, 3, 6, 9)]
