@@ -182,7 +182,8 @@ def _fill(path: Path, total: int) -> None:
         conn.execute(
             "INSERT INTO events(event_id, ts, type, platform, stream_id, log_offset, text, body)"
             " WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ? - 1)"
-            " SELECT 'item:' || i || '@s1', ? + i, 'stream:tweet:new', 'x', 's1', '', 'short ' || i,"
+            " SELECT 'item:' || i || '@s1', ? + i, 'stream:tweet:new', 'x', 's1', '',"
+            " 'short ' || i,"
             ' CAST(\'{"eventId":"item:\' || i || \'@s1","pad":"\' || hex(zeroblob(340))'
             " || '\"}' AS BLOB) FROM n",
             (total, T0),
