@@ -132,6 +132,12 @@ def _safe_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA) else value
 
 
+def _one_line(value: str) -> str:
+    """The text column on one line, so every CSV record is one line (the event column
+    keeps the text exactly, JSON-escaped)."""
+    return value.replace("\r", " ").replace("\n", " ")
+
+
 def csv_rows(events: Iterable[ArchivedEvent]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -146,7 +152,7 @@ def csv_rows(events: Iterable[ArchivedEvent]) -> str:
                 e.platform,
                 e.stream_id,
                 detected,
-                _safe_cell(e.text),
+                _safe_cell(_one_line(e.text)),
                 body,
             ]
         )
