@@ -26,14 +26,13 @@ async def archived(
         herald = running.herald
         await herald.log.append("s1", tweets(0, 30, word="launch"))
         await herald.log.append("s2", tweets(100, 5, stream="s2", word="landing"))
-        archive = herald.archive
-        assert archive is not None
-
-        async def all_in() -> bool:
-            return await archive.count() == 35  # type: ignore[union-attr]
-
-        await wait_until(all_in, what="35 events archived")
+        await wait_until(lambda: _count(running, 35), what="35 events archived")
         yield running
+
+
+async def _count(running: CliServer, n: int) -> bool:
+    assert running.herald.archive is not None
+    return await running.herald.archive.count() == n
 
 
 @pytest.fixture
@@ -72,11 +71,15 @@ async def test_export_to_a_file_and_stdout(cli: Invoke, tmp_path: Path) -> None:
     assert "wrote 30 events" in result.stderr
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     # oldest first; events detected in the same millisecond by eventId
-    assert [r["eventId"] for r in rows] == sorted(f"tweet:{i}@s1" for i in range(30))
+    order = [(r["detectedAt"], r["eventId"]) for r in rows]
+    assert order == sorted(order)
+    assert {r["eventId"] for r in rows} == {f"tweet:{i}@s1" for i in range(30)}
     lines = (await cli("export", "--query", "landing")).stdout.splitlines()
-    assert [json.loads(line)["eventId"] for line in lines] == sorted(
-        f"tweet:{i}@s2" for i in range(100, 105)
+    got = [json.loads(line) for line in lines]
+    assert [(e["detectedAt"], e["eventId"]) for e in got] == sorted(
+        (e["detectedAt"], e["eventId"]) for e in got
     )
+    assert {e["eventId"] for e in got} == {f"tweet:{i}@s2" for i in range(100, 105)}
     shown = await cli("export", "--query", "landing", "--progress")
     assert "exporting" in shown.stderr and shown.stdout.count("\n") == 5
     bad = await cli("export", "--format", "xml")
