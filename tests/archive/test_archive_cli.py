@@ -26,7 +26,7 @@ async def archived(
         herald = running.herald
         await herald.log.append("s1", tweets(0, 30, word="launch"))
         await herald.log.append("s2", tweets(100, 5, stream="s2", word="landing"))
-        await wait_until(lambda: _count(running, 35), what="35 events archived")
+        await wait_until(lambda r=running: _count(r, 35), what="35 events archived")
         yield running
 
 
