@@ -53,6 +53,8 @@ END;
 """
 _COLUMNS = "e.event_id, e.ts, e.type, e.platform, e.stream_id, e.log_offset, e.text, e.body"
 _PURGE_CHUNK = 5000
+COMMON = 20_000
+"""Terms with at least this many matches are searched by walking the time index."""
 
 
 def fts_query(terms: Sequence[Term]) -> str:
@@ -106,8 +108,9 @@ def _event(row: Sequence[Any]) -> ArchivedEvent:
 class SqliteArchive:
     name = "sqlite"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, common: int = COMMON) -> None:
         self.path = Path(path)
+        self._common = common
         self._writer: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -197,30 +200,57 @@ class SqliteArchive:
             conn.close()
 
     async def search(self, query: Query) -> Page:
-        args: list[Any] = []
-        if query.terms:
-            snippet = f"snippet(events_fts, 0, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 24)"
-            sql = (
-                f"SELECT {_COLUMNS}, {snippet} FROM events_fts"
-                " JOIN events e ON e.id = events_fts.rowid WHERE events_fts MATCH ?"
-            )
-            args.append(fts_query(query.terms))
-            clauses = _where(query.filters, args)
-        else:
-            sql = f"SELECT {_COLUMNS}, substr(e.text, 1, 200) FROM events e WHERE 1"
-            clauses = _where(query.filters, args)
-        if query.cursor is not None:
-            clauses.append("(e.ts, e.event_id) < (?, ?)")
-            args.extend(query.cursor)
-        sql += "".join(f" AND {c}" for c in clauses)
-        sql += " ORDER BY e.ts DESC, e.event_id DESC LIMIT ?"
-        args.append(query.limit)
         try:
-            rows = await asyncio.to_thread(self._read, sql, args)
+            rows = await asyncio.to_thread(self._search, query)
         except sqlite3.Error as exc:
             raise StorageError(f"archive: search failed: {exc}") from exc
         hits = [Hit(_event(row), row[8]) for row in rows]
         return Page(hits, page_cursor(hits, query.limit))
+
+    def _search(self, query: Query) -> list[Any]:
+        """Two plans, chosen by how common the terms are (a bounded count of matches):
+        rare terms read their matches from the index and sort those by time; common ones
+        walk the time index newest first and test each event against the terms, which
+        finds a page long before it has seen every match. Either way only the page's rows
+        are highlighted."""
+        conn = self._connect()
+        try:
+            args: list[Any] = []
+            clauses = _where(query.filters, args)
+            if query.cursor is not None:
+                clauses.append("(e.ts, e.event_id) < (?, ?)")
+                args.extend(query.cursor)
+            order = " ORDER BY e.ts DESC, e.event_id DESC"
+            if not query.terms:
+                where = " AND ".join(clauses) or "1"
+                sql = f"SELECT {_COLUMNS}, substr(e.text, 1, 200) FROM events e WHERE {where}"
+                return conn.execute(sql + order + " LIMIT ?", [*args, query.limit]).fetchall()
+            match = fts_query(query.terms)
+            probe = conn.execute(
+                "SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
+                " LIMIT ?)",
+                (match, self._common),
+            ).fetchone()[0]
+            if probe < self._common:
+                source = "events_fts f JOIN events e ON e.id = f.rowid"
+                test = "f.events_fts MATCH ?"
+            else:
+                source = "events e"
+                test = (
+                    "EXISTS (SELECT 1 FROM events_fts f"
+                    " WHERE f.events_fts MATCH ? AND f.rowid = e.id)"
+                )
+            where = " AND ".join([test, *clauses])
+            page = f"SELECT e.id FROM {source} WHERE {where}{order} LIMIT ?"
+            snippet = f"snippet(events_fts, 0, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 24)"
+            sql = (
+                f"SELECT {_COLUMNS}, {snippet} FROM events_fts JOIN events e"
+                f" ON e.id = events_fts.rowid WHERE events_fts MATCH ? AND e.id IN ({page})"
+                f"{order}"
+            )
+            return conn.execute(sql, [match, match, *args, query.limit]).fetchall()
+        finally:
+            conn.close()
 
     async def export(
         self, filters: Filters, *, terms: Sequence[Term] = (), chunk: int = 1000
