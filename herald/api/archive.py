@@ -41,7 +41,18 @@ def build_router(herald: Herald) -> APIRouter:
         params = _params(request)
         return JSON(await archive_requests.search(herald.archive, params, principal))
 
-    @router.get("/export", dependencies=caller, responses=errors(400, 403, 503))
+    @router.get(
+        "/export",
+        dependencies=caller,
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "The events, streamed.",
+                "content": {_MEDIA["jsonl"]: {}, _MEDIA["csv"]: {}},
+            },
+            **errors(400, 403, 503),
+        },
+    )
     async def export(request: Request, principal: Caller) -> StreamingResponse:
         """Every archived event matching the search's filters (and ``q``), oldest first,
         streamed as ``format=jsonl`` (one event per line, the default) or ``csv``."""

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from herald.archive.base import (
     MARK_CLOSE,
@@ -129,7 +129,7 @@ class PostgresArchive:
                 await conn.execute("SELECT pg_advisory_xact_lock(472019)")
                 for statement in statements:
                     await conn.execute(statement)
-        except (psycopg.Error, psycopg_pool_errors()) as exc:
+        except (psycopg.Error, PoolTimeout) as exc:
             raise StorageError(f"archive: cannot open the Postgres archive: {exc}") from exc
 
     async def insert_many(self, events: Sequence[ArchivedEvent]) -> int:
@@ -246,9 +246,3 @@ class PostgresArchive:
 
     async def close(self) -> None:
         await self._pool.close()
-
-
-def psycopg_pool_errors() -> type[Exception]:
-    from psycopg_pool import PoolTimeout
-
-    return PoolTimeout

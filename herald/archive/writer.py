@@ -29,6 +29,8 @@ from herald.store.archive import ArchiveLogStore
 
 log = logging.getLogger("herald.archive")
 DAY_MS = 86_400_000
+MAINTAIN_EVERY = 2.0
+"""Seconds between two lag reports while batches keep coming."""
 
 
 class ArchiveWriter:
@@ -58,6 +60,7 @@ class ArchiveWriter:
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._purged_at = 0.0
+        self._maintained_at = 0.0
         self.owning = False
         self.archived = 0
         self.skipped = 0
@@ -133,6 +136,8 @@ class ArchiveWriter:
                     continue
                 await self._write(got.entries)
                 await self._store.ack(got.ids)
+                if self._clock() - self._maintained_at >= MAINTAIN_EVERY:
+                    await self._maintain()  # lag and purge stay current under load too
             if self._lost.is_set():
                 log.warning("archive writer: lease lost; another process writes now")
         finally:
@@ -158,6 +163,7 @@ class ArchiveWriter:
 
     async def _maintain(self) -> None:
         """Between batches: the lag, and the retention purge when it is due."""
+        self._maintained_at = self._clock()
         lag = await self._store.lag()
         if lag is not None:
             metrics.ARCHIVE_LAG.set(lag)
