@@ -4,9 +4,9 @@ The event log is capped, so older events fall off it; the archive keeps every ev
 its retention) where it can be searched and exported. Backends (in memory, SQLite FTS5,
 Postgres) sit behind :class:`Archive`, and one contract suite runs over all of them.
 
-Searches page newest first by ``(ts, eventId)`` (a keyset cursor, stable while events
-arrive); exports stream oldest first in the same order, so both are deterministic on every
-backend.
+Searches page newest first by time (a keyset cursor naming the last hit, stable while
+events arrive); exports stream oldest first. Events of the same millisecond come in an
+order each backend keeps: by eventId in memory and Postgres, in archive order in SQLite.
 """
 
 from __future__ import annotations

@@ -232,6 +232,11 @@ class PostgresArchive:
             raise StorageError(f"archive: count failed: {exc}") from exc
         return int(row[0]) if row else 0
 
+    async def analyze(self) -> None:
+        """Refresh the planner's statistics (after a bulk load; autovacuum does it later)."""
+        async with self._pool.connection() as conn:
+            await conn.execute(sql.SQL("ANALYZE {}").format(self.table))
+
     async def drop(self) -> None:
         """Remove the archive (and its schema, unless it is ``public``): tests and
         benchmarks clean up so."""

@@ -4,6 +4,11 @@ One connection writes (behind a lock, on a worker thread, in WAL mode so readers
 wait for it); every search and export opens its own reading connection. The FTS table
 takes its text from the events table (``content=``) so ``snippet()`` can highlight, and
 triggers keep the two in step on insert and purge.
+
+An event's rowid is its time: ``detectedAt`` in ms times 4096, plus a slot within that
+millisecond. FTS5 walks a term's matches in rowid order natively, so "newest first" stops
+after one page however common the term is, and a time range is a rowid range. Events of
+the same millisecond keep the order they were archived in.
 """
 
 from __future__ import annotations
@@ -16,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from herald.archive.base import (
-    MARK_CLOSE,
-    MARK_OPEN,
     ArchivedEvent,
     Filters,
     Hit,
@@ -26,6 +29,7 @@ from herald.archive.base import (
     Term,
     page_cursor,
 )
+from herald.archive.matching import match
 from herald.errors import StorageError
 
 SCHEMA = """
@@ -40,7 +44,6 @@ CREATE TABLE IF NOT EXISTS events (
   text TEXT NOT NULL,
   body BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_ts ON events(ts, event_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
   text, content='events', content_rowid='id', tokenize='unicode61 remove_diacritics 0'
 );
@@ -51,10 +54,10 @@ CREATE TRIGGER IF NOT EXISTS events_ad AFTER DELETE ON events BEGIN
   INSERT INTO events_fts(events_fts, rowid, text) VALUES ('delete', old.id, old.text);
 END;
 """
+SLOTS = 4096
+"""Rowids per millisecond: ``id = ts * SLOTS + slot``."""
 _COLUMNS = "e.event_id, e.ts, e.type, e.platform, e.stream_id, e.log_offset, e.text, e.body"
 _PURGE_CHUNK = 5000
-COMMON = 20_000
-"""Terms with at least this many matches are searched by walking the time index."""
 
 
 def fts_query(terms: Sequence[Term]) -> str:
@@ -67,7 +70,8 @@ def fts_query(terms: Sequence[Term]) -> str:
     return " AND ".join(parts)
 
 
-def _where(filters: Filters, args: list[Any]) -> list[str]:
+def _where(filters: Filters, args: list[Any], rowid: str) -> list[str]:
+    """Filter clauses; times become ranges of ``rowid`` (the column the walk follows)."""
     clauses: list[str] = []
     for column, values in (("e.platform", filters.platforms), ("e.type", filters.types)):
         if values:
@@ -80,12 +84,17 @@ def _where(filters: Filters, args: list[Any]) -> list[str]:
             clauses.append(f"e.stream_id IN ({','.join('?' * len(filters.stream_ids))})")
             args.extend(filters.stream_ids)
     if filters.since is not None:
-        clauses.append("e.ts >= ?")
-        args.append(filters.since)
+        clauses.append(f"{rowid} >= ?")
+        args.append(filters.since * SLOTS)
     if filters.until is not None:
-        clauses.append("e.ts < ?")
-        args.append(filters.until)
+        clauses.append(f"{rowid} < ?")
+        args.append(filters.until * SLOTS)
     return clauses
+
+
+def highlight(text: str, terms: Sequence[Term]) -> str:
+    marked = match(text, terms) if terms else None
+    return marked if marked is not None else text[:200]
 
 
 def _fetch(conn: sqlite3.Connection, sql: str, args: Sequence[Any]) -> list[Any]:
@@ -108,9 +117,8 @@ def _event(row: Sequence[Any]) -> ArchivedEvent:
 class SqliteArchive:
     name = "sqlite"
 
-    def __init__(self, path: Path | str, *, common: int = COMMON) -> None:
+    def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._common = common
         self._writer: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
@@ -137,35 +145,66 @@ class SqliteArchive:
         except sqlite3.Error as exc:
             raise StorageError(f"archive: cannot open {self.path.name}: {exc}") from exc
 
-    def _write(self, sql: str, rows: Sequence[Sequence[Any]] | None = None) -> int:
+    def _conn(self) -> sqlite3.Connection:
+        if self._writer is None:
+            raise StorageError("archive: not open")
+        return self._writer
+
+    def _insert(self, events: Sequence[ArchivedEvent]) -> int:
         with self._lock:
-            conn = self._writer
-            if conn is None:
-                raise StorageError("archive: not open")
+            conn = self._conn()
             conn.execute("BEGIN IMMEDIATE")
             try:
-                cur = conn.executemany(sql, rows) if rows is not None else conn.execute(sql)
-                changed = cur.rowcount
+                added = 0
+                ids = {
+                    row[0]
+                    for row in _chunked_in(
+                        conn,
+                        "SELECT event_id FROM events WHERE event_id IN",
+                        [e.event_id for e in events],
+                    )
+                }
+                next_slot: dict[int, int] = {}
+                for e in events:
+                    if e.event_id in ids:
+                        continue
+                    ids.add(e.event_id)
+                    rowid = self._slot(conn, max(e.ts, 0), next_slot)
+                    conn.execute(
+                        "INSERT INTO events(id, event_id, ts, type, platform, stream_id,"
+                        " log_offset, text, body) VALUES (?,?,?,?,?,?,?,?,?)",
+                        (rowid, e.event_id, e.ts, e.type, e.platform, e.stream_id, e.offset,
+                         e.text, e.body),
+                    )  # fmt: skip
+                    added += 1
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-            return max(changed, 0)
+            return added
+
+    @staticmethod
+    def _slot(conn: sqlite3.Connection, ts: int, next_slot: dict[int, int]) -> int:
+        """The next free rowid of millisecond ``ts`` (past its last slot, the next free
+        rowid after it: order is then kept within a few ms)."""
+        rowid = next_slot.get(ts)
+        if rowid is None:
+            base = ts * SLOTS
+            row = conn.execute(
+                "SELECT max(id) FROM events WHERE id >= ? AND id < ?", (base, base + SLOTS)
+            ).fetchone()
+            rowid = base if row[0] is None else int(row[0]) + 1
+        if rowid >= (ts + 1) * SLOTS:  # a full millisecond: the next free rowid after it
+            while conn.execute("SELECT 1 FROM events WHERE id = ?", (rowid,)).fetchone():
+                rowid += 1
+        next_slot[ts] = rowid + 1
+        return rowid
 
     async def insert_many(self, events: Sequence[ArchivedEvent]) -> int:
         if not events:
             return 0
-        rows = [
-            (e.event_id, e.ts, e.type, e.platform, e.stream_id, e.offset, e.text, e.body)
-            for e in events
-        ]
-        sql = (
-            "INSERT OR IGNORE INTO events"
-            "(event_id, ts, type, platform, stream_id, log_offset, text, body)"
-            " VALUES (?,?,?,?,?,?,?,?)"
-        )
         try:
-            return await asyncio.to_thread(self._write, sql, rows)
+            return await asyncio.to_thread(self._insert, events)
         except sqlite3.Error as exc:
             raise StorageError(f"archive: insert failed: {exc}") from exc
 
@@ -173,13 +212,10 @@ class SqliteArchive:
         total = 0
         while True:
             with self._lock:
-                conn = self._writer
-                if conn is None:
-                    raise StorageError("archive: not open")
-                cur = conn.execute(
+                cur = self._conn().execute(
                     "DELETE FROM events WHERE id IN "
-                    "(SELECT id FROM events WHERE ts < ? ORDER BY ts LIMIT ?)",
-                    (before, _PURGE_CHUNK),
+                    "(SELECT id FROM events WHERE id < ? ORDER BY id LIMIT ?)",
+                    (before * SLOTS, _PURGE_CHUNK),
                 )
                 total += max(cur.rowcount, 0)
             if cur.rowcount < _PURGE_CHUNK:
@@ -192,13 +228,6 @@ class SqliteArchive:
             raise StorageError(f"archive: purge failed: {exc}") from exc
 
     # --- reading (a connection of its own each time) -----------------------------------
-    def _read(self, sql: str, args: Sequence[Any]) -> list[Any]:
-        conn = self._connect()
-        try:
-            return conn.execute(sql, args).fetchall()
-        finally:
-            conn.close()
-
     async def search(self, query: Query) -> Page:
         try:
             rows = await asyncio.to_thread(self._search, query)
@@ -208,82 +237,77 @@ class SqliteArchive:
         return Page(hits, page_cursor(hits, query.limit))
 
     def _search(self, query: Query) -> list[Any]:
-        """Two plans, chosen by how common the terms are (a bounded count of matches):
-        rare terms read their matches from the index and sort those by time; common ones
-        walk the time index newest first and test each event against the terms, which
-        finds a page long before it has seen every match. Either way only the page's rows
-        are highlighted."""
+        """Newest first along the rowid (time): the full-text index yields a term's matches
+        in that order, so a page is found without reading every match. The page's rows are
+        highlighted here, as the in-memory twin does (FTS5's ``snippet()`` would re-read
+        the terms' whole position lists for each row)."""
         conn = self._connect()
         try:
             args: list[Any] = []
-            clauses = _where(query.filters, args)
-            if query.cursor is not None:
-                clauses.append("(e.ts, e.event_id) < (?, ?)")
-                args.extend(query.cursor)
-            order = " ORDER BY e.ts DESC, e.event_id DESC"
-            if not query.terms:
-                where = " AND ".join(clauses) or "1"
-                sql = f"SELECT {_COLUMNS}, substr(e.text, 1, 200) FROM events e WHERE {where}"
-                return conn.execute(sql + order + " LIMIT ?", [*args, query.limit]).fetchall()
-            match = fts_query(query.terms)
-            probe = conn.execute(
-                "SELECT count(*) FROM (SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
-                " LIMIT ?)",
-                (match, self._common),
-            ).fetchone()[0]
-            if probe < self._common:
+            if query.terms:
                 source = "events_fts f JOIN events e ON e.id = f.rowid"
-                test = "f.events_fts MATCH ?"
+                clauses = ["f.events_fts MATCH ?"]
+                args.append(fts_query(query.terms))
+                rowid = "f.rowid"
             else:
-                source = "events e"
-                test = (
-                    "EXISTS (SELECT 1 FROM events_fts f"
-                    " WHERE f.events_fts MATCH ? AND f.rowid = e.id)"
-                )
-            where = " AND ".join([test, *clauses])
-            page = f"SELECT e.id FROM {source} WHERE {where}{order} LIMIT ?"
-            snippet = f"snippet(events_fts, 0, '{MARK_OPEN}', '{MARK_CLOSE}', '…', 24)"
-            sql = (
-                f"SELECT {_COLUMNS}, {snippet} FROM events_fts JOIN events e"
-                f" ON e.id = events_fts.rowid WHERE events_fts MATCH ? AND e.id IN ({page})"
-                f"{order}"
-            )
-            return conn.execute(sql, [match, match, *args, query.limit]).fetchall()
+                source, clauses, rowid = "events e", [], "e.id"
+            clauses += _where(query.filters, args, rowid)
+            if query.cursor is not None:
+                clauses.append(f"{rowid} < ?")
+                args.append(self._cursor_id(conn, query.cursor))
+            where = " AND ".join(clauses) or "1"
+            page = f"SELECT e.id FROM {source} WHERE {where} ORDER BY {rowid} DESC LIMIT ?"
+            args.append(query.limit)
+            sql = f"SELECT {_COLUMNS} FROM events e WHERE e.id IN ({page}) ORDER BY e.id DESC"
+            rows = conn.execute(sql, args).fetchall()
         finally:
             conn.close()
+        return [(*row, highlight(row[6], query.terms)) for row in rows]
+
+    @staticmethod
+    def _cursor_id(conn: sqlite3.Connection, cursor: tuple[int, str]) -> int:
+        """The rowid of the previous page's last event (when purged since: its millisecond)."""
+        row = conn.execute("SELECT id FROM events WHERE event_id = ?", (cursor[1],)).fetchone()
+        return int(row[0]) if row is not None else cursor[0] * SLOTS
 
     async def export(
         self, filters: Filters, *, terms: Sequence[Term] = (), chunk: int = 1000
     ) -> AsyncIterator[ArchivedEvent]:
         conn = await asyncio.to_thread(self._connect)
         try:
-            after: tuple[int, str] | None = None
+            after: int | None = None
             while True:
                 args: list[Any] = []
-                source = "events e"
                 if terms:
-                    source = "events_fts JOIN events e ON e.id = events_fts.rowid"
+                    source = "events_fts f JOIN events e ON e.id = f.rowid"
+                    clauses = ["f.events_fts MATCH ?"]
                     args.append(fts_query(terms))
-                clauses = ["events_fts MATCH ?"] if terms else []
-                clauses += _where(filters, args)
+                    rowid = "f.rowid"
+                else:
+                    source, clauses, rowid = "events e", [], "e.id"
+                clauses += _where(filters, args, rowid)
                 if after is not None:
-                    clauses.append("(e.ts, e.event_id) > (?, ?)")
-                    args.extend(after)
+                    clauses.append(f"{rowid} > ?")
+                    args.append(after)
                 where = " AND ".join(clauses) or "1"
-                sql = f"SELECT {_COLUMNS} FROM {source} WHERE {where}"
-                sql += " ORDER BY e.ts, e.event_id LIMIT ?"
+                sql = f"SELECT {_COLUMNS}, e.id FROM {source} WHERE {where}"
+                sql += f" ORDER BY {rowid} LIMIT ?"
                 args.append(chunk)
                 rows = await asyncio.to_thread(_fetch, conn, sql, args)
                 for row in rows:
                     yield _event(row)
                 if len(rows) < chunk:
                     return
-                after = (int(rows[-1][1]), rows[-1][0])
+                after = int(rows[-1][8])
         finally:
             await asyncio.to_thread(conn.close)
 
     async def count(self) -> int:
-        rows = await asyncio.to_thread(self._read, "SELECT count(*) FROM events", ())
+        conn = await asyncio.to_thread(self._connect)
+        try:
+            rows = await asyncio.to_thread(_fetch, conn, "SELECT count(*) FROM events", ())
+        finally:
+            await asyncio.to_thread(conn.close)
         return int(rows[0][0])
 
     async def close(self) -> None:
@@ -291,3 +315,12 @@ class SqliteArchive:
             conn, self._writer = self._writer, None
         if conn is not None:
             await asyncio.to_thread(conn.close)
+
+
+def _chunked_in(conn: sqlite3.Connection, head: str, values: Sequence[str]) -> list[Any]:
+    """``head (?, ?, ...)`` over ``values`` in chunks SQLite's parameter limit allows."""
+    found: list[Any] = []
+    for i in range(0, len(values), 500):
+        part = values[i : i + 500]
+        found += conn.execute(f"{head} ({','.join('?' * len(part))})", part).fetchall()
+    return found

@@ -21,8 +21,7 @@ from tests.conftest import need
 POSTGRES_URL = os.environ.get(
     "HERALD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-BACKENDS = ("memory", "sqlite", "sqlite-walk", "postgres")
-"""``sqlite-walk``: SQLite with every term taken as common (its other search plan)."""
+BACKENDS = ("memory", "sqlite", "postgres")
 T0 = 1_780_000_000_000  # epoch ms
 
 
@@ -48,8 +47,6 @@ async def open_backend(kind: str, tmp_path: Path) -> AsyncIterator[Archive]:
         archive = MemoryArchive()
     elif kind == "sqlite":
         archive = SqliteArchive(tmp_path / "archive.db")
-    elif kind == "sqlite-walk":
-        archive = SqliteArchive(tmp_path / "archive.db", common=1)
     else:
         archive = PostgresArchive(postgres_schema_url())
     await archive.open()
