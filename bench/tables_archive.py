@@ -11,7 +11,7 @@ GOAL_P99_MS = 100.0
 
 def archive(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "17. Archive: insert rate and search latency",
+        "19. Archive: insert rate and search latency",
         "archive",
         entry,
         "Events per second into the archive (`insert_many` of 1,000-event batches, what the "
@@ -59,7 +59,12 @@ def archive(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines += [
         f"Goal: search p99 ≤ {GOAL_P99_MS:g} ms: {verdicts}. Building the archived form of "
         f"each event (text extraction from the catalog's payload keys) runs at "
-        f"{_fmt(res['build_per_s'], ' events/s')}; {res['rounds']} runs of each query.",
+        f"{_fmt(res['build_per_s'], ' events/s')}; {res['rounds']} runs of each query"
+        + (
+            f"; load average after the inserts: {', '.join(map(str, res['load_average']))}."
+            if res.get("load_average")
+            else ".",
+        )[0],
         "",
     ]
     return lines

@@ -12,6 +12,7 @@ times (50 hits, newest first, with highlights) and the table gives its median an
 from __future__ import annotations
 
 import itertools
+import os
 import random
 import secrets
 import tempfile
@@ -134,6 +135,7 @@ async def _measure(
         if start % 100_000 == 0:
             progress(NAME, f"{start:,} events inserted")
     out: dict[str, Any] = {"events": total, "batch": batch_size, "rounds": rounds}
+    out["load_average"] = [round(x, 2) for x in os.getloadavg()]
     out["build_per_s"] = total / build
     out["backends"] = []
     for name, archive in backends.items():
