@@ -40,11 +40,11 @@ from herald.store.streams import StreamStore
 if TYPE_CHECKING:
     from herald.alerts.host import AlertsHost
     from herald.alerts.service import AlertsManager
+    from herald.archive.base import Archive
+    from herald.archive.writer import ArchiveWriter
     from herald.browser.pool import BrowserPool
     from herald.commands.base import CommandsService
     from herald.commands.host import CommandsHost
-    from herald.archive.base import Archive
-    from herald.archive.writer import ArchiveWriter
     from herald.delivery import Delivery
     from herald.pipeline.runtime import PipelineControl, PipelineHost, PipelineSpec
     from herald.pipeline.runtime.pushmarks import PushMarks
@@ -329,7 +329,11 @@ class Herald:
         archive = build_archive(s)
         if archive is None:
             return
-        await archive.open()
+        try:
+            await archive.open()
+        except BaseException:
+            await archive.close()
+            raise
         self.archive = archive
         if self._want_worker:
             self.archive_writer = ArchiveWriter(
@@ -411,6 +415,16 @@ class Herald:
         self._started = False
         await self._teardown()
 
+    async def _stop_archive(self) -> None:
+        """The writer finishes its batch (within the shutdown timeout), then the archive
+        closes."""
+        if self.archive_writer is not None:
+            writer, self.archive_writer = self.archive_writer, None
+            await writer.stop(grace=float(self.settings.shutdown_timeout))
+        if self.archive is not None:
+            archive, self.archive = self.archive, None
+            await archive.close()
+
     async def _teardown(self) -> None:
         """Stop whatever has been started, in reverse order; the connection (and the embedded
         server) is closed even when an earlier step fails."""
@@ -421,9 +435,7 @@ class Herald:
             if self.webhook_host is not None:
                 hooks, self.webhook_host = self.webhook_host, None
                 await hooks.stop()
-            if self.archive_writer is not None:
-                writer, self.archive_writer = self.archive_writer, None
-                await writer.stop(grace=float(self.settings.shutdown_timeout))
+            await self._stop_archive()
             if self.alerts_host is not None:
                 alerts, self.alerts_host = self.alerts_host, None
                 await alerts.stop(grace=float(self.settings.shutdown_timeout))
@@ -445,9 +457,6 @@ class Herald:
                 await self._own_pool.close_all()
             if hasattr(self, "scheduler"):
                 await self.scheduler.aclose()
-            if self.archive is not None:
-                archive, self.archive = self.archive, None
-                await archive.close()
         finally:
             handle, self._handle = self._handle, None
             if handle is not None:
