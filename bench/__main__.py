@@ -46,6 +46,7 @@ SCENARIOS = (
     "webhooks",
     "pollcost_dm",
     "browserpool",
+    "archive",
 )
 
 

@@ -19,6 +19,7 @@ from bench.chaos import report as chaos_report
 from bench.common import DEFAULT_RESULTS, REDIS_URL, ROOT
 from bench.tables import SECTIONS as SCENARIO_SECTIONS
 from bench.tables_alerts import SECTIONS as ALERT_SECTIONS
+from bench.tables_archive import SECTIONS as ARCHIVE_SECTIONS
 from bench.tables_browser import SECTIONS as BROWSER_SECTIONS
 from bench.tables_command_entry import SECTIONS as COMMAND_ENTRY_SECTIONS
 from bench.tables_commands import SECTIONS as COMMAND_SECTIONS
@@ -53,6 +54,7 @@ SECTIONS = [
     *WEBHOOK_SECTIONS,
     *DM_SECTIONS,
     *BROWSER_SECTIONS,
+    *ARCHIVE_SECTIONS,
 ]
 
 

@@ -197,6 +197,29 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_WEBHOOKS_ATTEMPTS_KEPT", "webhooks_attempts_kept"),
     )
 
+    # --- archive -------------------------------------------------------------------
+    archive_url: str | None = Field(
+        default=None, validation_alias=_env("HERALD_ARCHIVE_URL", "archive_url")
+    )
+    archive_retention_days: float = Field(
+        default=90,
+        ge=0,
+        le=36_500,
+        validation_alias=_env("HERALD_ARCHIVE_RETENTION_DAYS", "archive_retention_days"),
+    )
+    archive_batch: int = Field(
+        default=1000,
+        ge=1,
+        le=50_000,
+        validation_alias=_env("HERALD_ARCHIVE_BATCH", "archive_batch"),
+    )
+    archive_purge_interval: float = Field(
+        default=3600,
+        ge=1,
+        le=7 * 86_400,
+        validation_alias=_env("HERALD_ARCHIVE_PURGE_INTERVAL", "archive_purge_interval"),
+    )
+
     # --- push sources ---------------------------------------------------------------
     push_lease_ttl: float = Field(
         default=5,
@@ -502,6 +525,8 @@ class Settings(BaseSettings):
 SECRET_FIELDS = frozenset(
     {"redis_url", "redis_password", "api_keys", "jwt_secret", "session_cookie", "secret_key"}
 )
+# A Postgres archive URL may hold a password.
+SECRET_FIELDS = SECRET_FIELDS | {"archive_url"}
 _KINDS = {int: "a whole number", float: "a number", bool: "true or false"}
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})

@@ -114,3 +114,18 @@ X_FETCH_PATH = Counter(
     ["path"],
     registry=REGISTRY,
 )
+ARCHIVED = Counter(
+    "herald_archived_events",
+    "Events written to the archive by this process (new eventIds only)",
+    registry=REGISTRY,
+)
+ARCHIVE_LAG = Gauge(
+    "herald_archive_lag_entries",
+    "Entries of the global log the archive writer has not read yet",
+    registry=REGISTRY,
+)
+ARCHIVE_WRITING = Gauge(
+    "herald_archive_writing",
+    "1 while this process holds the archive writer's lease",
+    registry=REGISTRY,
+)

@@ -40,6 +40,8 @@ from herald.store.streams import StreamStore
 if TYPE_CHECKING:
     from herald.alerts.host import AlertsHost
     from herald.alerts.service import AlertsManager
+    from herald.archive.base import Archive
+    from herald.archive.writer import ArchiveWriter
     from herald.browser.pool import BrowserPool
     from herald.commands.base import CommandsService
     from herald.commands.host import CommandsHost
@@ -91,6 +93,9 @@ class Herald:
         self.webhook_host: WebhookHost | None = None
         self._sealer: Cipher | None = None
         self._own_pool: BrowserPool | None = None
+        self.archive: Archive | None = None
+        """The archive (HERALD_ARCHIVE_URL), opened in every process; None when off."""
+        self.archive_writer: ArchiveWriter | None = None
 
     # --- wiring ------------------------------------------------------------------
     @property
@@ -174,6 +179,7 @@ class Herald:
             await self.delivery.start()
         await self._start_pipelines(redis)
         self._start_commands(redis)
+        await self._start_archive(redis)
         if self._want_worker:
             self.worker = PollWorker(
                 self.scheduler,
@@ -309,6 +315,38 @@ class Herald:
             self.webhook_host = WebhookHost(ctx)
             await self.webhook_host.start()
 
+    async def _start_archive(self, redis: Redis) -> None:
+        """The archive answers searches in every process; its writer runs where a worker
+        runs (one at a time, through its lease)."""
+        import os
+        import socket
+
+        from herald.archive.factory import build_archive
+        from herald.archive.writer import ArchiveWriter
+        from herald.store.archive import ArchiveLogStore
+
+        s = self.settings
+        archive = build_archive(s)
+        if archive is None:
+            return
+        try:
+            await archive.open()
+        except BaseException:
+            await archive.close()
+            raise
+        self.archive = archive
+        if self._want_worker:
+            self.archive_writer = ArchiveWriter(
+                archive,
+                ArchiveLogStore(redis, self.keys),
+                worker_id=f"{socket.gethostname()}:{os.getpid()}",
+                batch_size=s.archive_batch,
+                lease_ttl=s.pipeline_lease_ttl,
+                retention_days=s.archive_retention_days,
+                purge_interval=s.archive_purge_interval,
+            )
+            await self.archive_writer.start()
+
     def _push_marks(self) -> PushMarks:
         """Watermarks of push streams, from their connections' status."""
         from herald.pipeline.runtime.pushmarks import PushMarks
@@ -377,6 +415,16 @@ class Herald:
         self._started = False
         await self._teardown()
 
+    async def _stop_archive(self) -> None:
+        """The writer finishes its batch (within the shutdown timeout), then the archive
+        closes."""
+        if self.archive_writer is not None:
+            writer, self.archive_writer = self.archive_writer, None
+            await writer.stop(grace=float(self.settings.shutdown_timeout))
+        if self.archive is not None:
+            archive, self.archive = self.archive, None
+            await archive.close()
+
     async def _teardown(self) -> None:
         """Stop whatever has been started, in reverse order; the connection (and the embedded
         server) is closed even when an earlier step fails."""
@@ -387,6 +435,7 @@ class Herald:
             if self.webhook_host is not None:
                 hooks, self.webhook_host = self.webhook_host, None
                 await hooks.stop()
+            await self._stop_archive()
             if self.alerts_host is not None:
                 alerts, self.alerts_host = self.alerts_host, None
                 await alerts.stop(grace=float(self.settings.shutdown_timeout))

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from herald import __version__
 from herald.api import (
     alerts,
+    archive,
     browser,
     catalog,
     commands,
@@ -139,6 +140,7 @@ def build_routes(
     app.include_router(commands.build_router(herald))
     app.include_router(webhooks.build_router(herald))
     app.include_router(browser.build_router(herald))
+    app.include_router(archive.build_router(herald))
     # Pull-based event log (GET /api/events/log) and MCP over Streamable HTTP at /mcp.
     # The log filters by the token's claim itself; any authenticated caller may read it.
     app.include_router(

@@ -8,6 +8,7 @@ import typer
 from herald.cli import (
     accounts,
     alerts,
+    archive,
     mcp,
     pipelines,
     server,
@@ -38,6 +39,7 @@ pipelines.register(app)
 alerts.register(app)
 x.register(app)
 webhooks.register(app)
+archive.register(app)
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ given (the API token, a cookie) can leak into an error message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any, Self
 
@@ -118,6 +119,19 @@ class HeraldClient:
 
     def delete(self, path: str, **kwargs: Any) -> Any:
         return self.request("DELETE", path, **kwargs)
+
+    @contextmanager
+    def stream(self, path: str, params: dict[str, Any] | None = None) -> Iterator[httpx.Response]:
+        """A streamed GET (an export): the open response, checked like :meth:`request`."""
+        try:
+            with self._http.stream("GET", path, params=params, timeout=None) as response:
+                if not response.is_success:
+                    response.read()
+                    message = redact(_detail(response), self._secrets)
+                    raise CliError(message, status=response.status_code)
+                yield response
+        except httpx.TransportError as exc:
+            raise CliError(f"cannot reach herald at {self.url}: {_reason(exc)}") from None
 
     def close(self) -> None:
         self._http.close()

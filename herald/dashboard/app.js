@@ -10,6 +10,7 @@ import { drawInsights } from "./kpis.js";
 import { Live, compareOffsets } from "./live.js";
 import { PresencePill } from "./presence.js";
 import { renderer } from "./render.js";
+import { SearchPanel } from "./search.js";
 import { $, LIFECYCLE, labelFor, state, targetOf, tick, toast } from "./state.js";
 import { drawCharts, installActions, renderHealth, renderStats, renderStreams } from "./streams.js";
 import { WebhooksPanel } from "./webhooks.js";
@@ -297,6 +298,7 @@ renderer
 alerts.start();
 webhooks.start();
 presence.start();
+new SearchPanel().install();
 renderer.mark("insights", "alerts");
 
 const live = new Live({ onEvent: onLiveEvent, onState: onLiveState });

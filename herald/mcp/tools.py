@@ -97,6 +97,9 @@ def add_tools(server: MCPServer[Any], backend: Backend) -> None:
     from herald.mcp.webhooks import add_webhook_tools
 
     add_webhook_tools(server, backend)
+    from herald.mcp.search import add_search_tools
+
+    add_search_tools(server, backend)
 
 
 START_DOC = """Start monitoring in real time ("start monitoring @nasa's tweets").

@@ -256,6 +256,18 @@ class Keys:
         error, at), newest first, capped at ``HERALD_WEBHOOKS_ATTEMPTS_KEPT``."""
         return f"{self.prefix}:webhook:{{{endpoint_id}}}:attempts"
 
+    # --- the archive writer (herald.store.archive) -------------------------------------
+    @property
+    def archive_lease(self) -> str:
+        """string: owner token of the process writing the archive, with a PX lease."""
+        return f"{self.prefix}:archive:lease"
+
+    @property
+    def archive_state(self) -> str:
+        """hash: the archive writer's progress (archived, lastOffset, lag, lastPurge,
+        lastError), for status and metrics."""
+        return f"{self.prefix}:archive:state"
+
 
 def poll_job_key(stream_id: str) -> str:
     return f"poll:{stream_id}"

@@ -80,6 +80,7 @@ async def test_the_api_matches_its_openapi_document(
         "REDIS_URL": EXTERNAL_REDIS_URL,
         "HERALD_REDIS_PREFIX": key_prefix,
         "HERALD_DATA_DIR": str(tmp_path / "data"),
+        "HERALD_ARCHIVE_URL": f"sqlite:///{tmp_path / 'data' / 'archive.db'}",
         "HERALD_X_BASE_URL": fake_url,
         "HERALD_SESSION_COOKIE": "auth_token=fuzz0123456789abcdef0123456789abcdef0123",
         "HERALD_SECRET_KEY": "fuzz-secret-key",

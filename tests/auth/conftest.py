@@ -12,5 +12,5 @@ from tests.auth.auth_support import AuthServer, auth_server
 
 @pytest.fixture
 async def server(external_redis: aioredis.Redis, key_prefix: str) -> AsyncIterator[AuthServer]:
-    async with auth_server(key_prefix) as srv:
+    async with auth_server(key_prefix, archive_url="memory") as srv:  # search and export answer
         yield srv

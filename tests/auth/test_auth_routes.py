@@ -93,6 +93,8 @@ CALLS: dict[tuple[str, str], Call] = {
     ("GET", "/api/webhooks/{webhook_id}/attempts"): Call(success=(404,)),
     ("POST", "/api/webhooks/{webhook_id}/resend"): Call(json={"offset": "1-0"}, success=(404,)),
     ("POST", "/api/webhooks/{webhook_id}/test"): Call(success=(404,)),
+    ("GET", "/api/search"): Call(params={"streamId": STREAM}, targets_stream=True),
+    ("GET", "/api/export"): Call(params={"streamId": STREAM}, targets_stream=True),
 }
 
 
