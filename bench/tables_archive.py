@@ -11,7 +11,7 @@ GOAL_P99_MS = 100.0
 
 def archive(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "19. Archive: insert rate and search latency",
+        "23. Archive: insert rate and search latency",
         "archive",
         entry,
         "Events per second into the archive (`insert_many` of 1,000-event batches, what the "

@@ -9,7 +9,7 @@ from bench.tables import TIMES, Section, _fmt, _header, _table, _usable
 
 def browserpool(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "17. Browser path: poll cost and pool memory (X)",
+        "19. Browser path: poll cost and pool memory (X)",
         "browserpool",
         entry,
         "CPU of one `tweet` poll on each of X's two paths against the local stand-in "

@@ -9,7 +9,7 @@ from bench.tables import Section, _fmt, _header, _table, _usable
 
 def command_entry(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "Commands: round trips per entry point",
+        "18. Commands: round trips per entry point",
         "command_entry",
         entry,
         "Milliseconds from sending an X write command (a like, then an unlike of the same "

@@ -9,7 +9,7 @@ from bench.tables import Section, _fmt, _header, _table, _usable
 
 def pollcost_dm(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "18. Poll cost: direct messages (X)",
+        "20. Poll cost: direct messages (X)",
         "pollcost_dm",
         entry,
         "CPU of one poll of an `x:dm` stream against the X stand-in (synthetic DM answers), "

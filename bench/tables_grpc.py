@@ -15,7 +15,7 @@ LABELS = {
 
 def grpc_fanout(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "17. gRPC fan-out",
+        "21. gRPC fan-out",
         "grpc_fanout",
         entry,
         "Deliveries per second from one `herald serve --no-worker` pinned to one core, with "

@@ -9,7 +9,7 @@ from bench.tables import Section, _fmt, _header, _table, _usable, _verdict
 
 def webhooks(entry: dict[str, Any] | None, images: dict[str, str]) -> list[str]:
     lines = _header(
-        "17. Webhooks: signed deliveries per process",
+        "22. Webhooks: signed deliveries per process",
         "webhooks",
         entry,
         "One herald process (a worker, on Redis 7) delivers events already in the log to a "
