@@ -5,7 +5,6 @@ the reads record theirs, and the account's own recent tweets for reconciliation.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
 from typing import Any, Protocol
@@ -15,6 +14,7 @@ from herald.errors import RateLimited
 from herald.sources.models import Tweet
 from herald.sources.x.accounts import AccountStore
 from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
+from herald.sources.x.clients import AccountClients
 from herald.sources.x.mutations import mutation, result_of
 from herald.sources.x.operations import Operations
 from herald.sources.x.parse import parse_tweets, parse_user
@@ -46,10 +46,9 @@ class XWriter:
     ) -> None:
         self._settings = settings
         self._accounts = accounts
-        self._operations = operations
-        self._transaction_ids = transaction_ids
-        self._clients: dict[str, tuple[str, XClient]] = {}
-        self._lock = asyncio.Lock()
+        self._clients = AccountClients(
+            settings, accounts, operations=operations, transaction_ids=transaction_ids
+        )
         self._names: dict[str, str] = {}
 
     async def send(self, account_id: str, command_type: str, data: Mapping[str, Any]) -> Any:
@@ -77,25 +76,10 @@ class XWriter:
         return parse_tweets(page.body).tweets
 
     async def aclose(self) -> None:
-        async with self._lock:
-            clients, self._clients = self._clients, {}
-        for _, client in clients.values():
-            await client.aclose()
+        await self._clients.aclose()
 
     async def _client(self, account_id: str) -> XClient:
-        cookie = await self._accounts.cookie(account_id)
-        async with self._lock:
-            cached = self._clients.get(account_id)
-            if cached is not None and cached[0] == cookie:
-                return cached[1]
-            client = XClient(
-                self._settings,
-                cookie,
-                operations=self._operations,
-                transaction_ids=self._transaction_ids,
-            )
-            self._clients[account_id] = (cookie, client)
-            self._names.pop(account_id, None)
-        if cached is not None:
-            await cached[1].aclose()
+        client, new = await self._clients.get(account_id)
+        if new:
+            self._names.pop(account_id, None)  # a new cookie may be another account
         return client

@@ -16,21 +16,14 @@ from playwright.async_api import Page
 
 from herald.api.app import create_app
 from herald.api.serving import HeraldServer, listen, make_server
+from herald.browser.chromium import ARGS
 from herald.config import Settings
 from herald.service import Herald
 from herald.sources.base import Source
 from herald.sources.memory import MemorySource
 from tests.conftest import EXTERNAL_REDIS_URL
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = [*ARGS]
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@ cookie.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -37,6 +36,7 @@ from herald.sources.x.accounts import (
     parse_cookie,
 )
 from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
+from herald.sources.x.clients import AccountClients
 from herald.sources.x.fallback import BROWSER, FIXABLE, GRAPHQL, BrowserFallback, on_path
 from herald.sources.x.inbox import REST_PATHS, UPDATES, read_dms
 from herald.sources.x.operations import Operations
@@ -91,13 +91,12 @@ class XSource:
     ) -> None:
         self._settings = settings
         self.accounts = accounts
-        self._operations = operations
-        self._transaction_ids = transaction_ids
+        self._clients = AccountClients(
+            settings, accounts, operations=operations, transaction_ids=transaction_ids
+        )
         self.browser_pool = browser_pool or BrowserPool.from_settings(settings)
         self._owns_pool = browser_pool is None  # a pool handed in is its giver's to close
         self._fallback = BrowserFallback(settings, self.browser_pool)
-        self._clients: dict[str, tuple[str, XClient]] = {}
-        self._clients_lock = asyncio.Lock()
 
     @classmethod
     def from_settings(
@@ -200,10 +199,7 @@ class XSource:
         return found[0]
 
     async def aclose(self) -> None:
-        async with self._clients_lock:
-            clients, self._clients = self._clients, {}
-        for _, client in clients.values():
-            await client.aclose()
+        await self._clients.aclose()
         if self._owns_pool:
             await self.browser_pool.close_all()
 
@@ -309,25 +305,7 @@ class XSource:
         return call
 
     async def _client(self, account_id: str) -> XClient:
-        """One client per account, kept for its connections, ct0 and request signer."""
-        cookie = await self.accounts.cookie(account_id)
-        async with self._clients_lock:
-            cached = self._clients.get(account_id)
-            if cached is not None and cached[0] == cookie:
-                return cached[1]
-            client = XClient(
-                self._settings,
-                cookie,
-                operations=self._operations,
-                transaction_ids=self._transaction_ids,
-            )
-            self._clients[account_id] = (cookie, client)
-        if cached is not None:
-            await cached[1].aclose()
-        return client
+        return (await self._clients.get(account_id))[0]
 
     async def _drop_client(self, account_id: str) -> None:
-        async with self._clients_lock:
-            cached = self._clients.pop(account_id, None)
-        if cached is not None:
-            await cached[1].aclose()
+        await self._clients.drop(account_id)
