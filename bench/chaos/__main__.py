@@ -20,7 +20,7 @@ from bench.chaos import report
 from bench.chaos.options import ChaosOptions
 from bench.common import DEFAULT_RESULTS, REDIS_URL, delete_prefix, progress, record
 
-SCENARIOS = ("workerkill", "servekill", "storm", "burst", "pipelinekill", "pushkill")
+SCENARIOS = ("workerkill", "servekill", "storm", "burst", "pipelinekill", "pushkill", "webhookkill")
 # Each scenario stops by itself well within its budget; beyond it, it counts as failed. The
 # whole run has a budget too: the quick form must stay under five minutes in CI.
 BUDGET = {"quick": 150.0, "full": 420.0}

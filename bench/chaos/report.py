@@ -70,6 +70,22 @@ SCENARIOS = {
         "stream's order. Takeover = kill to another worker holding the connection, "
         "connected; first append = kill to the next event in the log.",
     ),
+    "webhookkill": (
+        "kill -9 of a webhook endpoint's deliverer",
+        "External Redis, `herald fakex`, `herald serve --no-worker` and two or three "
+        "`herald worker` processes (they run the webhook consumers); two endpoints (every "
+        "stream, half the streams) on a loopback receiver process that verifies every "
+        "signature with `standardwebhooks.Webhook(secret).verify` and records each arrival. "
+        "Tweets are posted at a steady rate while the worker holding an endpoint's lease is "
+        "killed with SIGKILL every few seconds and a new worker started. Per endpoint, "
+        "against the log: every matching `stream:tweet:new` must arrive (lost), first "
+        "arrivals in log order (out of order); *duplicated* = repeat deliveries (resends "
+        "with the same `webhook-id`), *twice* = distinct eventIds that arrived more than "
+        "once. Delivery is at-least-once with one crash window, so resends up to *resends "
+        "allowed* (one per kill of that endpoint's lease holder) pass, more fail. Takeover "
+        "= kill to another worker holding the lease; first delivery = kill to the next "
+        "arrival.",
+    ),
 }
 COLUMNS = (
     ("name", "case"),
@@ -90,6 +106,11 @@ COLUMNS = (
     ("takeover_max_ms", "takeover max ms"),
     ("append_p50_ms", "first append p50 ms"),
     ("append_max_ms", "first append max ms"),
+    ("twice", "twice"),
+    ("resend_bound", "resends allowed"),
+    ("unverified", "bad signatures"),
+    ("delivery_p50_ms", "first delivery p50 ms"),
+    ("delivery_max_ms", "first delivery max ms"),
 )
 
 

@@ -150,6 +150,14 @@ class Stack:
         await _wait_line(proc, "polling for", timeout)
         return proc
 
+    async def start_process(
+        self, name: str, argv: Sequence[str], env: dict[str, str], ready: str, timeout: float = 30
+    ) -> Proc:
+        """Any other child (a receiver, say), ready once its stderr says ``ready``."""
+        proc = await self._spawn(name, argv, env)
+        await _wait_line(proc, ready, timeout)
+        return proc
+
     async def kill9(self, proc: Proc) -> None:
         await proc.kill9()
         self.procs.remove(proc)

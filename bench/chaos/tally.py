@@ -48,11 +48,21 @@ class Row:
     takeover_max_ms: float | None = None
     append_p50_ms: float | None = None
     append_max_ms: float | None = None
+    twice: int | None = None
+    resend_bound: int | None = None
+    unverified: int | None = None
+    delivery_p50_ms: float | None = None
+    delivery_max_ms: float | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.out_of_order or self.reannounced)
+        """0 lost, 0 out of order, 0 re-announced, 0 unverified; 0 duplicated, unless an
+        at-least-once promise allows a bound (``resend_bound``: one resend per lease killed)."""
+        extra = self.duplicated
+        if self.resend_bound is not None:
+            extra = max(0, self.duplicated - self.resend_bound)
+        return not (self.lost or extra or self.out_of_order or self.reannounced or self.unverified)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "ok": self.ok}
