@@ -11,6 +11,7 @@ from grpc_helpers import events, read, running
 
 from herald.grpc.v1 import herald_pb2 as pb
 from tests.delivery.delivery_helpers import append_n
+from tests.waiting import wait_until
 
 SUBSCRIBERS = 20
 ROUNDS = 40
@@ -46,10 +47,12 @@ async def _soak(prefix: str) -> dict[str, int]:
                 call.cancel()
         ctx = h.delivery.ctx if h.delivery else None
         assert ctx is not None
-        for _ in range(500):  # the server notices the cancellations
-            if not served.server.calls and ctx.hub.group_count == 0:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(  # the server notices the cancellations
+            lambda: not served.server.calls and ctx.hub.group_count == 0,
+            timeout=5,
+            interval=0.01,
+            what="the server dropping the cancelled calls",
+        )
         assert not served.server.calls and ctx.hub.group_count == 0
         assert len(ctx.connections) == 0
         await h.redis.delete(h.keys.events)
