@@ -8,9 +8,11 @@ server's detail, so the tools do not care which one they hold.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
 import httpx
+from mcp.server.mcpserver.exceptions import ToolError
 
 from herald.delivery.pull import read_after
 from herald.delivery.subscription import Query
@@ -171,3 +173,37 @@ def _segment(stream_id: str) -> str:
     if not stream_id or "/" in stream_id or "?" in stream_id or "#" in stream_id:
         raise RemoteError(f"streamId: {stream_id!r} is not a stream id", 400)
     return stream_id
+
+
+class ServiceCalls(ABC):
+    """One family of tools' calls on either backend, with the REST API's answers.
+
+    Over REST the call is the request itself; in process it is :meth:`local`, which maps
+    the same method and path onto the service, so a tool is written once for both.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    @property
+    def herald(self) -> Herald:
+        """The in-process herald (only a :class:`LocalBackend` has one)."""
+        if not isinstance(self._backend, LocalBackend):
+            raise TypeError("unknown MCP backend")
+        return self._backend._herald
+
+    async def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        if isinstance(self._backend, RestBackend):
+            return await self._backend._call(method, path, json=body)
+        return await self.local(method, path, body)
+
+    @abstractmethod
+    async def local(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        """The in-process answer to ``method path`` with ``body``."""
+
+
+def id_segment(value: str, what: str) -> str:
+    """An id as one path segment: one with a slash must not reach another route."""
+    if not value or any(c in value for c in "/?#"):
+        raise ToolError(f"{what}: {value!r} is not an id")
+    return value
