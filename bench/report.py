@@ -79,7 +79,8 @@ def versions() -> dict[str, str]:
     try:
         from redis import Redis
 
-        info = Redis.from_url(REDIS_URL, socket_connect_timeout=2).info("server")
+        with Redis.from_url(REDIS_URL, socket_connect_timeout=2) as client:
+            info = client.info("server")
         name = "Valkey" if "valkey_version" in info else "Redis"
         out[name] = str(info.get("valkey_version") or info.get("redis_version"))
     except Exception:

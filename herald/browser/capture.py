@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from herald.errors import BrowserUnavailable, FetchTimeout, SchemaError
-from herald.sources.x.client import classify
+from herald.sources.x.answers import classify
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Response

@@ -13,7 +13,8 @@ from herald.config import Settings
 from herald.errors import RateLimited
 from herald.sources.models import Tweet
 from herald.sources.x.accounts import AccountStore
-from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
+from herald.sources.x.answers import DEFAULT_RETRY_AFTER
+from herald.sources.x.client import GeneratorFactory, XClient
 from herald.sources.x.clients import AccountClients
 from herald.sources.x.mutations import mutation, result_of
 from herald.sources.x.operations import Operations

@@ -15,7 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from herald.alerts.base import AlertsService
-from herald.mcp.backend import Backend, LocalBackend, RestBackend
+from herald.mcp.backend import Backend, ServiceCalls, id_segment
 
 RuleId = Annotated[str, Field(description="The rule's id, as alerts_list shows it.")]
 Duration = Annotated[
@@ -34,23 +34,11 @@ RULE_DOC = (
 )
 
 
-class _Calls:
+class _Calls(ServiceCalls):
     """The alert calls on either backend, with the REST API's answers."""
 
-    def __init__(self, backend: Backend) -> None:
-        self._backend = backend
-
-    def _service(self) -> AlertsService:
-        backend = self._backend
-        if not isinstance(backend, LocalBackend):
-            raise TypeError("unknown MCP backend")
-        service: AlertsService = backend._herald.alerts
-        return service
-
-    async def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        if isinstance(self._backend, RestBackend):
-            return await self._backend._call(method, path, json=body)
-        service = self._service()
+    async def local(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        service: AlertsService = self.herald.alerts
         parts = path.removeprefix("/api/").split("/")
         if parts == ["alerts"]:
             if method == "POST":
@@ -72,13 +60,6 @@ class _Calls:
             return {"success": True, "silenceId": parts[1]}
         silences = await service.list_silences()
         return {"silences": silences, "count": len(silences)}
-
-
-def _segment(value: str, what: str) -> str:
-    """An id as one path segment: one with a slash must not reach another route."""
-    if not value or any(c in value for c in "/?#"):
-        raise ToolError(f"{what}: {value!r} is not an id")
-    return value
 
 
 def _fields(**given: Any) -> dict[str, Any]:
@@ -173,13 +154,13 @@ def add_alert_tools(server: MCPServer[Any], backend: Backend) -> None:
         )
         if not body:
             raise ToolError("nothing to update: give at least one field")
-        path = f"/api/alerts/{_segment(ruleId, 'ruleId')}"
+        path = f"/api/alerts/{id_segment(ruleId, 'ruleId')}"
         return await _answer(calls.call("PATCH", path, body))
 
     @server.tool(annotations=REMOVES)
     async def alert_delete(ruleId: RuleId) -> dict[str, Any]:
         """Remove an alert rule."""
-        path = f"/api/alerts/{_segment(ruleId, 'ruleId')}"
+        path = f"/api/alerts/{id_segment(ruleId, 'ruleId')}"
         return await _answer(calls.call("DELETE", path))
 
     @server.tool(annotations=READ_ONLY)
@@ -210,7 +191,7 @@ def add_alert_tools(server: MCPServer[Any], backend: Backend) -> None:
         silenceId: Annotated[str, Field(description="The silence's id (silences_list).")],
     ) -> dict[str, Any]:
         """End a silence now."""
-        path = f"/api/silences/{_segment(silenceId, 'silenceId')}"
+        path = f"/api/silences/{id_segment(silenceId, 'silenceId')}"
         return await _answer(calls.call("DELETE", path))
 
     @server.tool(annotations=READ_ONLY)

@@ -8,9 +8,11 @@ server's detail, so the tools do not care which one they hold.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
 import httpx
+from mcp.server.mcpserver.exceptions import ToolError
 
 from herald.delivery.pull import read_after
 from herald.delivery.subscription import Query
@@ -38,8 +40,17 @@ class LocalBackend:
     def __init__(self, herald: Herald) -> None:
         self._herald = herald
 
+    @property
+    def herald(self) -> Herald:
+        """The Herald, while it runs. A stopped one is refused rather than used: its Redis
+        client would quietly reconnect and leave a connection nobody closes (the MCP
+        follower outlives the Herald by a moment when the server shuts down)."""
+        if not self._herald.started:
+            raise NotRunning("herald is not running (stopping, or not started yet)")
+        return self._herald
+
     async def start(self, body: dict[str, Any]) -> dict[str, Any]:
-        return await self._herald.manager.create(
+        return await self.herald.manager.create(
             type=body.get("type"),  # type: ignore[arg-type]  # validated inside
             username=body.get("username"),
             interval=body.get("interval"),
@@ -48,36 +59,43 @@ class LocalBackend:
         )
 
     async def list_streams(self) -> dict[str, Any]:
-        streams = await self._herald.manager.list_streams()
+        streams = await self.herald.manager.list_streams()
         return {"streams": streams, "count": len(streams)}
 
     async def status(self, stream_id: str) -> dict[str, Any]:
-        return await self._herald.manager.status(stream_id)
+        return await self.herald.manager.status(stream_id)
 
     async def stop(self, stream_id: str) -> dict[str, Any]:
-        return await self._herald.manager.stop(stream_id)
+        return await self.herald.manager.stop(stream_id)
 
     async def pause(self, stream_id: str) -> dict[str, Any]:
-        return await self._herald.manager.pause(stream_id)
+        return await self.herald.manager.pause(stream_id)
 
     async def resume(self, stream_id: str) -> dict[str, Any]:
-        return await self._herald.manager.resume(stream_id)
+        return await self.herald.manager.resume(stream_id)
 
     async def update(self, stream_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return await self._herald.manager.update(stream_id, **changes)
+        return await self.herald.manager.update(stream_id, **changes)
 
     async def history(self, stream_id: str, limit: int) -> dict[str, Any]:
-        events = await self._herald.manager.history(stream_id, limit)
+        events = await self.herald.manager.history(stream_id, limit)
         return {"streamId": stream_id, "events": events, "count": len(events)}
 
     async def stats(self) -> dict[str, Any]:
-        return await self._herald.manager.stats()
+        return await self.herald.manager.stats()
 
     async def events(self, query: Query) -> dict[str, Any]:
-        return (await read_after(self._herald.log, query)).as_dict()
+        return (await read_after(self.herald.log, query)).as_dict()
 
     async def aclose(self) -> None:
         return None
+
+
+class NotRunning(HeraldError):
+    """The in-process Herald is stopped; a tool call or the follower waits for nothing."""
+
+    code = "not_running"
+    status = 503
 
 
 class RemoteError(HeraldError):
@@ -171,3 +189,37 @@ def _segment(stream_id: str) -> str:
     if not stream_id or "/" in stream_id or "?" in stream_id or "#" in stream_id:
         raise RemoteError(f"streamId: {stream_id!r} is not a stream id", 400)
     return stream_id
+
+
+class ServiceCalls(ABC):
+    """One family of tools' calls on either backend, with the REST API's answers.
+
+    Over REST the call is the request itself; in process it is :meth:`local`, which maps
+    the same method and path onto the service, so a tool is written once for both.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    @property
+    def herald(self) -> Herald:
+        """The in-process herald (only a :class:`LocalBackend` has one)."""
+        if not isinstance(self._backend, LocalBackend):
+            raise TypeError("unknown MCP backend")
+        return self._backend.herald
+
+    async def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        if isinstance(self._backend, RestBackend):
+            return await self._backend._call(method, path, json=body)
+        return await self.local(method, path, body)
+
+    @abstractmethod
+    async def local(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        """The in-process answer to ``method path`` with ``body``."""
+
+
+def id_segment(value: str, what: str) -> str:
+    """An id as one path segment: one with a slash must not reach another route."""
+    if not value or any(c in value for c in "/?#"):
+        raise ToolError(f"{what}: {value!r} is not an id")
+    return value

@@ -53,7 +53,7 @@ class _Calls:
         backend = self._backend
         if not isinstance(backend, LocalBackend):
             raise TypeError("unknown MCP backend")
-        return entry.require(backend._herald.commands)
+        return entry.require(backend.herald.commands)
 
     async def submit(self, body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(self._backend, RestBackend):

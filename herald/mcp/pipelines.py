@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
-from herald.mcp.backend import Backend, LocalBackend, RestBackend
+from herald.mcp.backend import Backend, ServiceCalls
 
 Name = Annotated[str, Field(description="The pipeline's name, as pipeline_list shows it.")]
 Bound = Annotated[
@@ -21,19 +21,11 @@ Bound = Annotated[
 ]
 
 
-class _Calls:
+class _Calls(ServiceCalls):
     """The pipeline calls on either backend."""
 
-    def __init__(self, backend: Backend) -> None:
-        self._backend = backend
-
-    async def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        backend = self._backend
-        if isinstance(backend, RestBackend):
-            return await backend._call(method, path, json=body)
-        if not isinstance(backend, LocalBackend):
-            raise TypeError("unknown MCP backend")
-        control = backend._herald.pipelines
+    async def local(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        control = self.herald.pipelines
         parts = path.removeprefix("/api/pipelines").strip("/").split("/")
         if parts == [""]:
             found = await control.list()

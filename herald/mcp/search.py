@@ -61,5 +61,5 @@ def add_search_tools(server: MCPServer[Any], backend: Backend) -> None:
             return await _answer(backend._call("GET", "/api/search", params=params))
         if not isinstance(backend, LocalBackend):
             raise TypeError("unknown MCP backend")
-        herald = backend._herald
+        herald = backend.herald
         return await _answer(archive_requests.search(herald.archive, params, None))

@@ -26,6 +26,7 @@ from mcp.server.subscriptions import (
 )
 from mcp_types import EmptyResult, SubscribeRequestParams, UnsubscribeRequestParams
 from mcp_types import Resource as MCPResource
+from redis.exceptions import RedisError
 
 from herald import __version__
 from herald.delivery.subscription import Query, Selector
@@ -135,6 +136,10 @@ class HeraldMCP(MCPServer[Any]):
                 )
             except HeraldError as exc:
                 log.debug("mcp notifications paused: %s", exc.detail)
+                await asyncio.sleep(RETRY_AFTER)
+                continue
+            except (RedisError, OSError) as exc:  # the store went away under a read
+                log.debug("mcp notifications paused: %s", exc)
                 await asyncio.sleep(RETRY_AFTER)
                 continue
             cursor = str(answer.get("cursor") or cursor or "") or None

@@ -13,7 +13,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
-from herald.mcp.backend import Backend, LocalBackend, RestBackend
+from herald.mcp.backend import Backend, ServiceCalls, id_segment
 
 HookId = Annotated[str, Field(description="The endpoint's id, as webhooks_list shows it.")]
 Selector = Annotated[
@@ -25,17 +25,11 @@ Selector = Annotated[
 ]
 
 
-class _Calls:
-    def __init__(self, backend: Backend) -> None:
-        self._backend = backend
+class _Calls(ServiceCalls):
+    """The webhook calls on either backend."""
 
-    async def call(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
-        backend = self._backend
-        if isinstance(backend, RestBackend):
-            return await backend._call(method, path, json=body)
-        if not isinstance(backend, LocalBackend):
-            raise TypeError("unknown MCP backend")
-        service = backend._herald.webhooks
+    async def local(self, method: str, path: str, body: Any) -> dict[str, Any]:
+        service = self.herald.webhooks
         parts = path.removeprefix("/api/webhooks").strip("/").split("/")
         if parts == [""]:
             if method == "POST":
@@ -57,10 +51,8 @@ class _Calls:
         return await service.get(hook_id)
 
 
-def _segment(value: str) -> str:
-    if not value or any(c in value for c in "/?#"):
-        raise ToolError(f"webhookId: {value!r} is not an id")
-    return value
+def _path(webhook_id: str, action: str = "") -> str:
+    return f"/api/webhooks/{id_segment(webhook_id, 'webhookId')}{action}"
 
 
 def add_webhook_tools(server: MCPServer[Any], backend: Backend) -> None:
@@ -112,17 +104,17 @@ def add_webhook_tools(server: MCPServer[Any], backend: Backend) -> None:
         changes = {k: v for k, v in body.items() if v is not None}
         if not changes:
             raise ToolError("nothing to update: give at least one field")
-        return await _answer(calls.call("PATCH", f"/api/webhooks/{_segment(webhook_id)}", changes))
+        return await _answer(calls.call("PATCH", _path(webhook_id), changes))
 
     @server.tool(annotations=REMOVES)
     async def webhook_delete(webhook_id: HookId) -> dict[str, Any]:
         """Remove an endpoint."""
-        return await _answer(calls.call("DELETE", f"/api/webhooks/{_segment(webhook_id)}"))
+        return await _answer(calls.call("DELETE", _path(webhook_id)))
 
     @server.tool(annotations=READ_ONLY)
     async def webhook_attempts(webhook_id: HookId) -> dict[str, Any]:
         """The endpoint's newest delivery attempts: status, latencyMs, error, at."""
-        return await _answer(calls.call("GET", f"/api/webhooks/{_segment(webhook_id)}/attempts"))
+        return await _answer(calls.call("GET", _path(webhook_id, "/attempts")))
 
     @server.tool(annotations=CHANGES)
     async def webhook_resend(
@@ -132,10 +124,10 @@ def add_webhook_tools(server: MCPServer[Any], backend: Backend) -> None:
     ) -> dict[str, Any]:
         """Send one event again now, outside the ordered queue; answers the attempt."""
         body = {"eventId": event_id} if event_id is not None else {"offset": offset}
-        path = f"/api/webhooks/{_segment(webhook_id)}/resend"
+        path = _path(webhook_id, "/resend")
         return await _answer(calls.call("POST", path, body))
 
     @server.tool(annotations=CHANGES)
     async def webhook_test(webhook_id: HookId) -> dict[str, Any]:
         """Send a signed webhook:test event now and answer how it went."""
-        return await _answer(calls.call("POST", f"/api/webhooks/{_segment(webhook_id)}/test"))
+        return await _answer(calls.call("POST", _path(webhook_id, "/test")))

@@ -109,16 +109,27 @@ class LogReader:
         ``None`` when reading after ``offset`` is continuous: nothing was ever removed from
         the log, or ``offset`` is at or after the oldest entry held.
         """
-        info = await self._info()
-        if info is None:  # no log yet: nothing was ever trimmed
-            return None
-        if int(info.get("entries-added", -1)) == int(info.get("length", 0)):
-            return None
-        first = info.get("first-entry")
-        oldest = text(first[0]) if first else text(info.get("last-generated-id") or b"0-0")
-        if offset_key(_full(offset)) >= offset_key(oldest):
-            return None
-        return oldest
+        return _gap(await self._info(), offset)
+
+    async def after_checked(self, offset: str, count: int) -> tuple[list[Entry], str | None]:
+        """:meth:`after` and :meth:`trimmed_after` as one atomic step (``MULTI``).
+
+        A reader that must say when it skipped something (a webhook endpoint's consumer)
+        cannot ask the two questions apart: a trim between them would either hide a gap or
+        report one that did not happen. Returns the entries and the oldest offset held when
+        entries after ``offset`` were trimmed away (``None``: the read is continuous).
+        """
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xinfo_stream(self.key)
+            pipe.xrange(self.key, min=f"({_full(offset)}", count=count)
+            info, items = await pipe.execute(raise_on_error=False)
+        if isinstance(items, Exception):
+            raise items
+        if isinstance(info, ResponseError):  # no log yet: nothing was ever trimmed
+            info = None
+        elif isinstance(info, Exception):
+            raise info
+        return entries(items), _gap(info, offset)
 
     async def _info(self) -> dict[str, Any] | None:
         try:
@@ -126,6 +137,20 @@ class LogReader:
         except ResponseError:
             return None
         return info
+
+
+def _gap(info: dict[str, Any] | None, offset: str) -> str | None:
+    """The oldest offset held when ``XINFO STREAM``'s ``info`` shows entries after
+    ``offset`` were trimmed; ``None`` when nothing after it was ever removed."""
+    if info is None:  # no log yet: nothing was ever trimmed
+        return None
+    if int(info.get("entries-added", -1)) == int(info.get("length", 0)):
+        return None
+    first = info.get("first-entry")
+    oldest = text(first[0]) if first else text(info.get("last-generated-id") or b"0-0")
+    if offset_key(_full(offset)) >= offset_key(oldest):
+        return None
+    return oldest
 
 
 def _full(offset: str) -> str:

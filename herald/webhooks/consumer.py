@@ -70,15 +70,29 @@ class Context:
 
 
 def health_change(
-    endpoint_id: str, seq: int, state: str, previous: str, reason: str
+    endpoint_id: str,
+    seq: int,
+    state: str,
+    previous: str,
+    reason: str,
+    *,
+    key: str | None = None,
+    **extra: Any,
 ) -> HealthChange:
-    """The ``webhook:health`` event of transition ``seq + 1`` (its own eventId)."""
+    """The ``webhook:health`` event of transition ``seq + 1`` (its eventId from ``key``,
+    by default the transition's number)."""
     event = Event(
         EventType.WEBHOOK_HEALTH,
         health_stream(endpoint_id),
         endpoint_id,
-        str(seq + 1),
-        {"webhookId": endpoint_id, "state": state, "previous": previous, "reason": reason},
+        key or str(seq + 1),
+        {
+            "webhookId": endpoint_id,
+            "state": state,
+            "previous": previous,
+            "reason": reason,
+            **extra,
+        },
         platform="herald",
     )
     return HealthChange(seq, state, event.event_id, event.type.value, event.encode())
@@ -188,13 +202,12 @@ class Consumer:
         offset = state.get("offset") or "0-0"
         retry = state.get("retryOffset")
         carried = (int(state.get("retryAttempts") or 0), float(state.get("nextAt") or 0) / 1000)
-        gap = await ctx.log.trimmed_after(offset)
-        if gap is not None:
-            log.warning("webhook %s: the log was trimmed past its offset %s", self.id, offset)
         while not self._stopping.is_set():
             self._check()
             tick = self._wake()
-            entries = await ctx.log.after(offset, ctx.batch)
+            entries, gap = await ctx.log.after_checked(offset, ctx.batch)
+            if gap is not None:
+                await self._report_gap(offset, gap)
             if not entries:
                 await self._pause(1.0, tick)
                 continue
@@ -267,6 +280,32 @@ class Consumer:
                 self.id, self.owner, entry.offset, attempts, int(next_at * 1000), record, error
             ):
                 raise Fenced(self.id)
+
+    async def _report_gap(self, offset: str, oldest: str) -> None:
+        """Say once that the log was trimmed past this endpoint's offset: the events after
+        ``offset`` and before ``oldest`` are gone and will never be delivered.
+
+        The health becomes ``gap`` until the next delivery (``ok``, "delivering again");
+        while it is ``gap`` nothing more is appended (the same gap seen again after a
+        takeover or a re-enable). The notice's eventId is the gap's start, so two processes
+        racing on the same gap append it once.
+        """
+        reason = (
+            f"the log was trimmed before these events were delivered: every event after "
+            f"{offset} and before {oldest} is gone (raise HERALD_LOG_MAXLEN, or keep the "
+            "endpoint up)"
+        )
+        log.warning("webhook %s: %s", self.id, reason)
+        state = await self._ctx.store.state(self.id)
+        seq = int(state.get("healthSeq") or 0)
+        previous = state.get("health") or "ok"
+        self._health = previous
+        if previous == "gap":
+            return
+        extra = {"gapAfter": offset, "oldestHeld": oldest}
+        change = health_change(self.id, seq, "gap", previous, reason, key=f"gap-{offset}", **extra)
+        await self._ctx.store.health(self.id, change)
+        self._health = "gap"
 
     async def _recovered(self) -> None:
         state = await self._ctx.store.state(self.id)

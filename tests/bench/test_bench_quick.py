@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 
 def _redis_up() -> bool:
     try:
-        return bool(redis.Redis.from_url(EXTERNAL_REDIS_URL, socket_connect_timeout=2).ping())
+        with redis.Redis.from_url(EXTERNAL_REDIS_URL, socket_connect_timeout=2) as client:
+            return bool(client.ping())
     except redis.RedisError:
         return False
 

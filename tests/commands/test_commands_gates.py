@@ -9,6 +9,7 @@ import pytest
 from commands_support import ALICE_TOKEN, Rig
 
 from herald.errors import AccountPaused, WriteRateLimited
+from herald.sources.x.accounts import NoUsableAccount
 
 
 def post(text: str, command_id: str | None = None) -> dict[str, object]:
@@ -110,3 +111,16 @@ async def test_no_secret_in_answers_events_or_logs(
     text = repr(answers) + repr(events) + caplog.text
     assert ALICE_TOKEN not in text
     assert "ct0=" not in text
+
+
+async def test_no_account_to_write_as_is_a_503_that_says_how_and_sends_nothing(
+    rig: Rig,
+) -> None:
+    service = rig.twin(session_cookie=None)
+    with pytest.raises(NoUsableAccount) as caught:
+        await service.submit(post("nobody to post as"))
+    assert caught.value.status == 503
+    assert caught.value.code == "no_x_account"
+    assert "herald accounts add" in caught.value.detail
+    assert (await rig.requests()).get("CreateTweet", 0) == 0
+    assert await service.list() == []

@@ -98,6 +98,23 @@ async def test_knows_when_reading_after_an_offset_has_a_gap(
     assert await log.trimmed_after("6000-0") is None
 
 
+async def test_a_checked_read_answers_the_entries_and_the_gap_together(
+    redis: aioredis.Redis, keys: Keys
+) -> None:
+    log = LogReader(redis, keys.events)
+    assert await log.after_checked("0-0", 10) == ([], None)  # no log at all
+    for n in range(1, 7):
+        await add(redis, keys, f"{n}000-0", n)
+    found, gap = await log.after_checked("1000-0", 2)
+    assert [e.offset for e in found] == ["2000-0", "3000-0"] and gap is None
+    await redis.xtrim(keys.events, maxlen=3, approximate=False)
+    found, gap = await log.after_checked("2000", 10)
+    assert [e.offset for e in found] == ["4000-0", "5000-0", "6000-0"]
+    assert gap == "4000-0"
+    found, gap = await log.after_checked("4000-0", 10)
+    assert [e.offset for e in found] == ["5000-0", "6000-0"] and gap is None
+
+
 async def test_blocks_for_new_entries_until_the_timeout(redis: aioredis.Redis, keys: Keys) -> None:
     log = EventLog(redis, keys)
     (before,) = await log.append("s1", [tweet(0)])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 
 from herald.service import Herald
 from herald.sources.memory import MemorySource
@@ -147,3 +149,55 @@ async def test_a_selector_change_applies_to_what_follows(rig: Rig) -> None:
     await append(rig.herald, [tweet(3, "a"), tweet(4, "b")])
     await wait_until(lambda: len(rig.receiver.delivered) >= 2, 15, what="two deliveries")
     assert [r.json["tweet"]["id"] for r in rig.receiver.delivered] == ["1", "4"]
+
+
+@pytest.mark.herald_options(log_maxlen=100)
+async def test_a_gap_trimmed_before_delivery_is_said_once_then_delivery_goes_on(
+    rig: Rig,
+) -> None:
+    hook = await make(rig)
+    hook_id = str(hook["id"])
+    off = await rig.api.patch(f"/api/webhooks/{hook_id}", json={"enabled": False})
+    assert off.status_code == 200, off.text
+    start = (await rig.api.get(f"/api/webhooks/{hook_id}")).json()["status"]["offset"]
+    await append(rig.herald, [tweet(i) for i in range(1000)])
+    held = [e.body["tweet"]["id"] for e in await rig.herald.log.after(None, 2000)]
+    assert held and held[0] != "0", "the log was not trimmed"
+    on = await rig.api.patch(f"/api/webhooks/{hook_id}", json={"enabled": True})
+    assert on.status_code == 200, on.text
+    await wait_until(lambda: len(rig.receiver.delivered) >= len(held), 30, what="the rest")
+
+    async def health() -> list[dict[str, object]]:
+        found = await rig.herald.log.after(None, 5000)
+        return [e.body for e in found if e.type == "webhook:health"]
+
+    await wait_until(lambda: _states(health, ["gap", "ok"]), 15, what="gap then ok")
+    notices = await health()
+    gap = notices[0]
+    assert gap["webhookId"] == hook_id and gap["gapAfter"] == start
+    assert gap["oldestHeld"] <= rig.receiver.verified(str(hook["secret"]))[0]["offset"]
+    assert "trimmed" in str(gap["reason"]) and "HERALD_LOG_MAXLEN" in str(gap["reason"])
+    # every event still held, once and in order, after the notice
+    tweets = [b["tweet"]["id"] for b in rig.receiver.verified(str(hook["secret"])) if "tweet" in b]
+    assert tweets == [i for i in held if i in tweets] and set(held) <= set(tweets)
+    assert len(tweets) == len(set(tweets))
+    status = (await rig.api.get(f"/api/webhooks/{hook_id}")).json()["status"]
+    assert status["health"] == "ok"
+    # disabling and enabling again finds no gap: nothing more is said
+    await rig.api.patch(f"/api/webhooks/{hook_id}", json={"enabled": False})
+    await rig.api.patch(f"/api/webhooks/{hook_id}", json={"enabled": True})
+    await append(rig.herald, [tweet(5000)])
+    await wait_until(
+        lambda: any(b.get("tweet", {}).get("id") == "5000" for b in _bodies(rig)),
+        15,
+        what="a later event",
+    )
+    assert [n["state"] for n in await health()] == ["gap", "ok"]
+
+
+def _bodies(rig: Rig) -> list[dict[str, Any]]:
+    return [r.json for r in rig.receiver.delivered]
+
+
+async def _states(read: Any, expected: list[str]) -> bool:
+    return [n["state"] for n in await read()] == expected

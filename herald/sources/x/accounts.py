@@ -45,9 +45,14 @@ class AccountNotFound(AccountAuthFailed):
 
 
 class NoUsableAccount(AccountAuthFailed):
-    """No account is healthy: every one is auth_failed, locked or suspended, or none exists."""
+    """No account is healthy: every one is auth_failed, locked or suspended, or none exists.
+
+    A 503, not the 502 of an upstream failure: X did not fail, herald has no account to act
+    as until one is added or recovers, and the detail says how.
+    """
 
     code = "no_x_account"
+    status = 503
 
 
 def parse_cookie(cookie: str) -> dict[str, str]:

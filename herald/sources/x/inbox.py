@@ -29,7 +29,7 @@ from typing import Any
 from herald.errors import SchemaError
 from herald.events import EventType
 from herald.sources.base import Change, FetchResult, Gap, Notice, PollContext
-from herald.sources.x.client import BadRequest
+from herald.sources.x.answers import BadRequest
 from herald.sources.x.dms import DirectMessage, InboxPage, Unreadable, parse_inbox
 from herald.sources.x.parse import parse_user
 from herald.sources.x.readers import Call

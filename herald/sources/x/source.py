@@ -35,7 +35,8 @@ from herald.sources.x.accounts import (
     NoUsableAccount,
     parse_cookie,
 )
-from herald.sources.x.client import DEFAULT_RETRY_AFTER, GeneratorFactory, XClient
+from herald.sources.x.answers import DEFAULT_RETRY_AFTER
+from herald.sources.x.client import GeneratorFactory, XClient
 from herald.sources.x.clients import AccountClients
 from herald.sources.x.fallback import BROWSER, FIXABLE, GRAPHQL, BrowserFallback, on_path
 from herald.sources.x.inbox import REST_PATHS, UPDATES, read_dms
