@@ -11,11 +11,13 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from herald.config import Settings
@@ -26,6 +28,27 @@ log = logging.getLogger("herald.store")
 
 MIN_REDIS_VERSION = (7, 0)
 MASK = "***"
+
+
+class ClosablePool(BlockingConnectionPool):
+    """A pool that stays closed once herald closes it.
+
+    redis-py reconnects on demand, so a task that outlives :meth:`Herald.stop` by a moment
+    (a follower between two reads) would open a new connection that nobody closes. After
+    :meth:`close`, asking for a connection fails with a ``ConnectionError`` instead.
+    """
+
+    closed = False
+
+    async def get_connection(self, *args: Any, **options: Any) -> Any:
+        if self.closed:
+            raise RedisConnectionError("the connection to Redis is closed: herald has stopped")
+        # exactly what the caller passed: redis-py warns about arguments it deprecated
+        return await super().get_connection(*args, **options)  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        self.closed = True
+        await self.disconnect()
 
 
 class RedisHandle:
@@ -48,6 +71,9 @@ class RedisHandle:
             return
         self._closed = True
         try:
+            pool = self.client.connection_pool
+            if isinstance(pool, ClosablePool):
+                await pool.close()
             await self.client.aclose()
         finally:
             if self.embedded is not None:
@@ -82,7 +108,7 @@ def make_client(url: str, *, max_connections: int = 100) -> Redis:
     a read timeout would cut them off. Keepalive and the health check find dead connections.
     """
     tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}
-    pool = BlockingConnectionPool.from_url(
+    pool = ClosablePool.from_url(
         url,
         max_connections=max_connections,
         timeout=10,
