@@ -191,12 +191,23 @@ async def _unless_dead(proc: Proc, waiting: Coroutine[Any, Any, None]) -> None:
     """Await ``waiting``; if the process exits first, that is the error."""
     waiter = asyncio.create_task(waiting)
     died = asyncio.create_task(proc.proc.wait())
-    await asyncio.wait({waiter, died}, return_when=asyncio.FIRST_COMPLETED)
-    died.cancel()
-    if not waiter.done():
+    error: BaseException | None = None
+    try:
+        await asyncio.wait({waiter, died}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        # Both tasks end here, even when the caller is cancelled mid-wait (a killer task
+        # stopped while it starts a worker): an abandoned waiter would time out later
+        # with nobody to read its error.
+        early = not waiter.done()
+        died.cancel()
         waiter.cancel()
+        await asyncio.wait({waiter, died})
+        if not waiter.cancelled():
+            error = waiter.exception()
+    if early:
         raise RuntimeError(f"{proc.name} exited early (code {proc.proc.returncode})")
-    waiter.result()
+    if error is not None:
+        raise error
 
 
 async def _end(pid: int, grace: float = 5.0) -> None:

@@ -115,7 +115,13 @@ def out_of_order_at(expected: Sequence[str], received: Sequence[str]) -> list[in
 
 def _sample(expected: Sequence[str], counts: Counter[str]) -> list[str]:
     missing = [key for key in expected if key not in counts][:3]
-    return [f"first lost: {', '.join(missing)}"] if missing else []
+    notes = [f"first lost: {', '.join(missing)}"] if missing else []
+    known = set(expected)
+    strangers = [key for key in counts if key not in known]
+    if strangers:  # duplicated, but not a repeat: say so, it points elsewhere
+        shown = ", ".join(strangers[:3])
+        notes.append(f"{len(strangers)} received but never expected: {shown}")
+    return notes
 
 
 def detection(row: Row, delays_s: Iterable[float]) -> Row:

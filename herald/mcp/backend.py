@@ -184,9 +184,14 @@ class RestBackend:
         await self._http.aclose()
 
 
+def _one_segment(value: str) -> bool:
+    """Whether ``value`` is one path segment: an id with a slash must not reach another
+    route, nor one with ``?`` or ``#`` rewrite the query."""
+    return bool(value) and not any(c in value for c in "/?#")
+
+
 def _segment(stream_id: str) -> str:
-    """A stream id as one path segment: an id with a slash must not reach another route."""
-    if not stream_id or "/" in stream_id or "?" in stream_id or "#" in stream_id:
+    if not _one_segment(stream_id):
         raise RemoteError(f"streamId: {stream_id!r} is not a stream id", 400)
     return stream_id
 
@@ -219,7 +224,7 @@ class ServiceCalls(ABC):
 
 
 def id_segment(value: str, what: str) -> str:
-    """An id as one path segment: one with a slash must not reach another route."""
-    if not value or any(c in value for c in "/?#"):
+    """An id as one path segment (:func:`_one_segment`), or the tool's error."""
+    if not _one_segment(value):
         raise ToolError(f"{what}: {value!r} is not an id")
     return value

@@ -134,12 +134,8 @@ class HeraldMCP(MCPServer[Any]):
                 answer = await self.backend.events(
                     Query(Selector(), since=cursor, limit=1000, wait=FOLLOW_WAIT)
                 )
-            except HeraldError as exc:
-                log.debug("mcp notifications paused: %s", exc.detail)
-                await asyncio.sleep(RETRY_AFTER)
-                continue
-            except (RedisError, OSError) as exc:  # the store went away under a read
-                log.debug("mcp notifications paused: %s", exc)
+            except (HeraldError, RedisError, OSError) as exc:  # or the store went away
+                log.debug("mcp notifications paused: %s", getattr(exc, "detail", exc))
                 await asyncio.sleep(RETRY_AFTER)
                 continue
             cursor = str(answer.get("cursor") or cursor or "") or None

@@ -38,6 +38,7 @@ def test_delivery_counts_lost_duplicated_and_out_of_order() -> None:
     assert swapped.notes == ["first out of order: receipt #2 (2-0) after 3-0"]
     stranger = delivery("stranger", expected, ["0-5", *expected])
     assert stranger.duplicated == 1  # something from before the start was sent again
+    assert stranger.notes == ["1 received but never expected: 0-5"]
 
 
 def test_posted_vs_log_counts_lost_twice_and_reannounced() -> None:
