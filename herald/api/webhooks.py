@@ -116,6 +116,23 @@ def build_router(herald: Herald) -> APIRouter:
         body = only(await read_json(request, limit=limit), {"eventId", "offset"})
         return JSON(await service().resend(webhook_id, body))
 
+    @router.post(
+        "/{webhook_id}/skip",
+        dependencies=admin,
+        openapi_extra=_body(
+            {
+                "type": "object",
+                "properties": {"eventId": {"type": "string"}, "offset": {"type": "string"}},
+            }
+        ),
+        responses=errors(400, 404, 409, 413),
+    )
+    async def skip(webhook_id: str, request: Request) -> JSON:
+        """Give up on the event a disabled endpoint is held on (``{eventId}`` or
+        ``{offset}`` of that event): re-enabled, it delivers from the next event."""
+        body = only(await read_json(request, limit=limit), {"eventId", "offset"})
+        return JSON(await service().skip(webhook_id, body))
+
     @router.post("/{webhook_id}/test", dependencies=admin, responses=errors(404))
     async def test(webhook_id: str) -> JSON:
         """Send a signed ``webhook:test`` event now and answer how it went."""

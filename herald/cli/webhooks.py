@@ -17,7 +17,7 @@ from herald.cli.common import DEFAULT, JsonOpt, TokenOpt, UrlOpt, connect, fail,
 
 app = typer.Typer(
     name="webhooks",
-    help="Webhook endpoints: list, add, show, update, remove, attempts, resend, test.",
+    help="Webhook endpoints: list, add, show, update, remove, attempts, resend, skip, test.",
     no_args_is_help=True,
 )
 HookId = Annotated[str, typer.Argument(help="The endpoint's id (see `webhooks list`).")]
@@ -228,6 +228,34 @@ def resend(
     with connect(url, token) as client:
         answer = client.post(_path(hook_id, "/resend"), body)
     _sent(answer, json_out)
+
+
+@app.command()
+def skip(
+    hook_id: HookId,
+    event: Annotated[
+        str, typer.Argument(help="The held event: its eventId or log offset (1700000000000-0).")
+    ],
+    url: UrlOpt = DEFAULT,
+    token: TokenOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Give up on the event a disabled endpoint is stuck on; enabled again, it delivers
+    from the next event."""
+    from herald.store.logentry import is_offset
+
+    body = {"offset": event} if is_offset(event) else {"eventId": event}
+    with connect(url, token) as client:
+        answer = client.post(_path(hook_id, "/skip"), body)
+    if json_out:
+        print_json(answer)
+        return
+    held = answer.get("skipped") or {}
+    out.print(
+        f"skipped {held.get('eventId') or held.get('offset')} (offset {held.get('offset')}): "
+        f"it will not be delivered; `herald webhooks update {hook_id} --enable` resumes",
+        markup=False,
+    )
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""The webhook tools: list, add, update, remove, attempts, resend, test.
+"""The webhook tools: list, add, update, remove, attempts, resend, skip, test.
 
 They reach herald the way the alert tools do: in process on ``/mcp`` (admin callers only)
 through the webhooks service, over REST for ``herald mcp``; the answers are the JSON of
@@ -41,6 +41,8 @@ class _Calls(ServiceCalls):
             return await service.attempts(hook_id, int((body or {}).get("limit", 50)))
         if action == "resend":
             return await service.resend(hook_id, body)
+        if action == "skip":
+            return await service.skip(hook_id, body)
         if action == "test":
             return await service.test(hook_id)
         if method == "PATCH":
@@ -126,6 +128,18 @@ def add_webhook_tools(server: MCPServer[Any], backend: Backend) -> None:
         body = {"eventId": event_id} if event_id is not None else {"offset": offset}
         path = _path(webhook_id, "/resend")
         return await _answer(calls.call("POST", path, body))
+
+    @server.tool(annotations=REMOVES)
+    async def webhook_skip(
+        webhook_id: HookId,
+        event_id: Annotated[str | None, Field(description="The held event's eventId.")] = None,
+        offset: Annotated[str | None, Field(description="Or its log offset.")] = None,
+    ) -> dict[str, Any]:
+        """Give up on the event a disabled endpoint is stuck on (name that event: the
+        endpoint's status.failing.offset, or its newest attempt); enabled again, it delivers
+        from the next event. Refused while the endpoint is enabled."""
+        body = {"eventId": event_id} if event_id is not None else {"offset": offset}
+        return await _answer(calls.call("POST", _path(webhook_id, "/skip"), body))
 
     @server.tool(annotations=CHANGES)
     async def webhook_test(webhook_id: HookId) -> dict[str, Any]:

@@ -14,7 +14,8 @@ restart continues the schedule instead of starting it over.
 
 **Giving up.** A 410 Gone, or the schedule exhausted, disables the endpoint (with a
 ``webhook:health`` event); the event is NOT skipped: re-enabling the endpoint starts a
-fresh schedule with that same event, so nothing is lost silently.
+fresh schedule with that same event, so nothing is lost silently. Only a person gives up
+on it, by naming it (``WebhooksManager.skip``, while the endpoint is disabled).
 
 **Crashes.** Delivery is at-least-once. A crash (or a lost lease) after the receiver
 answered and before the commit resends that one event on the next owner: the window is

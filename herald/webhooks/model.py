@@ -39,6 +39,29 @@ class EndpointExists(HeraldError):
     status = 409
 
 
+class SkipRefused(HeraldError):
+    """A skip that would give up on the wrong event, or race a delivery: nothing skipped."""
+
+    code = "skip_refused"
+    status = 409
+
+
+class WebhookEnabled(SkipRefused):
+    code = "webhook_enabled"
+
+
+class NothingHeld(SkipRefused):
+    code = "nothing_held"
+
+
+class NotHeld(SkipRefused):
+    code = "not_held"
+
+
+class WebhookChanged(SkipRefused):
+    code = "webhook_changed"
+
+
 def refuse(field: str, reason: str) -> ValidationError:
     return ValidationError(f"{field}: {reason}")
 

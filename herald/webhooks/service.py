@@ -4,7 +4,8 @@ Validation happens here, once, before the store is touched: a refused endpoint s
 nothing. The secret is sealed before it is stored and is in exactly one answer, the
 create's (``secret``); every other answer shows ``secretHint``. A manual resend and a test
 send go out from the process that was asked, straight away, outside the endpoint's ordered
-queue (the consumer's offset does not move); each is recorded as an attempt.
+queue (the consumer's offset does not move); each is recorded as an attempt. A skip is the
+one manual move of that offset: past the event a disabled endpoint is held on, and only it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,21 @@ import orjson
 from herald.errors import NotFound, ValidationError
 from herald.events import utc_now_iso
 from herald.store.eventlog import EventLog
-from herald.store.logentry import Entry, is_offset
+from herald.store.logentry import Entry, is_offset, offset_key
 from herald.store.secrets import Cipher
 from herald.store.webhooks import WebhookStore
 from herald.webhooks import signing
 from herald.webhooks.consumer import attempt_record
-from herald.webhooks.model import EndpointExists, parse_endpoint, public, refuse
+from herald.webhooks.model import (
+    EndpointExists,
+    NotHeld,
+    NothingHeld,
+    WebhookChanged,
+    WebhookEnabled,
+    parse_endpoint,
+    public,
+    refuse,
+)
 from herald.webhooks.safety import check_target
 from herald.webhooks.sender import Limits, new_client, send
 
@@ -117,26 +127,84 @@ class WebhooksManager:
         if not await self.store.delete(endpoint_id):
             raise NotFound(f"no webhook {endpoint_id!r}")
 
+    async def skip(self, endpoint_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Give up on the event a disabled endpoint is held on (``{offset}`` or ``{eventId}``
+        of that very event): its committed offset moves past it, so re-enabling delivers
+        from the next event. Naming the event makes a stale or mistaken call harmless, and
+        the endpoint must be disabled so no delivery races the skip."""
+        raw, endpoint = await self._get(endpoint_id)
+        _one_of_event_or_offset(body)
+        if endpoint.get("enabled", True):
+            raise WebhookEnabled(
+                f"webhook {endpoint_id!r} is enabled: disable it first (PATCH "
+                '{"enabled": false}), skip, then enable it again'
+            )
+        state = await self.store.state(endpoint_id)
+        committed = state.get("offset") or "0-0"
+        held = await self._held(endpoint_id, state, committed)
+        if held is None:
+            raise NothingHeld(
+                f"webhook {endpoint_id!r} is not held on any event: nothing failed after "
+                f"its committed offset {committed}"
+            )
+        found = await self._log.between(held, held, 1)
+        held_id = str(found[0].body.get("eventId") or held) if found else None
+        asked = body.get("offset", body.get("eventId"))
+        if asked not in (held, held_id):
+            named = f"{held} ({held_id})" if held_id else held
+            raise NotHeld(f"webhook {endpoint_id!r} is held on {named}, not on {asked!r}")
+        record = orjson.dumps(
+            {
+                "eventId": held_id,
+                "offset": held,
+                "attempt": 0,
+                "status": None,
+                "latencyMs": 0,
+                "error": "skipped on request: never delivered",
+                "at": utc_now_iso(),
+                "manual": True,
+                "skipped": True,
+            }
+        )
+        outcome = await self.store.skip(endpoint_id, raw, committed, held, record)
+        if outcome != "skipped":
+            raise WebhookChanged(
+                f"webhook {endpoint_id!r} changed while skipping ({outcome}); nothing was "
+                "skipped: look again"
+            )
+        return {
+            "webhookId": endpoint_id,
+            "skipped": {"eventId": held_id, "offset": held},
+            "attempt": orjson.loads(record),
+        }
+
+    async def _held(self, endpoint_id: str, state: Mapping[str, str], committed: str) -> str | None:
+        """The offset of the event the ordered queue is stuck on: the stored retry, else the
+        newest attempt of the queue (not a manual one) after the committed offset, which is
+        how a 410 on a first try leaves it."""
+        after = offset_key(committed)
+        retry = state.get("retryOffset")
+        if retry and is_offset(retry) and offset_key(retry) > after:
+            return retry
+        for attempt in await self.store.attempts(endpoint_id, 1):
+            offset = str(attempt.get("offset") or "")
+            if not attempt.get("manual") and is_offset(offset) and offset_key(offset) > after:
+                return offset
+        return None
+
     # --- sending now -----------------------------------------------------------------
     async def resend(self, endpoint_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """Send one event of the log again now: ``{eventId}`` or ``{offset}``."""
         _raw, endpoint = await self._get(endpoint_id)
-        unknown = sorted(set(body) - {"eventId", "offset"})
-        if unknown or ("eventId" in body) == ("offset" in body):
-            raise refuse("eventId", "give exactly one of eventId and offset")
+        _one_of_event_or_offset(body)
         if "offset" in body:
             offset = body["offset"]
-            if not is_offset(offset):
-                raise refuse("offset", "must be a log offset such as 1700000000000-0")
             found = await self._log.between(offset, offset, 1)
             if not found:
                 raise NotFound(f"offset: the log holds no event at {offset}")
             entry = found[0]
         else:
-            eid = body["eventId"]
-            if not isinstance(eid, str) or not eid or len(eid) > 512:
-                raise refuse("eventId", "must be an event's eventId")
-            entry = await self._find(eid)
+            entry = await self._find(body["eventId"])
         return await self._send_now(endpoint, entry, manual=True)
 
     async def test(self, endpoint_id: str) -> dict[str, Any]:
@@ -193,6 +261,18 @@ class WebhooksManager:
             if entry.body.get("eventId") == event_id:
                 return entry
         raise NotFound(f"eventId: no event {event_id[:128]!r} in the log herald still holds")
+
+
+def _one_of_event_or_offset(body: Mapping[str, Any]) -> None:
+    """``{eventId}`` or ``{offset}``, exactly one, each well formed."""
+    unknown = sorted(set(body) - {"eventId", "offset"})
+    if unknown or ("eventId" in body) == ("offset" in body):
+        raise refuse("eventId", "give exactly one of eventId and offset")
+    if "offset" in body and not is_offset(body["offset"]):
+        raise refuse("offset", "must be a log offset such as 1700000000000-0")
+    eid = body.get("eventId")
+    if "eventId" in body and (not isinstance(eid, str) or not eid or len(eid) > 512):
+        raise refuse("eventId", "must be an event's eventId")
 
 
 def _iso_ms(value: str | None) -> str | None:

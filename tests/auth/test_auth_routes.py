@@ -92,6 +92,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("DELETE", "/api/webhooks/{webhook_id}"): Call(success=(404,)),
     ("GET", "/api/webhooks/{webhook_id}/attempts"): Call(success=(404,)),
     ("POST", "/api/webhooks/{webhook_id}/resend"): Call(json={"offset": "1-0"}, success=(404,)),
+    ("POST", "/api/webhooks/{webhook_id}/skip"): Call(json={"offset": "1-0"}, success=(404,)),
     ("POST", "/api/webhooks/{webhook_id}/test"): Call(success=(404,)),
     ("GET", "/api/search"): Call(params={"streamId": STREAM}, targets_stream=True),
     ("GET", "/api/export"): Call(params={"streamId": STREAM}, targets_stream=True),

@@ -23,6 +23,7 @@ TOOLS = {
     "webhook_delete",
     "webhook_attempts",
     "webhook_resend",
+    "webhook_skip",
     "webhook_test",
 }
 
@@ -103,5 +104,7 @@ async def test_mcp_tools(rig: Rig, connect: Connect) -> None:
             await client.call_tool("webhook_update", {"webhook_id": made["id"], "enabled": False})
         )
         assert off["enabled"] is False
+        held = await client.call_tool("webhook_skip", {"webhook_id": made["id"], "offset": "1-0"})
+        assert "is not held on any event" in error_text(held)
         data(await client.call_tool("webhook_delete", {"webhook_id": made["id"]}))
         assert data(await client.call_tool("webhooks_list", {}))["count"] == 0

@@ -164,6 +164,21 @@ class MemoryWebhookStore:
     async def health(self, endpoint_id: str, change: HealthChange) -> str:
         return self._health(endpoint_id, change) or "moved"
 
+    async def skip(
+        self, endpoint_id: str, expected: bytes, committed: str, offset: str, attempt: bytes
+    ) -> str:
+        if self._endpoints.get(endpoint_id) != expected:
+            return "changed"
+        state = self._states.setdefault(endpoint_id, {})
+        if state.get("offset", "") != committed:
+            return "moved"
+        state["offset"] = offset
+        for name in _RETRY:
+            state.pop(name, None)
+        state["skipped"] = str(int(state.get("skipped", "0")) + 1)
+        self._push(endpoint_id, attempt)
+        return "skipped"
+
     async def record(self, endpoint_id: str, attempt: bytes) -> None:
         self._push(endpoint_id, attempt)
 

@@ -111,3 +111,24 @@ async def test_a_reset_forgets_the_retry(backend: Backend) -> None:
     assert (await store.state("h"))["retryAttempts"] == "8"
     assert await store.replace(hook("h"), reset=True)
     assert "retryAttempts" not in await store.state("h")
+
+
+async def test_a_skip_compares_the_endpoint_and_the_offset(backend: Backend) -> None:
+    store = hooks_on(backend)
+    await store.create(hook("h", enabled=False), "1-0")
+    await store.acquire("h", "me", 10_000)
+    await store.fail("h", "me", "2-0", 8, 0, orjson.dumps({"n": 1}), "HTTP 500")
+    raw = await store.endpoint_raw("h")
+    assert raw is not None
+    mark = orjson.dumps({"n": 2, "skipped": True})
+    assert await store.skip("h", b"{}", "1-0", "2-0", mark) == "changed"
+    assert await store.skip("h", raw, "0-5", "2-0", mark) == "moved"
+    state = await store.state("h")
+    assert state["offset"] == "1-0" and state["retryOffset"] == "2-0"  # nothing moved
+    assert await store.skip("h", raw, "1-0", "2-0", mark) == "skipped"
+    state = await store.state("h")
+    assert state["offset"] == "2-0" and state["skipped"] == "1"
+    assert not {"retryOffset", "retryAttempts", "nextAt", "failingSince"} & set(state)
+    assert [a["n"] for a in await store.attempts("h", 10)] == [2, 1]
+    assert await store.skip("h", raw, "1-0", "2-0", mark) == "moved"  # said twice: once
+    assert await store.skip("nope", raw, "1-0", "2-0", mark) == "changed"
