@@ -307,6 +307,19 @@ class Settings(BaseSettings):
     grpc_port: int | None = Field(
         default=None, ge=0, le=65535, validation_alias=_env("HERALD_GRPC_PORT", "grpc_port")
     )
+    grpc_keepalive: float = Field(
+        default=30,
+        ge=0,
+        validation_alias=_env("HERALD_GRPC_KEEPALIVE", "grpc_keepalive"),
+    )
+    """Seconds between the gRPC server's HTTP/2 pings on each connection; 0: none. A client
+    whose network was cut (no FIN ever comes) is found by the ping it never answers."""
+    grpc_keepalive_timeout: float = Field(
+        default=10,
+        gt=0,
+        validation_alias=_env("HERALD_GRPC_KEEPALIVE_TIMEOUT", "grpc_keepalive_timeout"),
+    )
+    """Seconds a ping may go unanswered before its connection, and every call on it, ends."""
 
     # --- X source ------------------------------------------------------------------
     session_cookie: str | None = Field(

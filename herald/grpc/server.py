@@ -28,6 +28,7 @@ from grpc import aio
 from grpc_reflection.v1alpha import reflection
 
 from herald.auth import Principal
+from herald.config import Settings
 from herald.errors import HeraldError
 from herald.grpc import calls
 from herald.grpc import subscribe as grpc_subscribe
@@ -58,6 +59,24 @@ def _serialize(reply: Any) -> bytes:
     return reply if isinstance(reply, bytes) else bytes(reply.SerializeToString())
 
 
+def keepalive_options(settings: Settings) -> list[tuple[str, int]]:
+    """The server pings every connection (``HERALD_GRPC_KEEPALIVE``) and closes one whose
+    ping goes unanswered: a subscriber cut off without a FIN would otherwise hold its call,
+    its connection slot and a pending reply until the server stops. Pings go on while no
+    data flows (a quiet subscription), and on connections without calls. grpc core waits
+    for the ack by ``grpc.http2.ping_timeout_ms`` (a minute by default), so it gets the
+    same timeout as ``grpc.keepalive_timeout_ms``."""
+    if settings.grpc_keepalive <= 0:
+        return []
+    return [
+        ("grpc.keepalive_time_ms", max(int(settings.grpc_keepalive * 1000), 1)),
+        ("grpc.keepalive_timeout_ms", max(int(settings.grpc_keepalive_timeout * 1000), 1)),
+        ("grpc.http2.ping_timeout_ms", max(int(settings.grpc_keepalive_timeout * 1000), 1)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
+
+
 class GrpcServer:
     """``herald.v1.Herald`` over ``herald``'s delivery and stream manager."""
 
@@ -77,6 +96,7 @@ class GrpcServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_REQUEST),
                 ("grpc.so_reuseport", 0),
+                *keepalive_options(self.herald.settings),
             ]
         )
         server.add_generic_rpc_handlers((self._handlers(),))
