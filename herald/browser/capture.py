@@ -92,11 +92,11 @@ class PageReader:
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._timeout
-        scrolled = False
         async with self._changed:
             while key not in self._captured:
-                if key[1] is not None and not scrolled:  # the next page: scroll to the end
-                    scrolled = True
+                # The next page: scroll to the end, again on every turn, since a scroll that
+                # lands while the page is still rendering the previous page is ignored by it.
+                if key[1] is not None:
                     try:
                         await self._page.evaluate(SCROLL)
                     except PlaywrightError as exc:

@@ -108,28 +108,52 @@ async def test_refused_graphql_is_served_by_the_browser_and_comes_back(
 
 async def test_a_challenge_on_a_search_is_served_by_the_search_page(pool: BrowserPool) -> None:
     """``browser_after=1``: the first refusal already goes through the browser. Mentions
-    and searches load x.com's search page; a follower stream has no page and fails."""
+    and searches load x.com's search page."""
     prefix = f"herald-test-{secrets.token_hex(4)}"
     async with browser_world(pool, prefix, browser_after=1) as world:
         for name in ("bob", "cat"):
             await world.control("POST", "/users", json={"username": name})
         search = await world.start("x:search", "kiwi")
         mention = await world.start("mention", "bob")
-        followers = await world.start("follower", "bob")
-        for sid in (search, mention, followers):
+        for sid in (search, mention):
             await world.poll(sid)  # baselines on GraphQL
         await world.control("POST", "/faults", json={"mode": "challenge", "count": 10_000})
         kiwi = await world.tweet("cat", "kiwi season @bob")
-        for sid in (search, mention, followers):
-            await world.poll(sid)
         for sid in (search, mention):
+            await world.poll(sid)
             assert (await status(world, sid))["path"] == "browser"
         assert await new_tweet_ids(world, search) == [kiwi]
         mentions = await world.events(mention, "stream:mention:new")
         assert [e["mention"]["id"] for e in mentions] == [kiwi]
-        stuck = await status(world, followers)
-        assert stuck["lastErrorKind"] == "challenge" and stuck["path"] == "graphql"
-        assert "challenge page" in stuck["lastError"]
+
+
+async def follower_names(world: XWorld, stream_id: str, kind: str) -> list[str]:
+    key = "unfollower" if kind == "stream:follower:lost" else "follower"
+    return [e[key]["username"] for e in await world.events(stream_id, kind)]
+
+
+async def test_a_follower_stream_is_served_by_the_followers_tab(pool: BrowserPool) -> None:
+    """The followers tab pages through ``Followers`` as it scrolls: a full read of a list
+    longer than one page (the count changed) finds who came and who left, once each."""
+    prefix = f"herald-test-{secrets.token_hex(4)}"
+    async with browser_world(pool, prefix, browser_after=1) as world:
+        await world.control("POST", "/users", json={"username": "eve", "followers": 45})
+        sid = await world.start("follower", "eve")
+        await world.poll(sid)  # the baseline on GraphQL: 45 known, none announced
+        await world.control("POST", "/faults", json={"mode": "challenge", "count": 10_000})
+        await world.control("POST", "/users/eve/followers", json={"username": "newcomer"})
+        before = await page_requests(world)
+        await world.poll(sid)
+        now = await status(world, sid)
+        assert now["path"] == "browser" and now["consecutiveErrors"] == 0, now
+        assert await page_requests(world) >= before + 4  # the user, then three pages scrolled
+        assert await follower_names(world, sid, "stream:follower:new") == ["newcomer"]
+
+        await world.control("DELETE", "/users/eve/followers/eve_fan7")
+        await world.poll(sid)
+        assert (await status(world, sid))["path"] == "browser"
+        assert await follower_names(world, sid, "stream:follower:lost") == ["eve_fan7"]
+        assert await follower_names(world, sid, "stream:follower:new") == ["newcomer"]
 
 
 async def test_with_the_browser_off_a_refusal_stays_an_error(chromium: str) -> None:

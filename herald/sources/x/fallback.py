@@ -1,6 +1,7 @@
 """The browser path: when X keeps refusing herald's GraphQL requests for a reason a browser
-gets past, a poll loads the profile or search page in the browser pool instead and reads
-the GraphQL answers the page's own script fetched, with the same readers and parsers.
+gets past, a poll loads the profile, followers or search page in the browser pool instead
+and reads the GraphQL answers the page's own script fetched, with the same readers and
+parsers.
 
 The rule, per stream (kept in the stream's cursor, so every worker follows it):
 
@@ -13,7 +14,8 @@ The rule, per stream (kept in the stream's cursor, so every worker follows it):
   it answers, the stream is back on GraphQL; if it is refused again, the browser serves
   that poll too. Any other GraphQL error on a probe fails the poll as usual.
 
-Follower streams stay on GraphQL: a follower list is not a page herald loads.
+Follower streams load the profile's followers tab, which pages through ``Followers`` as it
+is scrolled, so a full read (the snapshot) works there as on GraphQL.
 """
 
 from __future__ import annotations
@@ -33,17 +35,20 @@ FIXABLE_KINDS = frozenset({SignatureRefused.kind, ChallengeRequired.kind})
 PATH = "path"
 BROWSER_POLLS = "browserPolls"
 GRAPHQL, BROWSER = "graphql", "browser"
-BROWSER_TYPES = frozenset({"tweet", "mention", "x:search"})
+BROWSER_TYPES = frozenset({"tweet", "mention", "x:search", "follower"})
 
 Read = Callable[[PollContext, Call], Awaitable[FetchResult]]
 
 
 def page_url(base: str, ctx: PollContext) -> str:
-    """The page x.com's app shows for the stream: a profile, or the Latest search tab."""
+    """The page x.com's app shows for the stream: a profile, its followers tab, or the
+    Latest search tab."""
     base = base.rstrip("/")
     name = ctx.username.strip().lstrip("@")
     if ctx.type == "tweet":
         return f"{base}/{quote(name)}"
+    if ctx.type == "follower":
+        return f"{base}/{quote(name)}/followers"
     query = f"@{name} -from:{name}" if ctx.type == "mention" else ctx.username
     return f"{base}/search?" + urlencode({"q": query, "src": "typed_query", "f": "live"})
 

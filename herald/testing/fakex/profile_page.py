@@ -3,9 +3,10 @@
 Synthetic (no recording of x.com's app exists, nor could one run here): like x.com's web
 app, the page's script reads ``ct0`` from ``document.cookie``, sends it as
 ``x-csrf-token`` with the public bearer, and calls the same GraphQL operations herald's
-client calls (``UserByScreenName`` then ``UserTweets`` on a profile; ``SearchTimeline``,
-Latest, on a search), then renders the tweets. Scrolling to the bottom loads the next page
-along the timeline's Bottom cursor, as x.com does. Each load is handed a transaction id
+client calls (``UserByScreenName`` then ``UserTweets`` on a profile, or ``Followers`` on its
+followers tab; ``SearchTimeline``, Latest, on a search), then renders the tweets (or users).
+Scrolling to the bottom loads the next page along the timeline's Bottom cursor, as x.com
+does. Each load is handed a transaction id
 that its calls send; the ``signature_refused`` and ``challenge`` faults let those through
 (see :data:`~herald.testing.fakex.faults.PAGE_PASSES`).
 """
@@ -22,7 +23,7 @@ from herald.testing.fakex.service import fakex_of
 from herald.testing.fakex.session import issue_ct0
 
 router = APIRouter()
-PAGE_OPERATIONS = ("UserByScreenName", "UserTweets", "SearchTimeline")
+PAGE_OPERATIONS = ("UserByScreenName", "UserTweets", "Followers", "SearchTimeline")
 # Paths of one segment that are not profiles (the status page and the control API).
 RESERVED = ("_fakex", "i", "search", "favicon.ico")
 
@@ -55,12 +56,13 @@ function render(doc) {
     if (!o || typeof o !== "object") return;
     if (o.cursorType === "Bottom" && o.value) bottom = o.value;
     if (o.rest_id && o.legacy && typeof o.legacy.full_text === "string") found.push(o);
+    else if (o.rest_id && o.legacy && typeof o.legacy.screen_name === "string") found.push(o);
     for (const k in o) walk(o[k]);
   })(doc);
   for (const t of found) {
     const a = document.createElement("article");
     a.dataset.id = t.rest_id;
-    a.textContent = t.legacy.full_text;
+    a.textContent = t.legacy.full_text || "@" + t.legacy.screen_name;
     main.appendChild(a);
   }
   document.body.dataset.pages = String(Number(document.body.dataset.pages || 0) + 1);
@@ -84,7 +86,9 @@ window.addEventListener("scroll", () => {
     const id = user && user.data && user.data.user && user.data.user.result
       && user.data.user.result.rest_id;
     if (!id) { document.body.dataset.state = "no-user"; return; }
-    more = {userId: id, count: 20, includePromotedContent: true};
+    more = CONFIG.timeline === "Followers"
+      ? {userId: id, count: 20, includePromotedContent: false}
+      : {userId: id, count: 20, includePromotedContent: true};
   } else {
     more = {rawQuery: CONFIG.query, count: 20, product: "Latest"};
   }
@@ -94,7 +98,13 @@ window.addEventListener("scroll", () => {
 """
 
 
-def _page(request: Request, title: str, screen_name: str | None, query: str | None) -> Response:
+def _page(
+    request: Request,
+    title: str,
+    screen_name: str | None,
+    query: str | None,
+    timeline: str | None = None,
+) -> Response:
     fake = fakex_of(request)
     ops = load_operations()
     config = {
@@ -103,7 +113,7 @@ def _page(request: Request, title: str, screen_name: str | None, query: str | No
         "txid": fake.page_id(),
         "screenName": screen_name,
         "query": query,
-        "timeline": "UserTweets" if screen_name else "SearchTimeline",
+        "timeline": timeline or ("UserTweets" if screen_name else "SearchTimeline"),
     }
     data = json.dumps(config).replace("</", "<\\/")
     body = (
@@ -126,9 +136,21 @@ async def search_page(request: Request, q: str = "") -> Response:
     return _page(request, "Search / X", None, q)
 
 
+def _profile_name(username: str) -> bool:
+    return username not in RESERVED and username.replace("_", "").isalnum()
+
+
 @router.get("/{username}", response_class=HTMLResponse)
 async def profile_page(username: str, request: Request) -> Response:
     """A profile page; an unknown name still gets one, and its lookup says "no user"."""
-    if username in RESERVED or not username.replace("_", "").isalnum():
+    if not _profile_name(username):
         return Response(status_code=404)
     return _page(request, f"@{username} / X", username, None)
+
+
+@router.get("/{username}/followers", response_class=HTMLResponse)
+async def followers_page(username: str, request: Request) -> Response:
+    """A profile's followers tab: ``UserByScreenName``, then ``Followers`` page by page."""
+    if not _profile_name(username):
+        return Response(status_code=404)
+    return _page(request, f"People following @{username} / X", username, None, "Followers")
