@@ -11,6 +11,11 @@ and the X accounts. ``admin`` with a ``streams`` list is refused as contradictor
 optional ``scope`` claim (OAuth style: space-separated, or a list) may hold ``commands``,
 which lets a token act on X (post, like, ...) without being an administrator; a token
 limited to some streams cannot hold it (refused as contradictory, like ``admin``).
+
+Read-only: a key of ``HERALD_READ_API_KEYS``, or a JWT whose ``scope`` holds ``read-only``, may
+read and subscribe (to every stream, or its ``streams``) and change nothing: every REST
+call but a ``GET``, and every gRPC or real-time call that acts, is refused. ``read-only`` with
+``admin`` or with ``commands`` is refused as contradictory.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import jwt
 
 from herald import redaction
 from herald.config import Settings
-from herald.errors import AuthError
+from herald.errors import AuthError, Forbidden
 
 _MAX_TOKEN = 8192
 #: The JWT scope that lets a non-admin token send X write commands (docs/auth.md).
 WRITE_SCOPE = "commands"
+#: The JWT scope that makes a token read-only (docs/auth.md).
+READ_SCOPE = "read-only"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,8 @@ class Principal:
     streams: frozenset[str] | None = None
     admin: bool = False
     scopes: frozenset[str] = frozenset()
+    read_only: bool = False
+    """May read and subscribe, never change anything (a read key, or the ``read-only`` scope)."""
 
     @property
     def all_streams(self) -> bool:
@@ -47,7 +56,9 @@ class Principal:
     @property
     def may_write(self) -> bool:
         """May send X write commands: an administrator, or a token with the write scope
-        (never one limited to some streams)."""
+        (never one limited to some streams, nor a read-only one)."""
+        if self.read_only:
+            return False
         return self.admin or (self.streams is None and WRITE_SCOPE in self.scopes)
 
     def may_access(self, stream_id: str) -> bool:
@@ -55,17 +66,31 @@ class Principal:
 
 
 ANONYMOUS = Principal("anonymous", admin=True)
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def check_reads_only(principal: Principal, method: str) -> None:
+    """403 for a read-only caller on anything but a read (``method``: the HTTP verb, or
+    ``POST`` for any call that acts)."""
+    if principal.read_only and method.upper() not in READS:
+        raise Forbidden(
+            "this token is read-only: it may read and subscribe, not change anything "
+            f"(use an API key, or a token without the {READ_SCOPE!r} scope)"
+        )
 
 
 class Authenticator:
-    def __init__(self, api_keys: list[str], jwt_secret: str | None) -> None:
-        self._keys = [k.encode() for k in api_keys if k]
+    def __init__(
+        self, api_keys: list[str], jwt_secret: str | None, read_keys: list[str] | None = None
+    ) -> None:
+        self._keys = [(k.encode(), False) for k in api_keys if k]
+        self._keys += [(k.encode(), True) for k in read_keys or () if k]
         self._secret = jwt_secret or None
-        redaction.register(jwt_secret, *api_keys)
+        redaction.register(jwt_secret, *api_keys, *(read_keys or ()))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Authenticator:
-        return cls(list(settings.api_keys), settings.jwt_secret)
+        return cls(list(settings.api_keys), settings.jwt_secret, list(settings.read_api_keys))
 
     @property
     def enabled(self) -> bool:
@@ -80,11 +105,16 @@ class Authenticator:
         if len(token) > _MAX_TOKEN:
             raise AuthError("token too long")
         raw = token.encode()
-        matched = False
-        for key in self._keys:
-            matched |= hmac.compare_digest(raw, key)
+        matched, read_only = False, False
+        for key, reads in self._keys:  # every key, whichever matches: timing says nothing
+            hit = hmac.compare_digest(raw, key)
+            matched |= hit
+            read_only |= hit and reads
         if matched:
-            return Principal("key:" + hashlib.sha256(raw).hexdigest()[:12], admin=True)
+            digest = hashlib.sha256(raw).hexdigest()[:12]
+            if read_only:
+                return Principal("readkey:" + digest, read_only=True)
+            return Principal("key:" + digest, admin=True)
         if self._secret is not None and token.count(".") == 2:
             return self._decode_jwt(token)
         raise AuthError("invalid token")
@@ -109,9 +139,13 @@ class Authenticator:
         if not isinstance(admin, bool):
             raise AuthError("invalid token: admin must be true or false")
         scopes = _scopes(claims.get("scope"))
+        read_only = READ_SCOPE in scopes
+        if read_only and (admin or WRITE_SCOPE in scopes):
+            what = "admin" if admin else f"the {WRITE_SCOPE!r} scope"
+            raise AuthError(f"invalid token: a {READ_SCOPE!r} token cannot also hold {what}")
         streams = claims.get("streams")
         if streams is None:
-            return Principal(subject, admin=admin, scopes=scopes)
+            return Principal(subject, admin=admin, scopes=scopes, read_only=read_only)
         if not isinstance(streams, list) or not all(isinstance(s, str) for s in streams):
             raise AuthError("invalid token: streams must be a list of stream ids")
         if admin:
@@ -121,7 +155,7 @@ class Authenticator:
                 f"invalid token: a token limited to some streams cannot hold the "
                 f"{WRITE_SCOPE!r} scope"
             )
-        return Principal(subject, frozenset(streams), scopes=scopes)
+        return Principal(subject, frozenset(streams), scopes=scopes, read_only=read_only)
 
 
 def _scopes(claim: object) -> frozenset[str]:

@@ -300,6 +300,10 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias=_env("HERALD_API_KEYS", "api_keys")
     )
+    read_api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=_env("HERALD_READ_API_KEYS", "read_api_keys")
+    )
+    """Keys that may read every stream and subscribe, and change nothing (docs/auth.md)."""
     jwt_secret: str | None = Field(
         default=None, validation_alias=_env("HERALD_JWT_SECRET", "jwt_secret")
     )
@@ -480,7 +484,7 @@ class Settings(BaseSettings):
         validation_alias=_env("HERALD_BROWSER_PROBE_EVERY", "browser_probe_every"),
     )
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "read_api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):
@@ -536,7 +540,15 @@ class Settings(BaseSettings):
 
 #: Settings whose values are never echoed back in an error (they may be secrets).
 SECRET_FIELDS = frozenset(
-    {"redis_url", "redis_password", "api_keys", "jwt_secret", "session_cookie", "secret_key"}
+    {
+        "redis_url",
+        "redis_password",
+        "api_keys",
+        "read_api_keys",
+        "jwt_secret",
+        "session_cookie",
+        "secret_key",
+    }
 )
 # A Postgres archive URL may hold a password.
 SECRET_FIELDS = SECRET_FIELDS | {"archive_url"}

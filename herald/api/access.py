@@ -9,6 +9,8 @@ walks the route table to make sure none is forgotten. The levels (docs/auth.md):
 - :func:`require_admin`: what reaches beyond single streams (start, stop-all, accounts);
 - :func:`require_writer`: acting on X (commands): admin, or the ``commands`` scope.
 
+A read-only caller (``HERALD_READ_API_KEYS``, or the ``read-only`` scope) passes only reads.
+
 The guard middleware authenticates first and leaves the :class:`Principal` on
 ``request.state``; the dependencies only decide.
 """
@@ -20,7 +22,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from herald.auth import ANONYMOUS, Authenticator, Principal, token_from_headers_and_query
+from herald.auth import (
+    ANONYMOUS,
+    Authenticator,
+    Principal,
+    check_reads_only,
+    token_from_headers_and_query,
+)
 from herald.errors import Forbidden
 
 PRINCIPAL_STATE = "principal"
@@ -30,6 +38,7 @@ __all__ = [
     "Forbidden",
     "StreamCaller",
     "attach",
+    "check_reads_only",
     "check_stream",
     "require_admin",
     "require_all_streams",
@@ -46,14 +55,19 @@ def attach(request: Request, principal: Principal) -> None:
 
 
 async def require_caller(request: Request) -> Principal:
-    """The authenticated caller; authenticates here when no guard did (auth off: anonymous)."""
+    """The authenticated caller; authenticates here when no guard did (auth off: anonymous).
+
+    Every level builds on this one, so a read-only caller is refused here, once, on every
+    route that is not a read: whatever level a route declares, it cannot forget the rule."""
     principal = getattr(request.state, PRINCIPAL_STATE, None)
-    if isinstance(principal, Principal):
-        return principal
-    auth: Authenticator | None = getattr(request.app.state, "authenticator", None)
-    if auth is None or not auth.enabled:
-        return ANONYMOUS
-    return auth.authenticate(token_from_headers_and_query(request.headers, request.query_params))
+    if not isinstance(principal, Principal):
+        auth: Authenticator | None = getattr(request.app.state, "authenticator", None)
+        if auth is None or not auth.enabled:
+            return ANONYMOUS
+        headers, query = request.headers, request.query_params
+        principal = auth.authenticate(token_from_headers_and_query(headers, query))
+    check_reads_only(principal, request.method)
+    return principal
 
 
 Caller = Annotated[Principal, Depends(require_caller)]

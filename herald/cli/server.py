@@ -50,7 +50,7 @@ def _is_loopback(host: str) -> bool:
 
 def check_bind(settings: Settings, host: str, insecure: bool) -> None:
     """Refuse to expose an unauthenticated server beyond this machine."""
-    auth_on = bool(settings.api_keys or settings.jwt_secret)
+    auth_on = bool(settings.api_keys or settings.read_api_keys or settings.jwt_secret)
     if not auth_on and not _is_loopback(host) and not insecure:
         raise HeraldError(
             f"refusing to listen on {host} without authentication: set HERALD_API_KEYS or "

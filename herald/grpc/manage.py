@@ -3,7 +3,8 @@
 Each RPC calls the same :class:`~herald.engine.manager.StreamManager` method as its REST
 route and checks the same access level (:mod:`herald.api.access`): starting a stream needs
 an administrator (an API key or a JWT with ``admin: true``); a JWT limited to some streams
-may only stop, pause, resume and read those, and lists only those. A stream travels as a
+may only stop, pause, resume and read those, and lists only those; a read-only token
+(``read-only`` scope, or a read key) may only read. A stream travels as a
 :class:`StreamReply`: the common fields typed, and the whole REST object as JSON.
 """
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from herald.auth import Principal
+from herald.auth import Principal, check_reads_only
 from herald.engine.manager import StreamManager
 from herald.errors import Forbidden, ValidationError
 from herald.grpc.v1 import herald_pb2 as pb
@@ -37,6 +38,12 @@ def _stream_id(request: pb.StreamRef, principal: Principal) -> str:
     if not principal.may_access(stream_id):
         raise Forbidden(f"stream_id: this token may not access stream {stream_id!r}")
     return stream_id
+
+
+def _acted_on(request: pb.StreamRef, principal: Principal) -> str:
+    """The stream a stop, pause or resume acts on: never for a read-only token."""
+    check_reads_only(principal, "POST")
+    return _stream_id(request, principal)
 
 
 class Management:
@@ -64,16 +71,16 @@ class Management:
         return stream_reply(stream)
 
     async def stop(self, request: pb.StreamRef, principal: Principal) -> pb.StopStreamReply:
-        result = await self.manager.stop(_stream_id(request, principal))
+        result = await self.manager.stop(_acted_on(request, principal))
         return pb.StopStreamReply(
             success=bool(result.get("success")), stream_id=str(result.get("streamId", ""))
         )
 
     async def pause(self, request: pb.StreamRef, principal: Principal) -> pb.StreamReply:
-        return stream_reply(await self.manager.pause(_stream_id(request, principal)))
+        return stream_reply(await self.manager.pause(_acted_on(request, principal)))
 
     async def resume(self, request: pb.StreamRef, principal: Principal) -> pb.StreamReply:
-        return stream_reply(await self.manager.resume(_stream_id(request, principal)))
+        return stream_reply(await self.manager.resume(_acted_on(request, principal)))
 
     async def get(self, request: pb.StreamRef, principal: Principal) -> pb.StreamReply:
         return stream_reply(await self.manager.status(_stream_id(request, principal)))

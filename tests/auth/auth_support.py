@@ -28,6 +28,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 ADMIN = bearer(API_KEY)
+READ_KEY = "read-only-api-key-0123456789abcdef"
 
 
 @dataclass
@@ -42,7 +43,12 @@ class AuthServer:
 async def auth_server(key_prefix: str, **settings: Any) -> AsyncIterator[AuthServer]:
     """Worker off: nothing polls behind the test's back."""
     source = MemorySource()
-    values: dict[str, Any] = {"api_keys": [API_KEY], "jwt_secret": SECRET, **settings}
+    values: dict[str, Any] = {
+        "api_keys": [API_KEY],
+        "read_api_keys": [READ_KEY],
+        "jwt_secret": SECRET,
+        **settings,
+    }
     async with (
         Herald(herald_settings(key_prefix, **values), sources=[source], worker=False) as herald,
         serve_herald(herald) as url,

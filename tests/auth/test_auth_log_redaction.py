@@ -21,7 +21,7 @@ from herald.sources.x.accounts import AccountStore
 from herald.store.keys import Keys
 from herald.store.secrets import Cipher
 from herald.store.streams import StreamStore
-from tests.auth.auth_support import API_KEY, SECRET, make_jwt
+from tests.auth.auth_support import API_KEY, READ_KEY, SECRET, make_jwt
 from tests.conftest import EXTERNAL_REDIS_URL
 from tests.processes import herald_process
 from tests.servers import free_port
@@ -63,6 +63,7 @@ async def test_no_secret_reaches_the_verbose_log(
         "HERALD_SESSION_COOKIE": f"auth_token={GOOD}",
         "HERALD_SECRET_KEY": SECRET_KEY,
         "HERALD_API_KEYS": API_KEY,
+        "HERALD_READ_API_KEYS": READ_KEY,
         "HERALD_JWT_SECRET": SECRET,
         "HERALD_POLL_TIMEOUT": "3",
     }
@@ -121,11 +122,15 @@ async def test_no_secret_reaches_the_verbose_log(
         # a JWT and a query-string token on the wire
         jwt_token = make_jwt(admin=True)
         assert (await api.get(f"/api/streams?token={jwt_token}", headers={})).status_code == 200
+        # a read key, reading and then refused a write
+        reader = {"Authorization": f"Bearer {READ_KEY}"}
+        assert (await api.get("/api/streams", headers=reader)).status_code == 200
+        assert (await api.post(f"/api/streams/{alice}/pause", headers=reader)).status_code == 403
 
     output = log.read_bytes().decode("utf-8", "replace")
     assert "httpcore" in output and "DEBUG" in output, "the log was not verbose"
     assert "Illegal header value" in output, "the planted cookie never reached h11"
-    for secret in [GOOD, STREAM_TOKEN, PLANTED, API_KEY, SECRET, SECRET_KEY, jwt_token]:
+    for secret in [GOOD, STREAM_TOKEN, PLANTED, API_KEY, READ_KEY, SECRET, SECRET_KEY, jwt_token]:
         assert secret not in output, f"a secret leaked: {secret[:6]}..."
     for cookie in REFUSED:
         assert cookie.split("=", 1)[1][:12] not in output

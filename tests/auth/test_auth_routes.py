@@ -15,7 +15,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from herald.api import access
 from herald.api.app import create_app
-from tests.auth.auth_support import ADMIN, AuthServer, bearer, make_jwt
+from herald.ratelimit import TokenBucket
+from tests.auth.auth_support import ADMIN, READ_KEY, AuthServer, bearer, make_jwt
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -219,8 +220,13 @@ async def expect(
         assert set(response.json()) >= {"error", "detail"}, who
 
 
-def verdict(level: str, how: Call, token: str, target_b: bool) -> bool:
+READERS = {"read-key": "all-streams", "read-only": "all-streams", "read-only-A": "only-A"}
+
+
+def verdict(level: str, how: Call, token: str, target_b: bool, method: str = "GET") -> bool:
     """May this kind of token make this call? (docs/auth.md)"""
+    if token in READERS:  # a read-only token: what its stream claim allows, reads only
+        return method in ("GET", "HEAD") and verdict(level, how, READERS[token], target_b)
     if token == "admin":
         return True
     if level in ("require_admin", "require_writer"):  # writers: admin or the commands scope
@@ -234,12 +240,18 @@ def verdict(level: str, how: Call, token: str, target_b: bool) -> bool:
     return True  # require_caller, nothing stream-specific: filtered answers
 
 
-async def test_every_route_against_every_kind_of_caller(server: AuthServer) -> None:
+async def test_every_route_against_every_kind_of_caller(
+    server: AuthServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The walk opens more event streams from one address within seconds than a client's
+    # subscribe burst allows; the limit itself is tested with the delivery tests.
+    assert server.herald.delivery is not None
+    monkeypatch.setattr(server.herald.delivery.ctx, "limiter", TokenBucket(1000, 1000))
     for method, path, route in guarded_routes(server):
         (level,) = access_levels(method, route)
         how = CALLS[(method, path)]
         await expect(server, method, path, None, target_b=False, allowed=False)
-        for kind in ("only-A", "none", "all-streams", "admin"):
+        for kind in ("only-A", "none", "all-streams", "admin", *READERS):
             for target_b in (False, True):
                 a, _ = await ensure_streams(server)
                 headers = {
@@ -247,6 +259,10 @@ async def test_every_route_against_every_kind_of_caller(server: AuthServer) -> N
                     "none": bearer(make_jwt(streams=[])),
                     "all-streams": bearer(make_jwt()),
                     "admin": ADMIN,
+                    "read-key": bearer(READ_KEY),
+                    # their own subjects: subscribe budgets are counted per subject
+                    "read-only": bearer(make_jwt("dora", scope="read-only")),
+                    "read-only-A": bearer(make_jwt("eli", streams=[a], scope=["read-only"])),
                 }[kind]
-                allowed = verdict(level, how, kind, target_b)
+                allowed = verdict(level, how, kind, target_b, method)
                 await expect(server, method, path, headers, target_b=target_b, allowed=allowed)

@@ -23,6 +23,8 @@ AUTH = Authenticator([API_KEY], SECRET)
         ({"admin": True}, True),
         ({}, False),
         ({"scope": "read"}, False),
+        ({"scope": "read-only"}, False),
+        ({"scope": ["read-only"], "streams": ["a"]}, False),
         ({"scope": "Commands"}, False),
         ({"scope": "commands-extra"}, False),
         ({"scope": ""}, False),
@@ -46,6 +48,8 @@ def test_the_scope_claim_decides(claims: dict[str, Any], writes: bool) -> None:
         {"scope": ["commands", 2]},
         {"streams": ["a"], "scope": "commands"},
         {"streams": [], "scope": ["read", "commands"]},
+        {"scope": "read-only commands"},
+        {"scope": ["read-only"], "admin": True},
     ],
 )
 def test_bad_or_contradictory_scopes_are_refused(claims: dict[str, Any]) -> None:
@@ -57,3 +61,15 @@ def test_api_keys_and_auth_off_may_write() -> None:
     assert AUTH.authenticate(API_KEY).may_write
     assert ANONYMOUS.may_write
     assert Authenticator([], None).authenticate(None).may_write
+
+
+def test_a_read_key_reads_and_writes_nothing() -> None:
+    auth = Authenticator([API_KEY], SECRET, ["a-read-only-key-0123456789abcdef"])
+    reader = auth.authenticate("a-read-only-key-0123456789abcdef")
+    assert reader.read_only and reader.all_streams and not reader.admin
+    assert not reader.may_write
+    assert API_KEY not in reader.subject and "0123456789abcdef" not in reader.subject
+    admin = auth.authenticate(API_KEY)
+    assert admin.admin and not admin.read_only
+    with pytest.raises(AuthError):
+        auth.authenticate("a-read-only-key-0123456789abcdeX")

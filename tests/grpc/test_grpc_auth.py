@@ -93,3 +93,41 @@ async def test_restricted_jwt_sees_only_its_streams(served: GrpcHerald) -> None:
         [event] = await events(call, 1)
         assert body(event)["streamId"] == mine.id
         call.cancel()
+
+
+READ_KEY = "grpc-read-only-key-0123456789abcdef"
+
+
+@pytest.mark.server_settings(api_keys=[API_KEY], read_api_keys=[READ_KEY], jwt_secret=SECRET)
+async def test_a_read_only_token_reads_and_subscribes_and_acts_on_nothing(
+    served: GrpcHerald,
+) -> None:
+    h = served.herald
+    async with served.stub() as stub:
+        sid = (
+            await stub.StartStream(pb.StartStreamRequest(type="tweet", target="a"), metadata=KEY)
+        ).id
+        for reader in (bearer(READ_KEY), bearer(token(scope="read-only"))):
+            assert [
+                s.id
+                for s in (await stub.ListStreams(pb.ListStreamsRequest(), metadata=reader)).streams
+            ] == [sid]
+            assert (
+                await stub.GetStream(pb.StreamRef(stream_id=sid), metadata=reader)
+            ).status == "active"
+            acts = [
+                stub.StartStream(pb.StartStreamRequest(type="tweet", target="c"), metadata=reader),
+                stub.PauseStream(pb.StreamRef(stream_id=sid), metadata=reader),
+                stub.ResumeStream(pb.StreamRef(stream_id=sid), metadata=reader),
+                stub.StopStream(pb.StreamRef(stream_id=sid), metadata=reader),
+            ]
+            for pending in acts:
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await pending
+                assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert (await h.manager.status(sid))["status"] == "active"  # nothing changed
+            call = stub.Subscribe(pb.SubscribeRequest(), metadata=reader)
+            await read(call)
+            sent = await append(h.redis, h.keys, [tweet(1, sid)])
+            assert [e.offset for e in await events(call, 1)] == sent
+            call.cancel()
