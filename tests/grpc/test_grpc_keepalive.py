@@ -80,7 +80,7 @@ def test_keepalive_options_follow_the_settings() -> None:
 
 @pytest.mark.timeout(60)
 async def test_a_cut_subscriber_is_found_by_the_ping_and_let_go(key_prefix: str) -> None:
-    async with running(key_prefix, grpc_keepalive=0.5, grpc_keepalive_timeout=1) as served:
+    async with running(key_prefix, grpc_keepalive=0.5, grpc_keepalive_timeout=2) as served:
         await _cut_and_let_go(served)
 
 
