@@ -40,6 +40,13 @@ _ENDPOINT = {
 }
 
 
+#: ``{eventId}`` or ``{offset}``: one event of the log (a resend, a skip).
+EVENT_REF = {
+    "type": "object",
+    "properties": {"eventId": {"type": "string"}, "offset": {"type": "string"}},
+}
+
+
 def _body(schema: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
     shown = {**schema, "required": required} if required else schema
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": shown}}}}
@@ -102,12 +109,7 @@ def build_router(herald: Herald) -> APIRouter:
     @router.post(
         "/{webhook_id}/resend",
         dependencies=admin,
-        openapi_extra=_body(
-            {
-                "type": "object",
-                "properties": {"eventId": {"type": "string"}, "offset": {"type": "string"}},
-            }
-        ),
+        openapi_extra=_body(EVENT_REF),
         responses=errors(400, 404, 413),
     )
     async def resend(webhook_id: str, request: Request) -> JSON:
@@ -119,12 +121,7 @@ def build_router(herald: Herald) -> APIRouter:
     @router.post(
         "/{webhook_id}/skip",
         dependencies=admin,
-        openapi_extra=_body(
-            {
-                "type": "object",
-                "properties": {"eventId": {"type": "string"}, "offset": {"type": "string"}},
-            }
-        ),
+        openapi_extra=_body(EVENT_REF),
         responses=errors(400, 404, 409, 413),
     )
     async def skip(webhook_id: str, request: Request) -> JSON:
