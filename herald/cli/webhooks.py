@@ -213,6 +213,13 @@ def _sent(answer: dict[str, Any], json_out: bool) -> None:
         raise typer.Exit(1)
 
 
+def _event_ref(event: str) -> dict[str, str]:
+    """One event of the log as the API names it: a log offset, else an eventId."""
+    from herald.store.logentry import is_offset
+
+    return {"offset": event} if is_offset(event) else {"eventId": event}
+
+
 @app.command()
 def resend(
     hook_id: HookId,
@@ -222,11 +229,8 @@ def resend(
     json_out: JsonOpt = False,
 ) -> None:
     """Send one event of the log again now (outside the ordered queue)."""
-    from herald.store.logentry import is_offset
-
-    body = {"offset": event} if is_offset(event) else {"eventId": event}
     with connect(url, token) as client:
-        answer = client.post(_path(hook_id, "/resend"), body)
+        answer = client.post(_path(hook_id, "/resend"), _event_ref(event))
     _sent(answer, json_out)
 
 
@@ -242,11 +246,8 @@ def skip(
 ) -> None:
     """Give up on the event a disabled endpoint is stuck on; enabled again, it delivers
     from the next event."""
-    from herald.store.logentry import is_offset
-
-    body = {"offset": event} if is_offset(event) else {"eventId": event}
     with connect(url, token) as client:
-        answer = client.post(_path(hook_id, "/skip"), body)
+        answer = client.post(_path(hook_id, "/skip"), _event_ref(event))
     if json_out:
         print_json(answer)
         return

@@ -68,10 +68,12 @@ def keepalive_options(settings: Settings) -> list[tuple[str, int]]:
     same timeout as ``grpc.keepalive_timeout_ms``."""
     if settings.grpc_keepalive <= 0:
         return []
+    every_ms = max(int(settings.grpc_keepalive * 1000), 1)
+    timeout_ms = max(int(settings.grpc_keepalive_timeout * 1000), 1)
     return [
-        ("grpc.keepalive_time_ms", max(int(settings.grpc_keepalive * 1000), 1)),
-        ("grpc.keepalive_timeout_ms", max(int(settings.grpc_keepalive_timeout * 1000), 1)),
-        ("grpc.http2.ping_timeout_ms", max(int(settings.grpc_keepalive_timeout * 1000), 1)),
+        ("grpc.keepalive_time_ms", every_ms),
+        ("grpc.keepalive_timeout_ms", timeout_ms),
+        ("grpc.http2.ping_timeout_ms", timeout_ms),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.http2.max_pings_without_data", 0),
     ]

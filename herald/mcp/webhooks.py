@@ -57,6 +57,11 @@ def _path(webhook_id: str, action: str = "") -> str:
     return f"/api/webhooks/{id_segment(webhook_id, 'webhookId')}{action}"
 
 
+def _event_ref(event_id: str | None, offset: str | None) -> dict[str, str | None]:
+    """One event of the log as the API names it: its eventId if given, else its offset."""
+    return {"eventId": event_id} if event_id is not None else {"offset": offset}
+
+
 def add_webhook_tools(server: MCPServer[Any], backend: Backend) -> None:
     from herald.mcp.tools import CHANGES, READ_ONLY, REMOVES, _answer
 
@@ -125,9 +130,8 @@ def add_webhook_tools(server: MCPServer[Any], backend: Backend) -> None:
         offset: Annotated[str | None, Field(description="Or its log offset.")] = None,
     ) -> dict[str, Any]:
         """Send one event again now, outside the ordered queue; answers the attempt."""
-        body = {"eventId": event_id} if event_id is not None else {"offset": offset}
-        path = _path(webhook_id, "/resend")
-        return await _answer(calls.call("POST", path, body))
+        body = _event_ref(event_id, offset)
+        return await _answer(calls.call("POST", _path(webhook_id, "/resend"), body))
 
     @server.tool(annotations=REMOVES)
     async def webhook_skip(
@@ -138,7 +142,7 @@ def add_webhook_tools(server: MCPServer[Any], backend: Backend) -> None:
         """Give up on the event a disabled endpoint is stuck on (name that event: the
         endpoint's status.failing.offset, or its newest attempt); enabled again, it delivers
         from the next event. Refused while the endpoint is enabled."""
-        body = {"eventId": event_id} if event_id is not None else {"offset": offset}
+        body = _event_ref(event_id, offset)
         return await _answer(calls.call("POST", _path(webhook_id, "/skip"), body))
 
     @server.tool(annotations=CHANGES)

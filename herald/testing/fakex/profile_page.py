@@ -6,9 +6,9 @@ app, the page's script reads ``ct0`` from ``document.cookie``, sends it as
 client calls (``UserByScreenName`` then ``UserTweets`` on a profile, or ``Followers`` on its
 followers tab; ``SearchTimeline``, Latest, on a search), then renders the tweets (or users).
 Scrolling to the bottom loads the next page along the timeline's Bottom cursor, as x.com
-does. Each load is handed a transaction id
-that its calls send; the ``signature_refused`` and ``challenge`` faults let those through
-(see :data:`~herald.testing.fakex.faults.PAGE_PASSES`).
+does. Each load is handed a transaction id that its calls send; the ``signature_refused``
+and ``challenge`` faults let those through (see
+:data:`~herald.testing.fakex.faults.PAGE_PASSES`).
 """
 
 from __future__ import annotations
@@ -86,9 +86,7 @@ window.addEventListener("scroll", () => {
     const id = user && user.data && user.data.user && user.data.user.result
       && user.data.user.result.rest_id;
     if (!id) { document.body.dataset.state = "no-user"; return; }
-    more = CONFIG.timeline === "Followers"
-      ? {userId: id, count: 20, includePromotedContent: false}
-      : {userId: id, count: 20, includePromotedContent: true};
+    more = {userId: id, count: 20, includePromotedContent: CONFIG.timeline !== "Followers"};
   } else {
     more = {rawQuery: CONFIG.query, count: 20, product: "Latest"};
   }
